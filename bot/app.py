@@ -1,0 +1,63 @@
+"""Building the Bot and the Dispatcher (shared by `kaohe run`, the demo and the tests)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.handlers import get_routers
+from bot.middlewares import DbSessionMiddleware, IdentityMiddleware
+
+
+def make_fsm_storage(settings: Settings) -> BaseStorage:
+    """Redis when `REDIS_URL` is set (state survives restarts), else memory."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return MemoryStorage()
+
+
+def make_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    catch_errors: bool = True,
+) -> Dispatcher:
+    """A Dispatcher with the middlewares and fresh feature routers."""
+    dp = Dispatcher(storage=make_fsm_storage(settings), settings=settings)
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(IdentityMiddleware())
+    dp.include_routers(*get_routers(catch_errors=catch_errors))
+    return dp
+
+
+def make_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
+    """A Bot on the real API, on `TELEGRAM_API_BASE`, or on a given (offline) session."""
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    if session is None:
+        session = AiohttpSession()
+        if settings.telegram_api_base:
+            session.api = TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/"))
+    return Bot(token=settings.bot_token.get_secret_value(), session=session)
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu, with Chinese descriptions, for private chats and for groups."""
+    for scope, commands in (
+        (BotCommandScopeAllPrivateChats(), texts.PRIVATE_COMMANDS),
+        (BotCommandScopeAllGroupChats(), texts.GROUP_COMMANDS),
+    ):
+        await bot.set_my_commands(
+            [BotCommand(command=name, description=text) for name, text in commands], scope=scope
+        )

@@ -1,0 +1,244 @@
+"""The `kaohe` command: wiring only; the work lives in storage/, bot/ and core/."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.logs import setup_logging
+from core.binding import deep_link
+from core.roster import RosterError, parse_roster
+from storage import db, people
+from storage.roster_io import read_table
+
+EXIT_USAGE = 2
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kaohe", description="平时考核 Telegram bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="start the bot (long polling)")
+    demo = sub.add_parser("demo", help="offline demo: simulated chats on ./kaohe-demo/")
+    demo.add_argument(
+        "--dir", default="kaohe-demo", help="where the demo writes (default ./kaohe-demo)"
+    )
+    demo.add_argument("--quiet", action="store_true", help="write the transcript file only")
+
+    database = sub.add_parser("db", help="database schema")
+    database.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    database.add_argument("revision", nargs="?", help="target revision (default head / base)")
+
+    imp = sub.add_parser("import", help="import or update the roster from CSV or XLSX")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--unit", help="the unit's name, e.g. 某某市市场监督管理局")
+    imp.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
+
+    inv = sub.add_parser("invites", help="list invite codes and deep links")
+    inv.add_argument("--json", action="store_true", help="machine-readable output")
+    inv.add_argument("--all", action="store_true", help="include people already bound")
+
+    unbind = sub.add_parser("unbind", help="release a person's Telegram binding (new code)")
+    unbind.add_argument("who", help="姓名 or 工号")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `kaohe` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _err(f"配置有误：{exc}")
+        return EXIT_USAGE
+    secrets = [settings.bot_token.get_secret_value()] if settings.bot_token else []
+    quiet = args.command in {"demo", "import", "invites", "unbind", "db"}
+    setup_logging(level=logging.WARNING if quiet else logging.INFO, secrets=secrets)
+    handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+        "run": _cmd_run,
+        "demo": _cmd_demo,
+        "db": _cmd_db,
+        "import": _cmd_import,
+        "invites": _cmd_invites,
+        "unbind": _cmd_unbind,
+    }
+    return handlers[args.command](args, settings)
+
+
+async def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """An engine whose schema is current (SQLite upgrades itself; PostgreSQL must be told)."""
+    engine = db.make_engine(settings.database_url)
+    await db.prepare(engine, auto_upgrade=db.is_sqlite(settings.database_url))
+    return engine
+
+
+def _with_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
+    async def go() -> int:
+        engine = await _ready_engine(settings)
+        try:
+            async with db.make_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except db.SchemaOutdated as exc:
+        _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
+        return EXIT_USAGE
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.bot_token is None:
+        _err(
+            "没有设置 BOT_TOKEN。请向 @BotFather 申请机器人令牌，"
+            "写入环境变量或 .env 文件（见 .env.example），再运行 kaohe run。\n"
+            "不需要令牌的离线演示：kaohe demo"
+        )
+        return EXIT_USAGE
+    from aiogram.utils.token import TokenValidationError
+
+    from bot.runtime import run_polling
+
+    async def go() -> int:
+        engine = await _ready_engine(settings)
+        await engine.dispose()
+        return await run_polling(settings)
+
+    try:
+        return asyncio.run(go())
+    except TokenValidationError:
+        _err("BOT_TOKEN 格式不对（应形如 123456789:AA…）。")
+        return EXIT_USAGE
+    except db.SchemaOutdated as exc:
+        _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
+        return EXIT_USAGE
+
+
+def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(Path(args.dir), echo=not args.quiet))
+
+
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    async def go() -> int:
+        engine = db.make_engine(settings.database_url)
+        try:
+            if args.action == "upgrade":
+                await db.upgrade(engine, args.revision or "head")
+            elif args.action == "downgrade":
+                if not args.revision:
+                    _err("请指定目标版本，例如：kaohe db downgrade base")
+                    return EXIT_USAGE
+                await db.downgrade(engine, args.revision)
+            current = await db.current_revision(engine) or "空"
+            _out(f"数据库版本：{current}（最新：{db.head_revision()}）")
+            return 0
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        entries = parse_roster(read_table(args.file))
+    except RosterError as exc:
+        _err(f"名单有 {len(exc.problems)} 处问题，未导入任何数据：")
+        for problem in exc.problems:
+            _err(f"  {problem}")
+        return 1
+    if args.dry_run:
+        _out(
+            f"检查通过：{len(entries)} 人，{len({e.department for e in entries})} 个部门。未写入。"
+        )
+        return 0
+
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        unit = await people.ensure_unit(session, name=args.unit)
+        report = await people.apply_roster(session, unit=unit, entries=entries)
+        await session.commit()
+        _out(
+            f"导入完成（{unit.name}）：新增 {report.added} 人，更新 {report.updated} 人，"
+            f"未变 {report.unchanged} 人，停用 {report.deactivated} 人，"
+            f"恢复 {report.reactivated} 人，新部门 {report.departments_added} 个。"
+        )
+        _out("下一步：kaohe invites 查看邀请码")
+        return 0
+
+    return _with_db(settings, work)
+
+
+def _cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        unit = await people.get_unit(session)
+        if unit is None or unit.id is None:
+            _err("还没有名单。请先运行：kaohe import 名单.xlsx")
+            return 1
+        bot_username = settings.bot_username or await people.get_setting(
+            session, key="bot_username"
+        )
+        rows = await people.invite_rows(session, unit_id=unit.id)
+        if not args.all:
+            rows = [row for row in rows if not row.bound]
+        if args.json:
+            payload = [
+                {
+                    "name": r.name,
+                    "department": r.department,
+                    "employee_id": r.employee_id,
+                    "telegram": r.username,
+                    "code": r.code,
+                    "link": deep_link(bot_username, r.code),
+                    "bound": r.bound,
+                }
+                for r in rows
+            ]
+            _out(json.dumps(payload, ensure_ascii=False, indent=2))
+            return 0
+        for r in rows:
+            link = deep_link(bot_username, r.code) or ""
+            state = "已绑定" if r.bound else "未绑定"
+            _out(f"{r.department}\t{r.name}\t{r.employee_id or ''}\t{r.code}\t{state}\t{link}")
+        if not bot_username:
+            _err("提示：机器人用户名未知，暂无链接。先运行一次 kaohe run，或设置 BOT_USERNAME。")
+        _out(f"共 {len(rows)} 人")
+        return 0
+
+    return _with_db(settings, work)
+
+
+def _cmd_unbind(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        unit = await people.get_unit(session)
+        found = await people.find_people(session, unit_id=unit.id, query=args.who) if unit else []
+        if len(found) != 1:
+            _err(
+                f"没有找到「{args.who}」。"
+                if not found
+                else f"「{args.who}」有 {len(found)} 人同名，请用工号。"
+            )
+            return 1
+        code = await people.unbind(session, person=found[0], actor="cli")
+        await session.commit()
+        _out(f"已解除 {found[0].name} 的绑定。新邀请码：{code}")
+        return 0
+
+    return _with_db(settings, work)

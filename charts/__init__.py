@@ -1,0 +1,1 @@
+"""Charts rendered from core results (matplotlib Figure API, PNG bytes out)."""

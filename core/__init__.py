@@ -1,0 +1,1 @@
+"""Pure domain of kaohe: roster rules, authority, policy, scoring. No I/O, no clock."""

@@ -1,0 +1,279 @@
+"""Roster validation and re-import matching (DESIGN §1 Roster), as pure functions.
+
+A roster is a table: the first row holds the headers (Chinese or English), each further
+row one person. Validation is all or nothing: every problem is collected with its row
+number (row 1 is the header, as a spreadsheet numbers it) and nothing is accepted unless
+there are none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.people import Role, parse_role
+
+DEFAULT_CATEGORY = "一般工作人员"
+UNIT_WIDE = "全单位"
+
+# canonical column -> accepted header spellings (compared case-insensitively, spaces removed)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "name"),
+    "department": ("部门", "department", "股室", "科室"),
+    "category": ("类别", "category", "身份"),
+    "roles": ("角色", "roles", "role"),
+    "supervises": ("分管部门", "supervises", "分管"),
+    "username": ("telegram", "username", "telegram用户名", "用户名", "tg"),
+    "employee_id": ("工号", "employee_id", "employeeid", "编号"),
+}
+REQUIRED_COLUMNS = ("name", "department")
+COLUMN_LABELS = {key: f"{spellings[0]}/{spellings[1]}" for key, spellings in COLUMNS.items()}
+
+_LIST_SPLIT = re.compile(r"[;；,，、\s]+")
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+MAX_NAME = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    """One valid roster row."""
+
+    row: int
+    name: str
+    department: str
+    category: str
+    roles: frozenset[Role]
+    supervises: tuple[str, ...] = ()
+    username: str | None = None
+    employee_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterProblem:
+    """One thing wrong with a roster file; `row` is None for the file as a whole."""
+
+    row: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.row} 行：{self.message}" if self.row else self.message
+
+
+class RosterError(Exception):
+    """The roster was rejected; `problems` lists everything wrong with it."""
+
+    def __init__(self, problems: Sequence[RosterProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores 工号 1001 as 1001.0
+    return str(value).replace("\u3000", " ").strip()
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+_ALIASES = {
+    _header_key(spelling): key for key, spellings in COLUMNS.items() for spelling in spellings
+}
+
+
+def _map_headers(header: Sequence[object]) -> dict[str, int]:
+    problems: list[RosterProblem] = []
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        text = _cell(raw)
+        if not text:
+            continue
+        key = _ALIASES.get(_header_key(text))
+        if key is None:
+            problems.append(RosterProblem(1, f"未知的列名「{text}」"))
+        elif key in columns:
+            problems.append(RosterProblem(1, f"列「{text}」重复"))
+        else:
+            columns[key] = index
+    for key in REQUIRED_COLUMNS:
+        if key not in columns:
+            problems.append(RosterProblem(1, f"缺少必填列「{COLUMN_LABELS[key]}」"))
+    if problems:
+        accepted = "、".join(COLUMN_LABELS.values())
+        problems.append(RosterProblem(1, f"可用的列：{accepted}"))
+        raise RosterError(problems)
+    return columns
+
+
+def parse_roster(table: Sequence[Sequence[object]]) -> list[RosterEntry]:
+    """Validate a roster table (header row first); raise RosterError listing every problem."""
+    rows = [(number, row) for number, row in enumerate(table, start=1)]
+    while rows and not any(_cell(v) for v in rows[0][1]):
+        rows.pop(0)  # leading blank lines before the header
+    if not rows:
+        raise RosterError([RosterProblem(None, "文件是空的：第一行应是列名（姓名、部门……）")])
+    header_number, header = rows[0]
+    if header_number != 1:
+        rows = [(n - header_number + 1, row) for n, row in rows]
+    columns = _map_headers(header)
+    data = [(n, row) for n, row in rows[1:] if any(_cell(v) for v in row)]
+    if not data:
+        raise RosterError([RosterProblem(None, "文件里没有人员：列名下面至少要有一行")])
+
+    problems: list[RosterProblem] = []
+    entries = [
+        entry for number, row in data if (entry := _parse_row(number, row, columns, problems))
+    ]
+    problems.extend(_cross_check(entries))
+    if problems:
+        raise RosterError(sorted(problems, key=lambda p: p.row or 0))
+    return entries
+
+
+def _parse_row(
+    number: int, row: Sequence[object], columns: dict[str, int], problems: list[RosterProblem]
+) -> RosterEntry | None:
+    def get(key: str) -> str:
+        index = columns.get(key)
+        return _cell(row[index]) if index is not None and index < len(row) else ""
+
+    found: list[str] = []
+    name, department = get("name"), get("department")
+    if not name:
+        found.append("姓名为空")
+    elif len(name) > MAX_NAME:
+        found.append(f"姓名过长（最多 {MAX_NAME} 字）")
+    if not department:
+        found.append("部门为空")
+    elif department == UNIT_WIDE:
+        found.append(f"部门不能叫「{UNIT_WIDE}」（留给单位群使用）")
+
+    roles: set[Role] = set()
+    for word in _split(get("roles")):
+        role = parse_role(word)
+        if role is None:
+            found.append(f"未知角色「{word}」（可用：member、head、supervisor、chief、admin）")
+        else:
+            roles.add(role)
+    if not roles:
+        roles.add(Role.MEMBER)
+
+    supervises = tuple(dict.fromkeys(_split(get("supervises"))))
+    if supervises and Role.SUPERVISOR not in roles:
+        found.append("填写了分管部门，但角色里没有 supervisor（分管领导）")
+    if Role.SUPERVISOR in roles and not supervises:
+        found.append("分管领导需要填写分管部门")
+
+    username = get("username").lstrip("@") or None
+    if username and not _USERNAME.match(username):
+        found.append(f"Telegram 用户名「{username}」格式不对（5–32 位字母、数字、下划线）")
+
+    problems.extend(RosterProblem(number, message) for message in found)
+    if found:
+        return None
+    return RosterEntry(
+        row=number,
+        name=name,
+        department=department,
+        category=get("category") or DEFAULT_CATEGORY,
+        roles=frozenset(roles),
+        supervises=supervises,
+        username=username.lower() if username else None,
+        employee_id=get("employee_id") or None,
+    )
+
+
+def _split(text: str) -> list[str]:
+    return [word for word in _LIST_SPLIT.split(text) if word]
+
+
+def _cross_check(entries: Sequence[RosterEntry]) -> list[RosterProblem]:
+    problems: list[RosterProblem] = []
+    departments = {entry.department for entry in entries}
+    for entry in entries:
+        for name in entry.supervises:
+            if name not in departments:
+                problems.append(RosterProblem(entry.row, f"分管部门「{name}」不在名单的部门里"))
+
+    def duplicates(
+        key_of: Callable[[RosterEntry], Hashable | None], describe: Callable[[Any], str]
+    ) -> None:
+        seen: dict[Hashable, list[int]] = defaultdict(list)
+        for entry in entries:
+            key = key_of(entry)
+            if key is not None:
+                seen[key].append(entry.row)
+        for key, numbers in seen.items():
+            if len(numbers) > 1:
+                rows = "、".join(str(n) for n in numbers)
+                for number in numbers:
+                    problems.append(RosterProblem(number, f"{describe(key)}重复（第 {rows} 行）"))
+
+    duplicates(lambda e: e.employee_id, lambda k: f"工号「{k}」")
+    duplicates(lambda e: e.username, lambda k: f"Telegram 用户名「{k}」")
+    duplicates(
+        lambda e: (e.name, e.department) if e.employee_id is None else None,
+        lambda k: f"没有工号的「{k[0]}（{k[1]}）」",
+    )
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPerson:
+    """An existing roster person, as re-import matching needs it."""
+
+    id: int
+    name: str
+    department: str
+    employee_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterPlan:
+    """How a re-import applies: which entries update whom, which are new, who leaves."""
+
+    updates: tuple[tuple[RosterEntry, int], ...]
+    additions: tuple[RosterEntry, ...]
+    deactivations: tuple[int, ...]
+
+
+def match_roster(known: Sequence[KnownPerson], entries: Sequence[RosterEntry]) -> RosterPlan:
+    """Match entries to known people: by employee id, else by name + department."""
+    by_id = {p.employee_id: p.id for p in known if p.employee_id}
+    by_name: dict[tuple[str, str], list[KnownPerson]] = defaultdict(list)
+    for person in known:
+        by_name[(person.name, person.department)].append(person)
+
+    taken: set[int] = set()
+    updates: list[tuple[RosterEntry, int]] = []
+    additions: list[RosterEntry] = []
+    # Employee ids first, so a name match can never steal a person an id points at.
+    pending: list[RosterEntry] = []
+    for entry in entries:
+        person_id = by_id.get(entry.employee_id) if entry.employee_id else None
+        if person_id is not None:
+            taken.add(person_id)
+            updates.append((entry, person_id))
+        else:
+            pending.append(entry)
+    for entry in pending:
+        candidates = [
+            p.id
+            for p in by_name.get((entry.name, entry.department), [])
+            if p.id not in taken
+            # two different 工号 under one name are two different people
+            and not (p.employee_id and entry.employee_id and p.employee_id != entry.employee_id)
+        ]
+        if candidates:
+            taken.add(candidates[0])
+            updates.append((entry, candidates[0]))
+        else:
+            additions.append(entry)
+    leaving = tuple(sorted(p.id for p in known if p.id not in taken))
+    return RosterPlan(tuple(updates), tuple(additions), leaving)

@@ -1,0 +1,1 @@
+"""SQLModel tables, query functions and Alembic migrations."""

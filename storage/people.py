@@ -1,0 +1,342 @@
+"""Roster, people and account binding queries. Functions never commit; callers do."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import core.people as cp
+from core.binding import INVITE_ALPHABET, INVITE_LENGTH
+from core.roster import KnownPerson, RosterEntry, match_roster
+from storage.audit import audit
+from storage.tables import Department, Person, Setting, Supervision, Unit, utcnow
+
+DEFAULT_UNIT_NAME = "本单位"
+
+
+async def get_unit(session: AsyncSession) -> Unit | None:
+    """The unit this installation serves (the first one)."""
+    return (await session.exec(select(Unit).order_by(col(Unit.id)).limit(1))).first()
+
+
+async def ensure_unit(session: AsyncSession, *, name: str | None = None) -> Unit:
+    """The unit, created (or renamed) as needed; the caller commits."""
+    unit = await get_unit(session)
+    if unit is None:
+        unit = Unit(name=name or DEFAULT_UNIT_NAME)
+        session.add(unit)
+        await session.flush()
+    elif name and unit.name != name:
+        unit.name = name
+        session.add(unit)
+    return unit
+
+
+def new_invite_code(taken: set[str]) -> str:
+    """A fresh random invite code not in `taken` (which it joins)."""
+    while True:
+        code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What a roster import changed."""
+
+    added: int
+    updated: int
+    unchanged: int
+    deactivated: int
+    reactivated: int
+    departments_added: int
+
+
+async def apply_roster(
+    session: AsyncSession, *, unit: Unit, entries: Sequence[RosterEntry], actor: str = "cli"
+) -> ImportReport:
+    """Create or update people and departments from a validated roster (no commit)."""
+    assert unit.id is not None
+    departments = {
+        d.name: d
+        for d in (await session.exec(select(Department).where(Department.unit_id == unit.id)))
+    }
+    departments_added = 0
+    for order, name in enumerate(dict.fromkeys(e.department for e in entries), start=1):
+        department = departments.get(name)
+        if department is None:
+            department = Department(unit_id=unit.id, name=name, sort_order=order)
+            departments_added += 1
+        department.sort_order = order
+        session.add(department)
+        departments[name] = department
+    await session.flush()
+    dept_name = {d.id: name for name, d in departments.items()}
+
+    people = list(await session.exec(select(Person).where(Person.unit_id == unit.id)))
+    by_id = {p.id: p for p in people}
+    known = [
+        KnownPerson(p.id, p.name, dept_name[p.department_id], p.employee_id)
+        for p in people
+        if p.id is not None
+    ]
+    plan = match_roster(known, entries)
+    codes = set((await session.exec(select(Person.invite_code))).all())
+
+    updated = unchanged = reactivated = 0
+    targets: list[tuple[RosterEntry, Person]] = []
+    for entry, person_id in plan.updates:
+        person = by_id[person_id]
+        before = _snapshot(person)
+        if not person.active:
+            reactivated += 1
+        _fill(person, entry, departments[entry.department].id)
+        if _snapshot(person) == before:
+            unchanged += 1
+        else:
+            updated += 1
+            session.add(person)
+        targets.append((entry, person))
+    for entry in plan.additions:
+        person = Person(
+            unit_id=unit.id,
+            department_id=0,
+            name=entry.name,
+            category=entry.category,
+            roles="",
+            invite_code=new_invite_code(codes),
+        )
+        _fill(person, entry, departments[entry.department].id)
+        session.add(person)
+        targets.append((entry, person))
+    deactivated = 0
+    for person_id in plan.deactivations:
+        person = by_id[person_id]
+        if person.active:
+            person.active = False
+            session.add(person)
+            deactivated += 1
+    await session.flush()
+
+    ids = [p.id for _, p in targets]
+    await session.exec(delete(Supervision).where(col(Supervision.person_id).in_(ids)))  # type: ignore[call-overload]
+    for entry, person in targets:
+        for name in entry.supervises:
+            session.add(Supervision(person_id=person.id, department_id=departments[name].id))
+
+    report = ImportReport(
+        added=len(plan.additions),
+        updated=updated,
+        unchanged=unchanged,
+        deactivated=deactivated,
+        reactivated=reactivated,
+        departments_added=departments_added,
+    )
+    audit(
+        session,
+        action="roster_import",
+        unit_id=unit.id,
+        actor=actor,
+        subject=unit.name,
+        detail={
+            "people": len(entries),
+            "added": report.added,
+            "updated": updated,
+            "unchanged": unchanged,
+            "deactivated": deactivated,
+            "reactivated": reactivated,
+            "departments_added": departments_added,
+        },
+    )
+    return report
+
+
+def _fill(person: Person, entry: RosterEntry, department_id: int | None) -> None:
+    assert department_id is not None
+    person.name = entry.name
+    person.department_id = department_id
+    person.category = entry.category
+    person.roles = cp.encode_roles(entry.roles)
+    person.employee_id = entry.employee_id
+    person.tg_username = entry.username
+    person.roster_order = entry.row
+    person.active = True
+
+
+def _snapshot(person: Person) -> tuple[object, ...]:
+    return (
+        person.name,
+        person.department_id,
+        person.category,
+        person.roles,
+        person.employee_id,
+        person.tg_username,
+        person.roster_order,
+        person.active,
+    )
+
+
+# ---- reading people -------------------------------------------------------------------
+
+
+async def person_by_tg(session: AsyncSession, *, tg_user_id: int) -> Person | None:
+    """The person bound to a Telegram user id (active or not)."""
+    return (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
+
+
+async def supervised_ids(session: AsyncSession, *, person_id: int) -> frozenset[int]:
+    """Departments a supervisor oversees."""
+    rows = await session.exec(
+        select(Supervision.department_id).where(Supervision.person_id == person_id)
+    )
+    return frozenset(rows.all())
+
+
+async def to_core(session: AsyncSession, person: Person) -> cp.Person:
+    """The core's view of a stored person."""
+    assert person.id is not None
+    return cp.Person(
+        id=person.id,
+        name=person.name,
+        department_id=person.department_id,
+        category=person.category,
+        roles=cp.decode_roles(person.roles),
+        supervises=await supervised_ids(session, person_id=person.id),
+        active=person.active,
+    )
+
+
+async def department_names(session: AsyncSession, *, unit_id: int) -> dict[int, str]:
+    """Department id → name, in roster order."""
+    rows = await session.exec(
+        select(Department.id, Department.name)
+        .where(Department.unit_id == unit_id)
+        .order_by(col(Department.sort_order), col(Department.id))
+    )
+    return {dept_id: name for dept_id, name in rows.all() if dept_id is not None}
+
+
+async def department_by_name(
+    session: AsyncSession, *, unit_id: int, name: str
+) -> Department | None:
+    """A department of the unit by name (spaces ignored: 「办 公 室」 is 办公室)."""
+    wanted = "".join(name.split())
+    rows = await session.exec(select(Department).where(Department.unit_id == unit_id))
+    return next((d for d in rows.all() if "".join(d.name.split()) == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRow:
+    """One line of `kaohe invites`."""
+
+    person_id: int
+    name: str
+    department: str
+    employee_id: str | None
+    username: str | None
+    code: str
+    bound: bool
+
+
+async def invite_rows(session: AsyncSession, *, unit_id: int) -> list[InviteRow]:
+    """Active people with their invite codes, in department then roster order."""
+    rows = await session.exec(
+        select(Person, Department.name)
+        .join(Department, col(Department.id) == Person.department_id)
+        .where(Person.unit_id == unit_id, col(Person.active).is_(True))
+        .order_by(col(Department.sort_order), col(Person.roster_order), col(Person.id))
+    )
+    return [
+        InviteRow(
+            person_id=p.id or 0,
+            name=p.name,
+            department=dept,
+            employee_id=p.employee_id,
+            username=p.tg_username,
+            code=p.invite_code,
+            bound=p.tg_user_id is not None,
+        )
+        for p, dept in rows.all()
+    ]
+
+
+# ---- binding -------------------------------------------------------------------------
+
+
+async def unbound_by_username(session: AsyncSession, *, username: str) -> Person | None:
+    """The active, unbound roster person whose Telegram username matches."""
+    query = select(Person).where(
+        Person.tg_username == username.lower().lstrip("@"),
+        col(Person.tg_user_id).is_(None),
+        col(Person.active).is_(True),
+    )
+    return (await session.exec(query)).first()
+
+
+async def person_by_code(session: AsyncSession, *, code: str) -> Person | None:
+    """The person an invite code belongs to."""
+    return (await session.exec(select(Person).where(Person.invite_code == code))).first()
+
+
+def bind(session: AsyncSession, *, person: Person, tg_user_id: int, how: str) -> None:
+    """Bind a Telegram account to a person and audit it (no commit)."""
+    person.tg_user_id = tg_user_id
+    person.bound_at = utcnow()
+    session.add(person)
+    audit(
+        session,
+        action="bind",
+        unit_id=person.unit_id,
+        actor_person_id=person.id,
+        actor=person.name,
+        subject=person.name,
+        detail={"tg_user_id": tg_user_id, "how": how},
+    )
+
+
+async def unbind(session: AsyncSession, *, person: Person, actor: str) -> str:
+    """Release a person's Telegram binding and issue a new invite code (admin action)."""
+    codes = set((await session.exec(select(Person.invite_code))).all())
+    old = person.tg_user_id
+    person.tg_user_id = None
+    person.bound_at = None
+    person.invite_code = new_invite_code(codes)
+    session.add(person)
+    audit(
+        session,
+        action="unbind",
+        unit_id=person.unit_id,
+        actor=actor,
+        subject=person.name,
+        detail={"tg_user_id": old},
+    )
+    return person.invite_code
+
+
+async def find_people(session: AsyncSession, *, unit_id: int, query: str) -> list[Person]:
+    """People whose name or 工号 is exactly `query`."""
+    rows = await session.exec(
+        select(Person)
+        .where(Person.unit_id == unit_id)
+        .where((Person.name == query) | (Person.employee_id == query))
+        .order_by(col(Person.roster_order))
+    )
+    return list(rows.all())
+
+
+async def get_setting(session: AsyncSession, *, key: str) -> str | None:
+    """A stored app setting."""
+    row = await session.get(Setting, key)
+    return row.value if row else None
+
+
+async def set_setting(session: AsyncSession, *, key: str, value: str) -> None:
+    """Store an app setting (no commit)."""
+    row = await session.get(Setting, key) or Setting(key=key)
+    row.value = value
+    session.add(row)

@@ -1,0 +1,190 @@
+"""Per test: a fresh database (SQLite under tmp_path, or TEST_DATABASE_URL's PostgreSQL),
+a fresh Dispatcher from the router factories, and a bot whose session records calls."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.methods import SendMessage
+from aiogram.types import Update, User
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.app import make_bot, make_dispatcher
+from bot.config import Settings
+from bot.demo import sample_roster_path
+from core.roster import parse_roster
+from storage import db, people
+from storage.roster_io import read_table
+from storage.tables import AuditEntry, ChatGroup, Person
+from tests.factories import make_user
+from tests.fakes import FakeSession
+
+TEST_TOKEN = "42:TEST-TOKEN"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+async def _reset(url: str) -> None:
+    engine = db.make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if db.is_sqlite(url):
+                return
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+async def _upgrade(url: str) -> None:
+    engine = db.make_engine(url)
+    try:
+        await db.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def empty_db_url(tmp_path: Path) -> str:
+    """A database with no tables at all."""
+    url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    asyncio.run(_reset(url))
+    return url
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """A database migrated to head."""
+    asyncio.run(_upgrade(empty_db_url))
+    return empty_db_url
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Settings pointing at the test database."""
+    return Settings(BOT_TOKEN=TEST_TOKEN, DATABASE_URL=db_url, REDIS_URL="")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def sessionmaker(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the test database."""
+    engine = db.make_engine(db_url)
+    yield db.make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session for a test's own reads and set-up."""
+    async with sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def fake() -> FakeSession:
+    """The recording Bot API session."""
+    return FakeSession()
+
+
+@pytest.fixture
+async def bot(settings: Settings, fake: FakeSession) -> AsyncIterator[Bot]:
+    """A Bot whose every call is recorded by `fake`."""
+    bot = make_bot(settings, session=fake)
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture
+def dp(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Dispatcher:
+    """A fresh Dispatcher; errors propagate so a failing handler fails the test."""
+    return make_dispatcher(settings, sessionmaker, catch_errors=False)
+
+
+@dataclass
+class Chat:
+    """Feeds updates and reads what the bot answered."""
+
+    dp: Dispatcher
+    bot: Bot
+    fake: FakeSession
+
+    async def feed(self, update: Update) -> list[SendMessage]:
+        """Process one update; return the messages the bot sent for it."""
+        before = len(self.fake.requests)
+        await self.dp.feed_update(self.bot, update)
+        return [r for r in self.fake.requests[before:] if isinstance(r, SendMessage)]
+
+
+@pytest.fixture
+def chat(dp: Dispatcher, bot: Bot, fake: FakeSession) -> Chat:
+    """The conversation helper."""
+    return Chat(dp, bot, fake)
+
+
+@dataclass
+class Roster:
+    """The sample roster (42 people of a fictional 市场监督管理局), imported."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    async def person(self, name: str, *, nth: int = 0) -> Person:
+        """A stored person by name (fresh from the database)."""
+        async with self.sessionmaker() as s:
+            rows = await s.exec(select(Person).where(Person.name == name).order_by(Person.id))
+            return list(rows.all())[nth]
+
+    async def user(self, name: str, *, nth: int = 0) -> User:
+        """A Telegram account for the person, with the roster's username."""
+        person = await self.person(name, nth=nth)
+        return make_user(500_000 + (person.id or 0), person.name, person.tg_username)
+
+    async def bind(self, name: str, *, nth: int = 0) -> User:
+        """Bind the person directly in the database (set-up, not under test)."""
+        user = await self.user(name, nth=nth)
+        async with self.sessionmaker() as s:
+            person = await s.get(Person, (await self.person(name, nth=nth)).id)
+            assert person is not None
+            people.bind(s, person=person, tg_user_id=user.id, how="test")
+            await s.commit()
+        return user
+
+
+@pytest.fixture
+async def roster(sessionmaker: async_sessionmaker[AsyncSession]) -> Roster:
+    """The sample roster, imported into the test database."""
+    entries = parse_roster(read_table(sample_roster_path()))
+    async with sessionmaker() as s:
+        unit = await people.ensure_unit(s, name="测试市市场监督管理局")
+        await people.apply_roster(s, unit=unit, entries=entries)
+        await s.commit()
+    return Roster(sessionmaker)
+
+
+async def db_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Row counts that must not move when the bot refuses something."""
+    async with sessionmaker() as s:
+        return {
+            "audit": (await s.exec(select(func.count()).select_from(AuditEntry))).one(),
+            "bound": (
+                await s.exec(select(func.count()).where(Person.tg_user_id.is_not(None)))  # type: ignore[union-attr]
+            ).one(),
+            "people": (await s.exec(select(func.count()).select_from(Person))).one(),
+            "groups": (await s.exec(select(func.count()).select_from(ChatGroup))).one(),
+        }
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Run in an empty directory with none of kaohe's variables set."""
+    for name in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_BASE", "REDIS_URL", "KAOHE_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
