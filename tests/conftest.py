@@ -26,9 +26,9 @@ from storage import db, people
 from storage.roster_io import read_table
 from storage.tables import AuditEntry, ChatGroup, Person
 from tests.factories import make_user
-from tests.fakes import FakeSession
+from tests.fakes import BOT_ID, FakeSession
 
-TEST_TOKEN = "42:TEST-TOKEN"
+TEST_TOKEN = f"{BOT_ID}:TEST-TOKEN"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
