@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -15,7 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.config import Settings
 from bot.handlers import get_routers
-from bot.middlewares import DbSessionMiddleware, IdentityMiddleware
+from bot.middlewares import ClockMiddleware, DbSessionMiddleware, IdentityMiddleware
+from bot.policies import load_policy
+from core.calendar import WorkCalendar
+from core.policy import Policy
+from storage.tables import utcnow
 
 
 def make_fsm_storage(settings: Settings) -> BaseStorage:
@@ -31,12 +38,28 @@ def make_dispatcher(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
+    policy: Policy | None = None,
+    clock: Callable[[], datetime] = utcnow,
     catch_errors: bool = True,
 ) -> Dispatcher:
-    """A Dispatcher with the middlewares and fresh feature routers."""
-    dp = Dispatcher(storage=make_fsm_storage(settings), settings=settings)
+    """A Dispatcher with the middlewares and fresh feature routers.
+
+    Handlers receive `settings`, `policy`, `calendar` and `zone` (app lifetime), and per
+    update `session`, `me`, `group`, `now` and `today` from the middlewares.
+    """
+    policy = policy or load_policy(settings.policy)
+    calendar = WorkCalendar(policy.calendar)
+    dp = Dispatcher(
+        storage=make_fsm_storage(settings),
+        settings=settings,
+        policy=policy,
+        calendar=calendar,
+        zone=settings.zone,
+        sessionmaker=sessionmaker,
+    )
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(IdentityMiddleware())
+    dp.update.outer_middleware(ClockMiddleware(settings.zone, calendar, clock))
     dp.include_routers(*get_routers(catch_errors=catch_errors))
     return dp
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from aiogram import BaseMiddleware
-from aiogram.types import Chat, TelegramObject, User
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import texts
+from core.calendar import WorkCalendar
 from storage.groups import group_for_chat
-from storage.people import person_by_tg
+from storage.people import admin_chat_ids, get_setting, person_by_tg, set_setting
+from storage.tables import utcnow
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -39,3 +48,76 @@ class IdentityMiddleware(BaseMiddleware):
         in_group = chat is not None and chat.type in {"group", "supergroup"}
         data["group"] = await group_for_chat(session, chat_id=chat.id) if in_group else None
         return await handler(event, data)
+
+
+def event_time(event: TelegramObject) -> datetime | None:
+    """When Telegram says the event happened (edits: when edited), in UTC."""
+    update = event if isinstance(event, Update) else None
+    if update is None:
+        return None
+    if update.edited_message is not None:
+        edited = update.edited_message
+        return edited.edit_date or edited.date  # type: ignore[return-value]
+    for message in (update.message, update.channel_post):
+        if message is not None:
+            return message.date
+    if update.callback_query is not None:
+        return None  # callback queries carry no date; the shell's clock decides
+    if update.my_chat_member is not None:
+        return update.my_chat_member.date
+    return None
+
+
+class ClockMiddleware(BaseMiddleware):
+    """Puts `now` (aware, in the unit's time zone) and `today` into the handler data.
+
+    The event's own Telegram timestamp is used when it has one, so a report is dated by
+    when it was sent, not by when a busy bot got round to it. The first time a date falls
+    in a year the official calendar does not know, the admins are told once.
+    """
+
+    def __init__(
+        self, zone: ZoneInfo, calendar: WorkCalendar, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.zone = zone
+        self.calendar = calendar
+        self.clock = clock
+        self.checked_years: set[int] = set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        when = event_time(event)
+        if isinstance(when, int):
+            when = datetime.fromtimestamp(when, UTC)
+        now = (when or self.clock()).astimezone(self.zone)
+        data["now"], data["today"] = now, now.date()
+        if now.year not in self.checked_years:
+            self.checked_years.add(now.year)
+            await warn_unknown_year(data["session"], data["bot"], self.calendar, now.date())
+        return await handler(event, data)
+
+
+async def warn_unknown_year(
+    session: AsyncSession, bot: Bot, calendar: WorkCalendar, day: date
+) -> None:
+    """Log and tell the admins, once per year, that the Mon–Fri fallback is in use."""
+    if calendar.known(day):
+        return
+    key = f"calendar_fallback_{day.year}"
+    try:
+        if await get_setting(session, key=key):
+            return
+        log.warning(
+            "official holiday data for %s is missing: working days fall back to Mon–Fri; "
+            "upgrade chinesecalendar or add [calendar] overrides to the policy",
+            day.year,
+        )
+        await set_setting(session, key=key, value=utcnow().isoformat())
+        await session.commit()
+        for tg_id in await admin_chat_ids(session):
+            try:
+                await bot.send_message(tg_id, texts.calendar_fallback(day.year))
+            except TelegramAPIError:
+                log.warning("could not tell admin %s about the calendar", tg_id)
+    except Exception:  # never let this block a report
+        log.exception("calendar warning failed")
+        await session.rollback()

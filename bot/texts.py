@@ -81,3 +81,148 @@ ADDED_TO_GROUP = (
     "大家好，我是平时考核助手。"
     "请考核办在本群发送 /bindgroup 部门名（或 /bindgroup 全单位）完成绑定。"
 )
+
+
+def calendar_fallback(year: int) -> str:
+    """Told to admins once when the official holiday data lacks a year."""
+    return (
+        f"⚠️ 官方节假日数据里还没有 {year} 年，暂按周一至周五计算工作日。"
+        "请升级 chinesecalendar，或在考核方案的 [calendar] 里补充节假日和调休。"
+    )
+
+
+# ---- reports ---------------------------------------------------------------------------
+
+REPORT_HINT_MEDIA = "🙂 贴纸、语音、视频不能作为日报。请发文字，或给图片加上文字说明。"
+REPORT_HINT_CAPTION = "请给图片或文件加上文字说明（写在说明栏里）再发一次，才能记为日报。"
+REPORT_EMPTY = "内容是空的。直接发文字即可，例如：完成了年度总结初稿"
+DAILY_USAGE = "请在 /daily 后面写上内容，例如：/daily 完成了年度总结初稿\n补报：/daily 11-20 内容"
+REPORT_TOO_LONG = "太长了：一条最多 4096 字，请分几条发。"
+REPORT_FUTURE = "不能提前填报以后的日报。"
+UNKNOWN_COMMAND = "不认识这个命令。发送 /help 查看可用命令。"
+REVIEW_BUTTON = "👀 已阅"
+REVIEW_DENIED = "只有本部门负责人、分管领导或主要领导可以审阅。"
+REVIEW_SELF = "不能审阅自己的报告。"
+REVIEW_DONE = "已标记为已阅 ✅"
+REVIEW_AGAIN = "你已经审阅过了。"
+REVIEW_GONE = "找不到这份报告。"
+WEEKLY_SUBMIT = "✅ 提交草稿"
+WEEKLY_OWN = "✍️ 自己写"
+WEEKLY_ASK = "请发送你的周报内容（一条消息）。"
+WEEKLY_GROUP_HINT = "请在 #周报 后面写上内容，或私聊我发送 /weekly 生成草稿。"
+NOT_BOUND_GROUP = "你还没有绑定账号，请私聊我发送考核办给你的邀请码。"
+REPORT_ECHO_FAILED = "（未能同步到部门群，请联系考核办检查群绑定。）"
+
+KIND_LABELS = {"daily": "日报", "weekly": "周报"}
+STATUS_ICONS = {"on_time": "✅", "late": "⏰", "backfill": "📌", "voluntary": "🌟"}
+
+
+def bad_date(text: str) -> str:
+    """A date that could not be read."""
+    return f"看不懂日期「{text}」，请写成 11-20 这样的格式。"
+
+
+def backfill_too_old(limit: int) -> str:
+    """Backfill outside the policy's window."""
+    return f"只能补报 {limit} 天内的日报。更早的请联系考核办。"
+
+
+def filed(*, day: str, kind: str, status: str, count: int, weekly: bool = False) -> str:
+    """Acknowledgement of a filing: date, status, item count."""
+    label = KIND_LABELS[kind]
+    if weekly:
+        return f"✅ 已记录 {label}（截止 {day}，{status}）。"
+    return f"✅ 已记录 {day} {label}（{status}），共 {count} 条。"
+
+
+def edited(*, day: str, kind: str, seq: int) -> str:
+    """An edited message updated its item."""
+    return f"✏️ 已更新 {day} {KIND_LABELS[kind]} 第 {seq} 条，原文已留存。"
+
+
+def echo(*, name: str, day: str, kind: str, status: str, seq: int, text: str) -> str:
+    """The report as shown in the department group."""
+    part = f" 第{seq}条" if seq > 1 else ""
+    return f"📝 {name}｜{day} {KIND_LABELS[kind]}{part}（{status}）\n{text}"
+
+
+def reviewed_button(names: list[str]) -> str:
+    """The 「已阅」 button after leaders pressed it."""
+    return "✅ 已阅：" + "、".join(names)
+
+
+def reply_to_author(*, leader: str, day: str, kind: str, text: str) -> str:
+    """A 批复, sent privately to the report's author."""
+    return f"💬 {leader} 批复了你 {day} 的{KIND_LABELS[kind]}：\n{text}"
+
+
+def reply_delivered(name: str) -> str:
+    """Confirmation under a 批复 in the group."""
+    return f"✅ 批复已送达 {name}"
+
+
+def weekly_draft_offer(draft: str) -> str:
+    """The weekly draft with its two buttons."""
+    return f"根据本周日报生成的周报草稿：\n\n{draft}\n\n可以直接提交，或者自己写。"
+
+
+def calendar_day(day: str, weekday: str) -> str:
+    """周一 11月16日."""
+    return f"周{weekday} {day}"
+
+
+# ---- leave -----------------------------------------------------------------------------
+
+LEAVE_USAGE = (
+    "用法：/leave 11-24 11-26 事由（一天可只写一个日期）\n"
+    "考核办代登记：/leave @用户名 11-24 11-26 事由\n"
+    "只发 /leave 查看和撤销自己的请假。"
+)
+LEAVE_REASON = "请写上事由，例如：/leave 11-24 11-26 出差"
+LEAVE_PERIOD = "日期不对：结束日期要在开始日期之后，一次最多 92 天。"
+LEAVE_NOBODY = "你还没有登记请假。\n" + LEAVE_USAGE
+LEAVE_ONLY_ADMIN = "只有考核办可以为他人登记请假。"
+LEAVE_CANCEL_DENIED = "只能撤销自己的请假（考核办可撤销任何人的）。"
+LEAVE_GONE = "这条请假已经撤销或不存在。"
+LEAVE_PRIVATE = "请私聊我登记请假。"
+
+
+def leave_range(start: str, end: str) -> str:
+    """11月24日—11月26日, or one day."""
+    return start if start == end else f"{start}—{end}"
+
+
+def leave_recorded(*, name: str, period: str, reason: str, workdays: int) -> str:
+    """Leave was stored."""
+    return f"🏖 已登记 {name} {period} 请假：{reason}。其中 {workdays} 个工作日不用填日报。"
+
+
+def leave_too_early(limit: int) -> str:
+    """Leave dated too far back."""
+    return f"只能登记 {limit} 天内或以后的请假；更早的请联系考核办。"
+
+
+def leave_overlap(period: str) -> str:
+    """Leave overlapping an existing one."""
+    return f"这段时间已有请假（{period}），如需修改请先撤销。"
+
+
+def who_unknown(ref: str) -> str:
+    """A name, @username or 工号 that matched nobody."""
+    return f"没有找到「{ref}」。请用 @用户名、姓名或工号。"
+
+
+def who_ambiguous(ref: str, count: int) -> str:
+    """Several people share the name."""
+    return f"「{ref}」有 {count} 人同名，请改用 @用户名 或工号。"
+
+
+def leave_cancelled(period: str) -> str:
+    """A leave period was cancelled."""
+    return f"已撤销 {period} 的请假。"
+
+
+# ---- status and stats -----------------------------------------------------------------
+
+STATS_DENIED = "只有部门负责人、分管领导、主要领导和考核办可以查看统计。"
+STATS_PRIVATE = "请私聊我查看统计。"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import col, delete, select
@@ -340,3 +340,42 @@ async def set_setting(session: AsyncSession, *, key: str, value: str) -> None:
     row = await session.get(Setting, key) or Setting(key=key)
     row.value = value
     session.add(row)
+
+
+async def admin_chat_ids(session: AsyncSession) -> list[int]:
+    """Telegram ids of the bound, active 考核办 members."""
+    query = select(Person.tg_user_id).where(
+        col(Person.roles).contains(cp.Role.ADMIN.value),
+        col(Person.active).is_(True),
+        col(Person.tg_user_id).is_not(None),
+    )
+    return [tg for tg in (await session.exec(query)).all() if tg is not None]
+
+
+async def members_of(
+    session: AsyncSession, *, unit_id: int, department_ids: Iterable[int] | None = None
+) -> list[Person]:
+    """Active people who file reports (role member), optionally of some departments."""
+    query = select(Person).where(
+        Person.unit_id == unit_id,
+        col(Person.active).is_(True),
+        col(Person.roles).contains(cp.Role.MEMBER.value),
+    )
+    if department_ids is not None:
+        query = query.where(col(Person.department_id).in_(list(department_ids)))
+    return list((await session.exec(query.order_by(col(Person.roster_order)))).all())
+
+
+async def resolve_person(session: AsyncSession, *, unit_id: int, ref: str) -> list[Person]:
+    """People an admin or leader means by `@username`, 姓名 or 工号 (active ones)."""
+    ref = ref.strip()
+    if ref.startswith("@"):
+        query = select(Person).where(
+            Person.unit_id == unit_id, Person.tg_username == ref[1:].lower()
+        )
+    else:
+        query = select(Person).where(
+            Person.unit_id == unit_id, (Person.name == ref) | (Person.employee_id == ref)
+        )
+    query = query.where(col(Person.active).is_(True)).order_by(col(Person.roster_order))
+    return list((await session.exec(query)).all())

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Dialect, Index, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -136,3 +146,92 @@ def _protect_audit_log(session: SyncSession, _context: object, _instances: objec
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditLogIsAppendOnly("the audit log is append-only")
+
+
+class Report(SQLModel, table=True):
+    """One person's 日报 for a local date, or 周报 for a week (day = its due day)."""
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "day"),
+        Index("ix_report_unit_day", "unit_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=8, description="daily | weekly")
+    day: date
+    status: str = Field(max_length=12, description="on_time | late | backfill | voluntary")
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    updated_at: datetime = _utc_column(nullable=False, default=utcnow)
+    reviewed_at: datetime | None = _utc_column(nullable=True)
+
+
+class ReportItem(SQLModel, table=True):
+    """One message of a report, with its Telegram ids and those of its echo."""
+
+    __table_args__ = (
+        UniqueConstraint("source_chat_id", "source_message_id"),
+        Index("ix_reportitem_echo", "echo_chat_id", "echo_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    seq: int = Field(default=1)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    file_id: str | None = Field(default=None, max_length=255)
+    file_kind: str | None = Field(default=None, max_length=16, description="photo | document")
+    source_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    source_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    echo_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    echo_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    edited_at: datetime | None = _utc_column(nullable=True)
+
+
+class ReportItemRevision(SQLModel, table=True):
+    """The text an item had before an edit (history is never lost)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="reportitem.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    replaced_at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+class ReportReview(SQLModel, table=True):
+    """审阅: a leader marked a report as read (「已阅」 or by a 批复)."""
+
+    __table_args__ = (UniqueConstraint("report_id", "leader_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    leader_id: int = Field(foreign_key="person.id")
+    at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+class ReportReply(SQLModel, table=True):
+    """批复: a leader's written answer to a report, sent privately to the author."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    leader_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+class Leave(SQLModel, table=True):
+    """请假 / 出差 / 培训: days on which filing is not required."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    start: date
+    end: date
+    reason: str = Field(max_length=200)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    cancelled_at: datetime | None = _utc_column(nullable=True)
+    cancelled_by: int | None = Field(default=None, foreign_key="person.id")

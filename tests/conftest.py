@@ -7,11 +7,14 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage
+from aiogram.types import Chat as TgChat
 from aiogram.types import Update, User
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -25,7 +28,7 @@ from core.roster import parse_roster
 from storage import db, people
 from storage.roster_io import read_table
 from storage.tables import AuditEntry, ChatGroup, Person
-from tests.factories import make_user
+from tests.factories import make_group, make_message, make_user
 from tests.fakes import BOT_ID, FakeSession
 
 TEST_TOKEN = f"{BOT_ID}:TEST-TOKEN"
@@ -102,10 +105,28 @@ async def bot(settings: Settings, fake: FakeSession) -> AsyncIterator[Bot]:
     await bot.session.close()
 
 
+class FakeClock:
+    """The shell's clock for events without a Telegram date (button presses, jobs)."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or datetime.now(UTC)
+
+
 @pytest.fixture
-def dp(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> Dispatcher:
+def clock() -> FakeClock:
+    """Set `clock.at` to fix "now" for callback queries."""
+    return FakeClock()
+
+
+@pytest.fixture
+def dp(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: FakeClock
+) -> Dispatcher:
     """A fresh Dispatcher; errors propagate so a failing handler fails the test."""
-    return make_dispatcher(settings, sessionmaker, catch_errors=False)
+    return make_dispatcher(settings, sessionmaker, clock=clock, catch_errors=False)
 
 
 @dataclass
@@ -188,3 +209,40 @@ def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+OFFICE_GROUP = -100_500
+
+
+def local(
+    month: int, day: int, hour: int, minute: int = 0, second: int = 0, year: int = 2026
+) -> datetime:
+    """A Shanghai wall-clock time, as the UTC timestamp Telegram sends."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@dataclass
+class Office:
+    """办公室 with its group bound: 陈静 head, 杨帆 and 赵丽 members, 李红梅 supervisor."""
+
+    head: User
+    member: User
+    other: User
+    supervisor: User
+    group: TgChat
+
+
+@pytest.fixture
+async def office(chat: Chat, roster: Roster) -> Office:
+    admin = await roster.bind("周敏")
+    group = make_group(OFFICE_GROUP, "办公室群")
+    await chat.feed(make_message("/bindgroup 办公室", user=admin, chat=group))
+    chat.fake.clear()
+    return Office(
+        head=await roster.bind("陈静"),
+        member=await roster.bind("杨帆"),
+        other=await roster.bind("赵丽"),
+        supervisor=await roster.bind("李红梅"),
+        group=group,
+    )

@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import JOIN_TRANSITION, ChatMemberUpdatedFilter, Command, CommandObject
 from aiogram.types import ChatMemberUpdated, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
+from bot import filters, texts
 from core.people import Role, decode_roles
 from core.roster import UNIT_WIDE
 from storage import groups, people
 from storage.tables import ChatGroup, Person
-
-GROUP_CHATS = {"group", "supergroup"}
 
 
 def make_router() -> Router:
     """/bindgroup in any chat; in groups the bot otherwise ignores unbound chats."""
     router = Router(name="groups")
     router.message.register(cmd_bindgroup, Command("bindgroup"))
-    router.message.register(chat_migrated, F.migrate_to_chat_id)
-    router.message.register(ignore_unbound_group, F.chat.type.in_(GROUP_CHATS), _unbound)
+    router.message.register(chat_migrated, filters.migrated)
+    router.message.register(ignore_unbound_group, filters.unbound_group)
     router.my_chat_member.register(
-        added_to_group,
-        F.chat.type.in_(GROUP_CHATS),
-        ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION),
+        added_to_group, ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION)
     )
     return router
 
 
 async def added_to_group(event: ChatMemberUpdated, group: ChatGroup | None) -> None:
     """Say once, when added, how the group gets bound."""
-    if group is None:
+    if event.chat.type in filters.GROUP_CHATS and group is None:
         await event.answer(texts.ADDED_TO_GROUP)
-
-
-def _unbound(message: Message, group: ChatGroup | None) -> bool:
-    return group is None
 
 
 async def ignore_unbound_group(message: Message) -> None:
@@ -48,7 +40,7 @@ async def cmd_bindgroup(
     message: Message, command: CommandObject, session: AsyncSession, me: Person | None
 ) -> None:
     """Admin binds this group to a department or to the whole unit."""
-    if message.chat.type not in GROUP_CHATS:
+    if message.chat.type not in filters.GROUP_CHATS:
         await message.answer(texts.BINDGROUP_PRIVATE)
         return
     if me is None or not me.active or Role.ADMIN not in decode_roles(me.roles):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
+from bot import filters, texts
 from core.binding import normalize_invite_code
 from core.people import roles_label
 from storage import people
@@ -17,17 +17,13 @@ from storage.tables import Department, Person
 def make_router() -> Router:
     """Private-chat router: binding, identity, help, and the fallback for strangers."""
     router = Router(name="start")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(filters.private)
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_whoami, Command("whoami"))
-    router.message.register(unbound_text, F.text, _is_stranger)
-    router.message.register(stranger, _is_stranger)
+    router.message.register(unbound_text, filters.has_text, filters.stranger)
+    router.message.register(stranger, filters.stranger)
     return router
-
-
-def _is_stranger(message: Message, me: Person | None) -> bool:
-    return me is None or not me.active
 
 
 async def _department_name(session: AsyncSession, person: Person) -> str:

@@ -13,12 +13,20 @@ import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 target_metadata = SQLModel.metadata
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Migrations must not import app types: UTCDateTime is a plain timezone-aware DateTime.
+    if type_ == "type" and isinstance(obj, storage.tables.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things in place
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

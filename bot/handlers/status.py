@@ -1,0 +1,158 @@
+"""/status for a person (this week's filings) and /stats for leaders and admins."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import filters, texts
+from core import reports as core
+from core.calendar import WorkCalendar
+from core.people import Role, decode_roles
+from core.policy import Policy
+from storage import people
+from storage import reports as store
+from storage.tables import Person, Report
+
+
+def make_router() -> Router:
+    """/status and /stats, in private."""
+    router = Router(name="status")
+    router.message.register(cmd_status, Command("status"), filters.private, filters.member)
+    router.message.register(cmd_stats, Command("stats"), filters.private, filters.member)
+    router.message.register(stats_in_group, Command("stats", "status"), filters.in_group,
+                            filters.bound_group)  # fmt: skip
+    return router
+
+
+async def stats_in_group(message: Message) -> None:
+    """Figures are shown privately."""
+    await message.reply(texts.STATS_PRIVATE)
+
+
+def counted_until(policy: Policy, now: datetime) -> date:
+    """The last day whose filing already counts: today once the deadline has passed."""
+    today = now.date()
+    return today if now.time() >= policy.schedule.deadline else today - timedelta(days=1)
+
+
+async def cmd_status(
+    message: Message,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """This week, day by day: filed (and how), missing, leave; and the weekly report."""
+    assert me.id is not None
+    today = now.date()
+    monday, sunday = calendar.week_of(today)
+    statuses, _ = await store.filed_days(session, person_ids=[me.id], start=monday, end=sunday)
+    leave = (await store.leaves(session, person_ids=[me.id], start=monday, end=sunday)).get(
+        me.id, []
+    )
+    lines = [f"📋 {me.name} 本周（{core.short_date(monday)}—{core.short_date(sunday)}）"]
+    missing = 0
+    day = monday
+    while day <= sunday:
+        status = statuses.get((me.id, day))
+        workday = calendar.is_workday(day)
+        on_leave = any(p.covers(day) for p in leave)
+        label = f"周{core.WEEKDAYS[day.weekday()]} {core.short_date(day)}"
+        if status is not None:
+            lines.append(
+                f"{label} {texts.STATUS_ICONS[status.value]} {core.STATUS_LABELS[status]}"
+            )
+        elif on_leave and workday:
+            lines.append(f"{label} 🏖 请假")
+        elif not workday:
+            pass  # rest days without a report are not worth a line
+        elif day > today:
+            lines.append(f"{label} ·")
+        elif day == today and now.time() < policy.schedule.deadline:
+            lines.append(f"{label} ⏳ 今天（截止 {policy.schedule.deadline:%H:%M}）")
+        else:
+            lines.append(f"{label} ❌ 未报")
+            missing += 1
+        day += timedelta(days=1)
+    weekly = await _weekly(session, me.id, calendar, today)
+    due = calendar.last_workday_of_week(today)
+    if weekly is not None:
+        lines.append(f"周报：✅ 已交（{core.STATUS_LABELS[core.FilingStatus(weekly.status)]}）")
+    elif due is not None:
+        lines.append(f"周报：未交（截止 {core.short_date(due)} {policy.schedule.deadline:%H:%M}）")
+    lines.append(f"本周缺报 {missing} 天。" if missing else "本周没有缺报 👍")
+    upcoming = await store.leave_list(session, person_id=me.id, since=today)
+    if upcoming:
+        periods = "、".join(
+            texts.leave_range(core.short_date(lv.start), core.short_date(lv.end))
+            for lv in upcoming
+        )
+        lines.append(f"请假：{periods}")
+    await message.answer("\n".join(lines))
+
+
+async def _weekly(
+    session: AsyncSession, person_id: int, calendar: WorkCalendar, today: date
+) -> Report | None:
+    monday, sunday = calendar.week_of(today)
+    return await store.weekly_report(session, person_id=person_id, start=monday, end=sunday)
+
+
+async def cmd_stats(
+    message: Message,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """Filing and review rates of the departments the person leads (admins: all)."""
+    roles = decode_roles(me.roles)
+    names = await people.department_names(session, unit_id=me.unit_id)
+    assert me.id is not None
+    if roles & {Role.ADMIN, Role.CHIEF}:
+        wanted = list(names)
+    else:
+        wanted = []
+        if Role.HEAD in roles:
+            wanted.append(me.department_id)
+        if Role.SUPERVISOR in roles:
+            wanted.extend(await people.supervised_ids(session, person_id=me.id))
+    if not wanted:
+        await message.answer(texts.STATS_DENIED)
+        return
+    end = counted_until(policy, now)
+    monday = calendar.week_of(now.date())[0]
+    first = now.date().replace(day=1)
+    members = await people.members_of(session, unit_id=me.unit_id, department_ids=wanted)
+    ids = [p.id for p in members if p.id is not None]
+    start = min(monday, first)
+    filed, reviewed = await store.filed_days(session, person_ids=ids, start=start, end=end)
+    leave = await store.leaves(session, person_ids=ids, start=start, end=end)
+    by_department: dict[int, list[int]] = {}
+    for person in members:
+        by_department.setdefault(person.department_id, []).append(person.id or 0)
+
+    def line(label: str, ids: list[int]) -> str:
+        week = core.figures(calendar, people=ids, start=monday, end=end, leave=leave,
+                            filed=filed, reviewed=reviewed)  # fmt: skip
+        month = core.figures(calendar, people=ids, start=first, end=end, leave=leave,
+                             filed=filed, reviewed=reviewed)  # fmt: skip
+        return (
+            f"{label}（{len(ids)}人）\n"
+            f"  本周 填报 {core.percent(week.filing_rate)} 审阅 {core.percent(week.review_rate)}"
+            f"｜本月 填报 {core.percent(month.filing_rate)} 审阅 {core.percent(month.review_rate)}"
+        )
+
+    lines = [f"📊 填报率与审阅率（统计到 {core.short_date(end)}）"]
+    if len(by_department) > 1:
+        lines.append(line("合计", ids))
+    for dept_id in (d for d in names if d in by_department):
+        lines.append(line(names[dept_id], by_department[dept_id]))
+    await message.answer("\n".join(lines))
