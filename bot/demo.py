@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
-from aiogram.types import Chat, ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, User
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import Chat, ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, Message, User
 from sqlmodel import col, select
 
 from bot.app import make_bot, make_dispatcher
 from bot.config import Settings
+from bot.demo_reports import scene_fortnight
 from bot.offline import OfflineSession, UpdateFactory
 from core.roster import UNIT_WIDE, parse_roster
 from storage import db, people
@@ -29,6 +40,8 @@ from storage.tables import ChatGroup, Department, Person
 UNIT_NAME = "示范市市场监督管理局"
 DEMO_TOKEN = "4242:OFFLINE-DEMO"
 UNIT_GROUP_ID = -1000000000001
+ZONE = ZoneInfo("Asia/Shanghai")
+KINDS = {"photo": "[图片]", "document": "[文件]", "sticker": "[贴纸]", "voice": "[语音]"}
 
 
 def sample_roster_path() -> Path:
@@ -59,6 +72,11 @@ class DemoWorld:
         self.users: dict[str, User] = {}
         self.chat_names: dict[int, str] = {}
         self.quiet = False
+        self.now: datetime | None = None  # the simulated clock, for button presses
+
+    def clock(self) -> datetime:
+        """The simulated time (real time until a scene sets it)."""
+        return self.now or datetime.now(UTC)
 
     def user_for(self, person: Person) -> User:
         """The Telegram account of a roster person (stable ids)."""
@@ -70,13 +88,54 @@ class DemoWorld:
             self.chat_names[self.users[key].id] = person.name
         return self.users[key]
 
-    async def send(self, user: User, text: str, chat: Chat | None = None) -> None:
-        """`user` sends `text` (privately unless a group chat is given)."""
+    async def send(
+        self,
+        user: User,
+        text: str | None,
+        chat: Chat | None = None,
+        *,
+        at: datetime | None = None,
+        reply_to: Message | None = None,
+        **fields: Any,
+    ) -> Message:
+        """`user` sends a message (privately unless a group chat is given) at time `at`."""
+        if at is not None:
+            self.now = at
         where = self.chat_names.get(chat.id, chat.title or "") if chat else "私聊"
         if not self.quiet:
-            self.out.say(f"  {user.first_name} ▸ {where}：{text}")
-        message = self.factory.message(text, user=user, chat=chat)
+            stamp = f"[{at.astimezone(ZONE):%m-%d %H:%M}] " if at else ""
+            kind = next((KINDS[k] for k in KINDS if k in fields), "[消息]")
+            shown = text if text is not None else f"{kind} {fields.get('caption') or ''}".strip()
+            answer = "（回复机器人）" if reply_to is not None else ""
+            self.out.say(f"  {stamp}{user.first_name} ▸ {where}{answer}：{shown}")
+        message = self.factory.message(text, user=user, chat=chat, date=at, reply_to=reply_to,
+                                       **fields)  # fmt: skip
         await self._feed(self.factory.update(message=message))
+        return message
+
+    async def edit(self, message: Message, text: str, *, at: datetime) -> None:
+        """The author edits a message they sent."""
+        self.now = at
+        if not self.quiet:
+            who = message.from_user.first_name if message.from_user else "?"
+            self.out.say(f"  [{at.astimezone(ZONE):%m-%d %H:%M}] {who} ✏️ 修改为：{text}")
+        edited = message.model_copy(update={"text": text, "edit_date": int(at.timestamp())})
+        await self._feed(self.factory.update(edited_message=edited))
+
+    async def press(self, user: User, message: Message, *, at: datetime, row: int = 0,
+                    col: int = 0) -> None:  # fmt: skip
+        """`user` presses an inline button under a bot message."""
+        self.now = at
+        markup = message.reply_markup
+        assert markup is not None
+        button = markup.inline_keyboard[row][col]
+        if not self.quiet:
+            private = message.chat.type == "private"
+            where = "私聊" if private else self.chat_names.get(message.chat.id, "群")
+            stamp = f"[{at.astimezone(ZONE):%m-%d %H:%M}]"
+            self.out.say(f"  {stamp} {user.first_name} ▸ {where}：按「{button.text}」")
+        query = self.factory.callback(button.callback_data or "", user=user, message=message)
+        await self._feed(self.factory.update(callback_query=query))
 
     async def bot_added(self, chat: Chat, by: User) -> None:
         """The bot is added to a group as an admin."""
@@ -99,6 +158,16 @@ class DemoWorld:
                 self._show(request)
 
     def _show(self, request: TelegramMethod[Any]) -> None:
+        if isinstance(request, AnswerCallbackQuery) and request.text:
+            self.out.say(f"    🤖 （弹出提示）{request.text}")
+            return
+        if isinstance(request, EditMessageReplyMarkup) and request.reply_markup:
+            labels = " ".join(b.text for row in request.reply_markup.inline_keyboard for b in row)
+            self.out.say(f"    🤖 （按钮变为）{labels}")
+            return
+        if isinstance(request, EditMessageText):
+            self.out.say(f"    🤖 （群里的回显已更新）{request.text.splitlines()[-1]}")
+            return
         if isinstance(request, SendMessage | SendPhoto | SendDocument):
             chat_id = int(request.chat_id)
             to = self.chat_names.get(chat_id, str(chat_id))
@@ -125,8 +194,8 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
     sessionmaker = db.make_sessionmaker(engine)
     offline = OfflineSession()
     bot = make_bot(settings, session=offline)
-    dp = make_dispatcher(settings, sessionmaker, catch_errors=False)
-    world = DemoWorld(dp, bot, offline, out)
+    world = DemoWorld(None, bot, offline, out)  # type: ignore[arg-type]
+    world.dp = make_dispatcher(settings, sessionmaker, clock=world.clock, catch_errors=False)
     try:
         out.say(f"kaohe 离线演示 —— {UNIT_NAME}（虚构）")
         out.say("=" * 40)
@@ -138,6 +207,7 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         out.say(f"\n【名单导入】新增 {report.added} 人，{report.departments_added} 个部门")
         await scene_binding(world, sessionmaker)
         await scene_groups(world, sessionmaker)
+        await scene_fortnight(world, sessionmaker)
         await summary(world, sessionmaker)
     finally:
         await engine.dispose()

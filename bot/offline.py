@@ -47,6 +47,7 @@ class OfflineSession(BaseSession):
     def __init__(self, *, privacy_mode: bool = False) -> None:
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
+        self.results: list[Any] = []  # what each request was answered, same order
         self.privacy_mode = privacy_mode
         self._message_ids = itertools.count(100_000)
         self.bot_user = User(
@@ -78,8 +79,10 @@ class OfflineSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[T], timeout: int | None = None
     ) -> T:
         """Record the call and return a plausible result."""
+        result = self._result(method)
         self.requests.append(method)
-        return self._result(method)  # type: ignore[no-any-return]
+        self.results.append(result)
+        return result  # type: ignore[no-any-return]
 
     def _message(self, chat_id: int | str, **fields: Any) -> Message:
         chat_id = int(chat_id)
@@ -126,9 +129,17 @@ class OfflineSession(BaseSession):
         """Outgoing calls of one method type, oldest first."""
         return [request for request in self.requests if isinstance(request, kind)]
 
+    def last_message(self, chat_id: int) -> Message:
+        """The newest message the bot sent to a chat, as Telegram answered it."""
+        for request, result in zip(reversed(self.requests), reversed(self.results), strict=True):
+            if isinstance(result, Message) and getattr(request, "chat_id", None) == chat_id:
+                return result
+        raise LookupError(f"the bot sent nothing to chat {chat_id}")
+
     def clear(self) -> None:
         """Forget recorded calls."""
         self.requests.clear()
+        self.results.clear()
 
 
 # ---- building incoming updates --------------------------------------------------------

@@ -8,11 +8,18 @@ from collections.abc import Iterable
 from core.roster import UNIT_WIDE
 
 PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "开始 / 绑定账号"),
+    ("daily", "填日报（补报：/daily 11-20 内容）"),
+    ("weekly", "填周报 / 生成周报草稿"),
+    ("status", "本周填报情况"),
+    ("leave", "请假登记与撤销"),
+    ("stats", "填报率与审阅率（领导）"),
     ("whoami", "我的信息"),
+    ("start", "开始 / 绑定账号"),
     ("help", "使用说明"),
 )
 GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("daily", "填日报"),
+    ("weekly", "填周报"),
     ("bindgroup", "绑定本群到部门（考核办）"),
     ("help", "使用说明"),
 )
@@ -25,7 +32,17 @@ CODE_USED = "这个邀请码已经用过了。如需换绑，请联系考核办�
 CODE_INACTIVE = "这个邀请码对应的人员已停用，请联系考核办。"
 ACCOUNT_TAKEN = "这个 Telegram 账号已绑定为 {name}，不能再绑定别人。如需换绑，请联系考核办。"
 
-HELP = "平时考核助手\n/whoami 我的信息\n/help 使用说明\n绑定账号：向考核办索取邀请码，发给我即可。"
+HELP = (
+    "平时考核助手\n"
+    "📝 直接发文字给我就是今天的日报，可以分几条发；图片、文件请加文字说明。\n"
+    "/daily 11-20 内容 —— 补报前几天的日报\n"
+    "/weekly —— 填周报（可用本周日报生成草稿）\n"
+    "/status —— 本周填报情况\n"
+    "/leave 11-24 11-26 事由 —— 请假，请假日不用填日报\n"
+    "/stats —— 填报率与审阅率（领导、考核办）\n"
+    "/whoami —— 我的信息\n"
+    "在部门群里也可以发「#日报 内容」。"
+)
 
 BINDGROUP_USAGE = "用法：/bindgroup 部门名，或 /bindgroup " + UNIT_WIDE
 BINDGROUP_PRIVATE = "请在要绑定的群里发送 /bindgroup 部门名。"

@@ -6,8 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,13 +64,12 @@ async def item_count(session: AsyncSession, *, report_id: int) -> int:
     return int((await session.exec(query)).one())
 
 
-async def _report(
-    session: AsyncSession, *, person_id: int, kind: ReportKind, day: date
-) -> Report | None:
-    query = select(Report).where(
-        Report.person_id == person_id, Report.kind == kind.value, Report.day == day
-    )
-    return (await session.exec(query)).first()
+def _insert(session: AsyncSession, table: type[Any]) -> Any:
+    """An INSERT that can say ON CONFLICT, for the database in use (SQLite or PostgreSQL)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
 
 
 async def file_item(
@@ -87,19 +88,14 @@ async def file_item(
 ) -> Filed:
     """Add one item to the person's report for `day`, creating the report if needed.
 
-    A message Telegram delivers twice (same chat and message id) is stored once; so is a
-    report two bot instances create at the same moment (the unique keys decide).
+    Two statements, no savepoints: an upsert of the report (its status is the one of the
+    first filing) and an insert of the item that does nothing when Telegram delivered the
+    same message before. Concurrent instances are settled by the unique keys.
     """
     assert person.id is not None
-    existing = await item_by_source(session, chat_id=source_chat_id, message_id=source_message_id)
-    if existing is not None:
-        report = await session.get(Report, existing.report_id)
-        assert report is not None
-        return Filed(report, existing, False, await item_count(session, report_id=report.id or 0))
-
-    report = await _report(session, person_id=person.id, kind=kind, day=day)
-    if report is None:
-        report = Report(
+    upsert = (
+        _insert(session, Report)
+        .values(
             unit_id=person.unit_id,
             person_id=person.id,
             kind=kind.value,
@@ -108,34 +104,36 @@ async def file_item(
             filed_at=filed_at,
             updated_at=filed_at,
         )
-        try:
-            async with session.begin_nested():
-                session.add(report)
-        except IntegrityError:  # another instance created it first
-            report = await _report(session, person_id=person.id, kind=kind, day=day)
-            assert report is not None
-    assert report.id is not None
-    count = await item_count(session, report_id=report.id)
-    item = ReportItem(
-        report_id=report.id,
-        seq=count + 1,
-        text=text,
-        file_id=file_id,
-        file_kind=file_kind,
-        source_chat_id=source_chat_id,
-        source_message_id=source_message_id,
-        created_at=filed_at,
+        .on_conflict_do_update(
+            index_elements=["person_id", "kind", "day"], set_={"updated_at": filed_at}
+        )
+        .returning(Report)
+        .execution_options(populate_existing=True)
     )
-    try:
-        async with session.begin_nested():
-            session.add(item)
-    except IntegrityError:  # the same update, processed concurrently elsewhere
+    report = (await session.exec(upsert)).scalar_one()  # type: ignore[call-overload]
+    next_seq = select(func.count() + 1).where(ReportItem.report_id == report.id).scalar_subquery()
+    insert_item = (
+        _insert(session, ReportItem)
+        .values(
+            report_id=report.id,
+            seq=next_seq,
+            text=text,
+            file_id=file_id,
+            file_kind=file_kind,
+            source_chat_id=source_chat_id,
+            source_message_id=source_message_id,
+            created_at=filed_at,
+        )
+        .on_conflict_do_nothing(index_elements=["source_chat_id", "source_message_id"])
+        .returning(ReportItem)
+    )
+    item = (await session.exec(insert_item)).scalar_one_or_none()  # type: ignore[call-overload]
+    if item is None:  # the same message again: nothing new
         again = await item_by_source(session, chat_id=source_chat_id, message_id=source_message_id)
         assert again is not None
-        return Filed(report, again, False, await item_count(session, report_id=report.id))
-    report.updated_at = filed_at
-    session.add(report)
-    return Filed(report, item, True, count + 1)
+        count = await item_count(session, report_id=again.report_id)
+        return Filed(report, again, False, count)
+    return Filed(report, item, True, item.seq)
 
 
 def edit_item(session: AsyncSession, *, item: ReportItem, text: str, at: datetime) -> bool:
@@ -169,16 +167,14 @@ def set_echo(session: AsyncSession, *, item: ReportItem, chat_id: int, message_i
 async def add_review(session: AsyncSession, *, report: Report, leader_id: int) -> bool:
     """Record that a leader reviewed a report; False if they already had."""
     assert report.id is not None
-    query = select(ReportReview).where(
-        ReportReview.report_id == report.id, ReportReview.leader_id == leader_id
-    )
-    if (await session.exec(query)).first() is not None:
-        return False
     now = utcnow()
-    try:
-        async with session.begin_nested():
-            session.add(ReportReview(report_id=report.id, leader_id=leader_id, at=now))
-    except IntegrityError:
+    insert = (
+        _insert(session, ReportReview)
+        .values(report_id=report.id, leader_id=leader_id, at=now)
+        .on_conflict_do_nothing(index_elements=["report_id", "leader_id"])
+        .returning(ReportReview.id)
+    )
+    if (await session.exec(insert)).scalar_one_or_none() is None:  # type: ignore[call-overload]
         return False
     if report.reviewed_at is None:
         report.reviewed_at = now
@@ -208,21 +204,20 @@ async def add_reply(
 ) -> bool:
     """Store a 批复; False when this message was stored before."""
     assert report.id is not None
-    query = select(ReportReply).where(
-        ReportReply.chat_id == chat_id, ReportReply.message_id == message_id
-    )
-    if (await session.exec(query)).first() is not None:
-        return False
-    session.add(
-        ReportReply(
+    insert = (
+        _insert(session, ReportReply)
+        .values(
             report_id=report.id,
             leader_id=leader_id,
             text=text,
             chat_id=chat_id,
             message_id=message_id,
+            at=utcnow(),
         )
+        .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+        .returning(ReportReply.id)
     )
-    return True
+    return (await session.exec(insert)).scalar_one_or_none() is not None  # type: ignore[call-overload]
 
 
 async def week_items(

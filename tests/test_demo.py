@@ -9,20 +9,37 @@ import pytest
 from bot.cli import main
 
 
-def test_demo_binds_everyone_and_groups(no_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_binds_everyone_files_reports_and_ends_with_stats(
+    no_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     transcript = (no_env / "kaohe-demo" / "transcript.txt").read_text(encoding="utf-8")
-    assert out.startswith(transcript.splitlines()[0])
-    assert "已绑定账号：42/42 人；已绑定群：10 个" in transcript
-    assert "只有考核办可以绑定群" in transcript  # a refusal is shown too
-    assert "邀请码不对" in transcript
-    assert (no_env / "kaohe-demo" / "kaohe.db").is_file()
+    assert out.startswith(transcript)  # printed as it went, then where the files are
+    for expected in (
+        "已绑定账号：42/42 人；已绑定群：10 个",
+        "只有考核办可以绑定群",  # a refusal is shown too
+        "邀请码不对",
+        "✅ 已记录 6月1日 日报（按时），共 1 条。",  # a filing acknowledged
+        "日报（迟报）",  # a late one
+        "日报（补报）",  # a backfill
+        "已更新 6月2日 日报 第 2 条",  # an edit
+        "✅ 已阅：陈静",  # a review
+        "只有本部门负责人、分管领导或主要领导可以审阅。",  # a refused review
+        "💬 李红梅 批复了你 6月2日 的日报",  # a 批复
+        "已登记 黄磊 6月8日—6月9日 请假",  # leave
+        "✅ 已记录 周报（截止 6月5日，按时）",  # weekly from the draft
+        "📊 填报率与审阅率（统计到 6月12日）",  # the closing /stats
+    ):
+        assert expected in transcript, expected
+    assert "办公室（5人）\n           本周 填报 100%" in transcript  # leave excused 黄磊's days
 
 
-def test_demo_starts_fresh_each_time(no_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--quiet"]) == 0
+def test_demo_starts_fresh_and_quiet(no_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stale = no_env / "kaohe-demo"
+    stale.mkdir()
+    (stale / "kaohe.db").write_bytes(b"not a database from an older run")
     assert main(["demo", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
-    transcript = (no_env / "kaohe-demo" / "transcript.txt").read_text(encoding="utf-8")
+    transcript = (stale / "transcript.txt").read_text(encoding="utf-8")
     assert "已绑定账号：42/42 人" in transcript

@@ -216,7 +216,8 @@ async def _file(
 async def review_keyboard(session: AsyncSession, report: Report) -> InlineKeyboardMarkup:
     """The 「已阅」 button, showing who reviewed once someone has."""
     assert report.id is not None
-    names = await store.reviewer_names(session, report_id=report.id)
+    reviewed = report.reviewed_at is not None
+    names = await store.reviewer_names(session, report_id=report.id) if reviewed else []
     label = texts.reviewed_button(names) if names else texts.REVIEW_BUTTON
     button = InlineKeyboardButton(text=label, callback_data=f"rv:{report.id}")
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
