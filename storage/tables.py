@@ -235,3 +235,45 @@ class Leave(SQLModel, table=True):
     created_at: datetime = _utc_column(nullable=False, default=utcnow)
     cancelled_at: datetime | None = _utc_column(nullable=True)
     cancelled_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Record(SQLModel, table=True):
+    """A scored event about a person: 点赞, 错情, 通报, missed day, 加分, 一票否决.
+
+    Never deleted: an undo or an admin correction sets `voided_at` and is audited.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("source_chat_id", "source_message_id"),
+        UniqueConstraint("person_id", "origin"),
+        Index("ix_record_person_day", "person_id", "day"),
+        Index("ix_record_unit_day", "unit_id", "day"),
+        Index("ix_record_issuer_created", "issuer_id", "created_at"),
+        Index("ix_record_confirm", "confirm_chat_id", "confirm_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=16, description="like | error | notice | missed | bonus | veto")
+    points: float = Field(default=0.0)
+    severity: str | None = Field(default=None, max_length=16)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    day: date
+    issuer_id: int | None = Field(default=None, foreign_key="person.id")
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    origin: str | None = Field(
+        default=None, max_length=64, description="what created it, e.g. 'escalate:2026-11-20'"
+    )
+    source_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    confirm_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    confirm_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    voided_at: datetime | None = _utc_column(nullable=True)
+    voided_by: int | None = Field(default=None, foreign_key="person.id")
+    void_reason: str | None = Field(default=None, max_length=255)
