@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import Chat, Message, PhotoSize, Sticker, User
 from sqlmodel import col, select
 
+from bot.demo_jobs import run_day_jobs
 from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
 from core.reports import WEEKDAYS, short_date
@@ -127,6 +128,7 @@ async def scene_fortnight(world: DemoWorld, sessionmaker: Any) -> None:
         world.quiet = False
         summary = "，".join(f"{k} {v}" for k, v in counts.items() if v)
         out.say(f"  其他部门 {len(extras)} 人：{summary}")
+        await run_day_jobs(world, sessionmaker, day)
 
 
 async def _maybe_review(cast: Cast, person: Person, rng: random.Random, when: datetime) -> None:
@@ -182,6 +184,8 @@ async def _day1(cast: Cast, day: date) -> None:
     echo = _echo_of(cast, "杨帆")
     await w.press(cast.user("黄磊"), echo, at=at(day, 19, 50))  # not a leader
     await w.press(cast.user("陈静"), echo, at=at(day, 19, 55))
+    await w.send(cast.user("陈静"), "点赞 发现问题及时督促整改", cast.group_of("杨帆"),
+                 at=at(day, 19, 56), reply_to=echo)  # fmt: skip
 
 
 def _echo_of(cast: Cast, name: str) -> Message:
@@ -202,11 +206,15 @@ async def _day2(cast: Cast, day: date) -> None:
     second = await w.send(cast.user("杨帆"), "下午：接待企业咨询 3 次", at=at(day, 16, 0))
     await w.edit(second, "下午：接待企业咨询 4 次，解答登记注册问题", at=at(day, 16, 20))
     await w.send(cast.user("周婷"), "完成会议纪要", at=at(day, 21, 15))  # after the deadline
+    late = _echo_of_text(cast, "周婷", "完成会议纪要")
+    await w.send(cast.user("李红梅"), "错情 会议纪要报送不及时", cast.group_of("周婷"),
+                 at=at(day, 21, 30), reply_to=late)  # fmt: skip
 
 
 async def _day3(cast: Cast, day: date) -> None:
     await _routine(cast, day, ["杨帆", "黄磊", "周婷", "陈静", "李红梅"])
     cast.world.out.say("  （赵丽 今天忘了报）")
+    await cast.world.send(cast.user("黄磊"), "点赞 @杨帆 帮我改材料", at=at(day, 18, 0))
 
 
 async def _day4(cast: Cast, day: date) -> None:
@@ -223,6 +231,11 @@ async def _day4(cast: Cast, day: date) -> None:
                       is_animated=False, is_video=False)  # fmt: skip
     await w.send(cast.user("黄磊"), None, at=at(day, 16, 0), sticker=sticker)
     await w.send(cast.user("黄磊"), "/daily 修订固定资产管理办法", at=at(day, 16, 5))
+    group = cast.group_of("赵丽")
+    await w.send(cast.user("陈静"), "错情 重 @赵丽 档案装订顺序有误", group, at=at(day, 17, 0))
+    await w.send(cast.user("陈静"), "/undo", group, at=at(day, 17, 2))
+    await w.send(cast.user("陈静"), "错情 @赵丽 档案装订顺序有误，已当面指出", group,
+                 at=at(day, 17, 3))  # fmt: skip
 
 
 async def _day5(cast: Cast, day: date) -> None:
@@ -241,6 +254,9 @@ async def _day5(cast: Cast, day: date) -> None:
     await w.send(cast.user("黄磊"),
                  f"/leave {monday.month}-{monday.day} {tuesday.month}-{tuesday.day} 出差 省局培训",
                  at=at(day, 17, 40))  # fmt: skip
+    chief = cast.user("王建国")
+    await w.send(chief, "点赞 @张伟 牵头完成节前食品安全专项检查", at=at(day, 18, 0))
+    await w.press(chief, _last_bot_message(cast, chief.id), at=at(day, 18, 1), row=1)
 
 
 def _echo_of_text(cast: Cast, name: str, fragment: str) -> Message:
@@ -266,6 +282,7 @@ async def _day10(cast: Cast, day: date) -> None:
     w = cast.world
     await _week2(cast, day)
     await w.send(cast.user("杨帆"), "/weekly 本周完成企业走访 12 家，整改 3 家", at=at(day, 17, 0))
+    await w.send(cast.user("杨帆"), "/records", at=at(day, 20, 20))
     await w.send(cast.user("陈静"), "/stats", at=at(day, 20, 30))
     await w.send(cast.user("李红梅"), "/stats", at=at(day, 20, 35))
     await w.send(cast.user("周敏"), "/stats", at=at(day, 20, 40))

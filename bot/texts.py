@@ -243,3 +243,221 @@ def leave_cancelled(period: str) -> str:
 
 STATS_DENIED = "只有部门负责人、分管领导、主要领导和考核办可以查看统计。"
 STATS_PRIVATE = "请私聊我查看统计。"
+
+
+# ---- likes and error notices ------------------------------------------------------------
+
+ACTION_NO_TARGET = "请回复要点赞（或指出错情）的人的消息，或写成：点赞 @姓名 理由"
+ACTION_NOT_IN_ROSTER = "你不在考核名单里，不能点赞或指出错情。"
+ACTION_SELF = "不能给自己点赞或记错情。"
+ACTION_TARGET_UNKNOWN = "对方不在考核名单里，或还没有绑定账号。"
+ACTION_ALREADY_LIKED = "今天已经给 {name} 点过赞了，明天再来吧。"
+ACTION_PICK_GONE = "这个选择已经过期，请重新发送。"
+ACTION_PICK_NOT_YOURS = "这不是你的操作。"
+UNDO_NOTHING = "没有可以撤销的记录（只能撤销自己 24 小时内发出的点赞或错情）。"
+UNDO_NOT_YOURS = "只能撤销自己发出的点赞或错情。"
+UNDO_TOO_LATE = "只能撤销 24 小时内的记录，更早的请联系考核办。"
+UNDO_ALREADY = "这条记录已经撤销过了。"
+VOID_DENIED = "只有考核办可以作废记录。"
+VOID_USAGE = "用法：回复机器人的确认消息发送 /void 理由，或 /void 记录编号 理由"
+VOID_NOT_FOUND = "没有找到这条记录。"
+RECORDS_PRIVATE = "请私聊我查看记录。"
+RECORDS_DENIED = "只能查看自己，或你所负责部门人员的记录。"
+
+ACTION_VERBS = {"like": "点赞", "error": "指出错情"}
+
+
+def action_reason_missing(kind: str) -> str:
+    """A like or error without a reason."""
+    example = "点赞 材料写得又快又好" if kind == "like" else "错情 报表数据有误"
+    return f"请写上理由，例如：{example}（被点赞、被指出的原因要公开）"
+
+
+def action_no_authority(name: str, kind: str) -> str:
+    """The leader has no authority over the person."""
+    return f"你不是 {name} 的部门负责人、分管领导或主要领导，不能{ACTION_VERBS[kind]}。"
+
+
+def action_target_inactive(name: str) -> str:
+    """The person is not bound or no longer active."""
+    return f"{name} 还没有绑定账号或已停用，暂时不能记录。"
+
+
+def action_daily_cap(cap: int) -> str:
+    """The leader's daily cap."""
+    return f"今天你已发出 {cap} 次点赞或错情，已达上限，明天再来。"
+
+
+def action_points_bounds(low: float, high: float) -> str:
+    """An explicit error weight outside the policy."""
+    return f"错情分值要在 {low:g} 到 {high:g} 之间，例如：错情 -2 理由"
+
+
+def action_who(ref: str) -> str:
+    """An @name that matched nobody."""
+    return f"没有找到「{ref}」。请用 @用户名 或 @姓名。"
+
+
+def action_pick(name: str, count: int) -> str:
+    """Several people share a name: pick one."""
+    return f"有 {count} 位「{name}」，请选择："
+
+
+def severity_label(kind: str, severity: str | None) -> str:
+    """点赞 / 错情 / 严重错情."""
+    if kind == "like":
+        return "点赞"
+    return "严重错情" if severity == "serious" else "错情"
+
+
+def action_confirm(*, kind: str, name: str, points: str, reason: str, issuer: str,
+                   severity: str | None) -> str:  # fmt: skip
+    """The confirmation in the chat where the leader acted."""
+    if kind == "like":
+        return f"👍 {name} {points}：{reason} —— {issuer}"
+    return f"⚠️ {name} {points}（{severity_label(kind, severity)}）：{reason} —— {issuer}"
+
+
+def action_notice(*, kind: str, issuer: str, points: str, reason: str,
+                  severity: str | None) -> str:  # fmt: skip
+    """The private notice to the person."""
+    if kind == "like":
+        return f"👍 {issuer} 给你点赞 {points}：{reason}"
+    label = severity_label(kind, severity)
+    return f"⚠️ {issuer} 给你记{label} {points}：{reason}\n如有异议，可向考核办反映。"
+
+
+def undone(*, name: str, label: str, points: str, reason: str) -> str:
+    """An undo or a void succeeded."""
+    return f"↩️ 已撤销：{name} {label} {points}（{reason}）"
+
+
+def undone_notice(*, by: str, label: str, points: str, reason: str) -> str:
+    """Tell the person a record about them was reversed."""
+    return f"↩️ {by} 撤销了对你的{label} {points}（{reason}）"
+
+
+def records_header(*, name: str, quarter: str, likes: int, errors: int, total: str) -> str:
+    """Top line of /records."""
+    return f"📒 {name} {quarter}：点赞 {likes} 次，错情 {errors} 次，合计 {total} 分"
+
+
+# ---- scheduled jobs (reminders, lists, notices, digests) ------------------------------
+
+JOB_LABELS: dict[str, str] = {
+    "remind": "日报提醒（未报的人）",
+    "missing": "缺报名单（发部门负责人）",
+    "escalate": "连续缺报通报（部门群）",
+    "weekly_remind": "周报提醒（周最后工作日）",
+    "digest": "部门周报摘要（全单位群）",
+    "month_end": "月末补报提醒",
+}
+NAME_SEPARATOR = "、"
+
+
+def remind_daily(day: str, deadline: str, *, late: bool = False) -> str:
+    """The afternoon reminder to someone who has not filed (late: sent after the deadline)."""
+    if late:
+        return f"⏰ {day} 的日报还没填，已过 {deadline} 截止时间，请尽快补上。"
+    return f"⏰ {day} 的日报还没填，{deadline} 截止。直接发文字给我就行。"
+
+
+def remind_weekly(deadline: str) -> str:
+    """Reminder to file the weekly report on the week's last working day."""
+    return (
+        f"📅 今天是本周最后一个工作日，请在 {deadline} 前交周报。"
+        "发送 /weekly 可用本周日报生成草稿。"
+    )
+
+
+def missing_list(day: str, names: list[str], unbound: list[str]) -> str:
+    """A head's morning list of who did not file."""
+    lines = [f"📋 {day} 未报日报（{len(names) + len(unbound)}人）：", NAME_SEPARATOR.join(names)]
+    if unbound:
+        lines.append(f"未绑定账号：{NAME_SEPARATOR.join(unbound)}")
+    lines.append("可提醒补报：/daily 月-日 内容")
+    return "\n".join(line for line in lines if line)
+
+
+def notice_reason(days: list[str]) -> str:
+    """The reason stored with an automatic 通报."""
+    return f"连续{len(days)}个工作日未报日报（{NAME_SEPARATOR.join(days)}）"
+
+
+def _points(points: float) -> str:
+    return f"{abs(points):g}"
+
+
+def notice_group(name: str, days: list[str], points: float) -> str:
+    """The 通报 posted in the department group."""
+    deduction = f"，扣 {_points(points)} 分" if points else ""
+    return f"📢 通报：{name} {notice_reason(days)}{deduction}。"
+
+
+def notice_private(days: list[str], points: float) -> str:
+    """The same 通报, told to the person."""
+    deduction = f"，按规定扣 {_points(points)} 分" if points else ""
+    return f"📢 你{notice_reason(days)}{deduction}。如有请假未登记，请联系考核办。"
+
+
+def month_end(month: int, days: list[str], backfill_days: int) -> str:
+    """Month-end reminder with the missing days."""
+    shown = NAME_SEPARATOR.join(days[:10]) + ("等" if len(days) > 10 else "")
+    return (
+        f"🗓 {month}月还有 {len(days)} 天日报未报：{shown}。\n"
+        f"{backfill_days} 天内的可发 /daily 月-日 内容 补报，更早的请联系考核办。"
+    )
+
+
+def unreachable(name: str) -> str:
+    """Told to a head: a member blocked the bot."""
+    return f"⚠️ {name} 屏蔽了考核助手，收不到提醒。请其在 Telegram 里解除屏蔽并发送 /start。"
+
+
+def digest(
+    *,
+    department: str,
+    period: str,
+    filed: int,
+    required: int,
+    weekly: int,
+    members: int,
+    missing: list[str],
+    no_weekly: list[str],
+    highlights: list[tuple[str, str]],
+    likes: list[tuple[str, str]],
+    errors: list[tuple[str, str]],
+) -> str:
+    """A department's weekly digest for the unit group."""
+    lines = [
+        f"📰 {department} 本周（{period}）",
+        f"日报 {filed}/{required} 天，周报 {weekly}/{members} 人",
+    ]
+    if missing:
+        lines.append(f"缺报：{NAME_SEPARATOR.join(missing)}")
+    if no_weekly:
+        lines.append(f"周报未交：{NAME_SEPARATOR.join(no_weekly)}")
+    if highlights:
+        lines.append("重点工作：")
+        lines += [f"· {name}：{text}" for name, text in highlights[:6]]
+    for icon, label, rows in (("👍", "点赞", likes), ("❌", "错情", errors)):
+        if rows:
+            shown = "；".join(f"{name}（{reason[:20]}）" for name, reason in rows[:3])
+            more = f" 等{len(rows)}次" if len(rows) > 3 else ""
+            lines.append(f"{icon} {label} {len(rows)}：{shown}{more}")
+    return "\n".join(lines)
+
+
+def job_trigger_daily(at: str) -> str:
+    """A job's trigger, for `kaohe jobs list`."""
+    return f"每个工作日 {at}"
+
+
+def job_trigger_week(at: str) -> str:
+    """A weekly job's trigger."""
+    return f"每周最后一个工作日 {at}"
+
+
+def job_trigger_month(days: int, at: str) -> str:
+    """The month-end job's trigger."""
+    return f"每月最后 {days} 个工作日 {at}"

@@ -6,15 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.calendar import LeavePeriod
 from core.reports import FilingStatus, ReportKind
+from storage.db import dialect_insert
 from storage.tables import (
     ChatGroup,
     Leave,
@@ -64,14 +62,6 @@ async def item_count(session: AsyncSession, *, report_id: int) -> int:
     return int((await session.exec(query)).one())
 
 
-def _insert(session: AsyncSession, table: type[Any]) -> Any:
-    """An INSERT that can say ON CONFLICT, for the database in use (SQLite or PostgreSQL)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
-
-
 async def file_item(
     session: AsyncSession,
     *,
@@ -94,7 +84,7 @@ async def file_item(
     """
     assert person.id is not None
     upsert = (
-        _insert(session, Report)
+        dialect_insert(session, Report)
         .values(
             unit_id=person.unit_id,
             person_id=person.id,
@@ -113,7 +103,7 @@ async def file_item(
     report = (await session.exec(upsert)).scalar_one()  # type: ignore[call-overload]
     next_seq = select(func.count() + 1).where(ReportItem.report_id == report.id).scalar_subquery()
     insert_item = (
-        _insert(session, ReportItem)
+        dialect_insert(session, ReportItem)
         .values(
             report_id=report.id,
             seq=next_seq,
@@ -169,7 +159,7 @@ async def add_review(session: AsyncSession, *, report: Report, leader_id: int) -
     assert report.id is not None
     now = utcnow()
     insert = (
-        _insert(session, ReportReview)
+        dialect_insert(session, ReportReview)
         .values(report_id=report.id, leader_id=leader_id, at=now)
         .on_conflict_do_nothing(index_elements=["report_id", "leader_id"])
         .returning(ReportReview.id)
@@ -205,7 +195,7 @@ async def add_reply(
     """Store a 批复; False when this message was stored before."""
     assert report.id is not None
     insert = (
-        _insert(session, ReportReply)
+        dialect_insert(session, ReportReply)
         .values(
             report_id=report.id,
             leader_id=leader_id,

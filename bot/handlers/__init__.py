@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import errors, groups, leave, reports, review, start, status
+from bot.handlers import errors, groups, leave, likes, reports, review, start, status
 
 
 def get_routers(*, catch_errors: bool = True) -> list[Router]:
@@ -12,6 +12,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
     routers = [
         groups.make_router(),
         start.make_router(),
+        likes.make_router(),
         review.make_router(),
         leave.make_router(),
         status.make_router(),
