@@ -51,7 +51,8 @@ class Cast:
 
     def __init__(self, world: DemoWorld, people: list[Person], groups: dict[int, Chat]):
         self.world = world
-        self.people = {p.name: p for p in people}
+        self.everyone = list(people)
+        self.people = {p.name: p for p in people}  # story names are unique
         self.groups = groups
         self.departments = {p.id: p.department_id for p in people}
 
@@ -91,9 +92,12 @@ async def scene_fortnight(world: DemoWorld, sessionmaker: Any) -> None:
     calendar = WorkCalendar()
     days = calendar.workdays(FIRST_DAY, FIRST_DAY + timedelta(days=11))
     story = {"陈静", "杨帆", "赵丽", "黄磊", "周婷", "李红梅"}
+    # 局领导's 张伟 (there are two 张伟) is away without leave and files nothing: the
+    # escalation job notices him after two working days.
+    absentee = next(p for p in cast.everyone if p.name == "张伟")
     extras = [
-        p for p in cast.people.values()
-        if p.name not in story and Role.MEMBER in decode_roles(p.roles)
+        p for p in cast.everyone
+        if p.name not in story and p.id != absentee.id and Role.MEMBER in decode_roles(p.roles)
     ]  # fmt: skip
     rng = random.Random(20260601)
     out.say(f"\n【两周日报】{short_date(days[0])}—{short_date(days[-1])}，截止时间 20:00")
@@ -286,6 +290,9 @@ async def _day10(cast: Cast, day: date) -> None:
     await w.send(cast.user("陈静"), "/stats", at=at(day, 20, 30))
     await w.send(cast.user("李红梅"), "/stats", at=at(day, 20, 35))
     await w.send(cast.user("周敏"), "/stats", at=at(day, 20, 40))
+    await w.send(cast.user("杨帆"), "/me", at=at(day, 21, 0))
+    await w.send(cast.user("陈静"), "/rank", at=at(day, 21, 5))
+    await w.send(cast.user("周敏"), "/rank", at=at(day, 21, 10))
 
 
 STORY = {0: _day1, 1: _day2, 2: _day3, 3: _day4, 4: _day5, 5: _week2, 6: _week2, 7: _week2,

@@ -8,6 +8,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot.app import make_bot, make_dispatcher, set_commands
 from bot.config import Settings
+from bot.jobs import Jobs, JobScheduler
 from storage.db import make_engine, make_sessionmaker
 from storage.people import set_setting
 
@@ -26,6 +27,14 @@ async def run_polling(settings: Settings) -> int:
     sessionmaker = make_sessionmaker(engine)
     bot = make_bot(settings)
     dp = make_dispatcher(settings, sessionmaker)
+    jobs = Jobs(
+        sessionmaker=sessionmaker,
+        policy=dp["policy"],
+        zone=settings.zone,
+        bot=bot,
+        calendar=dp["calendar"],
+    )
+    scheduler = JobScheduler(jobs)
     try:
         try:
             me = await bot.get_me()
@@ -43,9 +52,11 @@ async def run_polling(settings: Settings) -> int:
             await session.commit()
         await set_commands(bot)
         await bot.delete_webhook(drop_pending_updates=False)
+        scheduler.start()  # reminders and digests; catches up what was missed while down
         await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
         log.info("stopped cleanly")
         return 0
     finally:
+        await scheduler.stop()
         await bot.session.close()
         await engine.dispose()

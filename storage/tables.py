@@ -154,6 +154,8 @@ class Report(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("person_id", "kind", "day"),
         Index("ix_report_unit_day", "unit_id", "day"),
+        # covering index for the quarter's GROUP BY person, status (storage/facts.py)
+        Index("ix_report_facts", "unit_id", "kind", "person_id", "status", "day", "reviewed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -250,6 +252,17 @@ class Record(SQLModel, table=True):
         Index("ix_record_unit_day", "unit_id", "day"),
         Index("ix_record_issuer_created", "issuer_id", "created_at"),
         Index("ix_record_confirm", "confirm_chat_id", "confirm_message_id"),
+        Index("ix_record_kind_day", "unit_id", "kind", "day"),  # rare kinds: bonus, veto
+        Index(
+            "ix_record_facts",
+            "unit_id",
+            "person_id",
+            "kind",
+            "severity",
+            "day",
+            "voided_at",
+            "points",
+        ),  # fmt: skip
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -277,3 +290,59 @@ class Record(SQLModel, table=True):
     voided_at: datetime | None = _utc_column(nullable=True)
     voided_by: int | None = Field(default=None, foreign_key="person.id")
     void_reason: str | None = Field(default=None, max_length=255)
+
+
+class SentMessage(SQLModel, table=True):
+    """A message a scheduled job sent or is sending: the idempotency record.
+
+    Unique per (job, day, target). A sender claims the row (status `sending`) before the
+    request and marks it `sent` after Telegram answered; see bot/sender.py for why.
+    """
+
+    __tablename__ = "sent_message"
+    __table_args__ = (
+        UniqueConstraint("job", "day", "target"),
+        Index("ix_sent_message_status", "status", "claimed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=32)
+    day: date
+    target: str = Field(max_length=64, description="e.g. 'person:12', 'dept:3'")
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    status: str = Field(max_length=12, description="sending | sent | retry | failed")
+    owner: str = Field(default="", max_length=64, description="the sender that claimed it")
+    attempts: int = Field(default=1)
+    claimed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    sent_at: datetime | None = _utc_column(nullable=True)
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    error: str | None = Field(default=None, max_length=255)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job for a day, and its lease: one instance runs it at a time."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    status: str = Field(max_length=12, description="running | done | partial | error")
+    owner: str = Field(default="", max_length=64)
+    lease_until: datetime = _utc_column(nullable=False)
+    started_at: datetime = _utc_column(nullable=False, default=utcnow)
+    finished_at: datetime | None = _utc_column(nullable=True)
+    runs: int = Field(default=1)
+    sent: int = Field(default=0)
+    skipped: int = Field(default=0)
+    failed: int = Field(default=0)
+
+
+class Unreachable(SQLModel, table=True):
+    """A person the bot cannot write to (they blocked it: 403). Gone once a message gets
+    through again; the audit log keeps the history."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    since: datetime = _utc_column(nullable=False, default=utcnow)
+    tried_at: datetime = _utc_column(nullable=False, default=utcnow)
+    last_error: str = Field(default="", max_length=255)

@@ -4,6 +4,12 @@ Point the bot at it with `TELEGRAM_API_BASE=api.base`: aiogram then calls
 `{base}/bot{token}/{method}`. Each method is answered by a handler from `FakeBotAPI.handlers`
 (lower-cased method name -> async handler taking the call's params); unknown methods answer
 `true`. A handler raises `APIError` to answer `{"ok": false, ...}` with an HTTP status.
+
+For the sender's tests and `bench/fanout.py`, sendMessage can also enforce Telegram's
+rate limits (`RateLimits`: per second overall, per second per chat, per minute per group,
+counted on arrival over sliding windows, a 429 with `retry_after` when exceeded), answer
+403 for chats whose user blocked the bot (`blocked`), and fail on purpose (`failures`: the
+next calls answer these HTTP statuses; 0 drops the connection).
 """
 
 from __future__ import annotations
@@ -11,8 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import sys
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -73,12 +83,58 @@ def _as_int(value: Any, default: int | None = None) -> int | None:
         return default
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Telegram's message limits as the fake enforces them on sendMessage."""
+
+    per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+    group_per_minute: float = 20.0
+
+    def scaled(self, factor: float) -> RateLimits:
+        """The limits `factor` times higher (a bench that runs in seconds)."""
+        return RateLimits(
+            self.per_second * factor,
+            self.per_chat_per_second * factor,
+            self.group_per_minute * factor,
+        )
+
+
+class _Windows:
+    """Arrival times of accepted messages, for sliding-window limits."""
+
+    def __init__(self) -> None:
+        self.all: deque[float] = deque()
+        self.chats: dict[int, deque[float]] = {}
+        self.groups: dict[int, deque[float]] = {}  # the same arrivals, kept for a minute
+
+    def wait(self, times: deque[float], limit: float, span: float, now: float) -> float:
+        """0 if one more message fits in the window ending now, else the seconds to wait."""
+        while times and times[0] <= now - span:
+            times.popleft()
+        if len(times) < limit:
+            return 0.0
+        return times[-int(limit)] + span - now
+
+
 class FakeBotAPI:
     """A fake Bot API server on 127.0.0.1 with long polling that records every call."""
 
-    def __init__(self, token: str = "42:TEST-TOKEN", *, privacy_mode: bool = True) -> None:
+    def __init__(
+        self,
+        token: str = "42:TEST-TOKEN",
+        *,
+        privacy_mode: bool = True,
+        limits: RateLimits | None = None,
+    ) -> None:
         self.token = token
         self.privacy_mode = privacy_mode
+        self.limits = limits
+        self.blocked: set[int] = set()  # private chats whose user blocked the bot: 403
+        self.failures: list[int] = []  # statuses for the next sendMessage calls (0: drop)
+        self.delivered: list[Params] = []  # sendMessage calls that were accepted
+        self.rejected: dict[int, int] = {}  # HTTP status → sendMessage calls refused with it
+        self._windows = _Windows()
         self.calls: list[tuple[str, Params]] = []
         self.updates: list[dict[str, Any]] = []
         self.handlers: dict[str, Handler] = {}
@@ -112,6 +168,7 @@ class FakeBotAPI:
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
+        app.router.add_get("/_fake/stats", self._stats)
         app.router.add_get("/bot{token}/{method}", self._dispatch)
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -241,6 +298,17 @@ class FakeBotAPI:
         text = params.get("text")
         if not text:
             raise APIError(400, "Bad Request: message text is empty")
+        try:
+            if self.failures:
+                status = self.failures.pop(0)
+                raise APIError(status, "Internal Server Error" if status >= 500 else "Error")
+            if chat_id in self.blocked:
+                raise APIError(403, "Forbidden: bot was blocked by the user")
+            self._check_limits(chat_id)
+        except APIError as exc:
+            self.rejected[exc.error_code] = self.rejected.get(exc.error_code, 0) + 1
+            raise
+        self.delivered.append(params)
         message: dict[str, Any] = {
             "message_id": self._new_message_id(),
             "date": int(time.time()),
@@ -257,6 +325,31 @@ class FakeBotAPI:
         """Any other method: success."""
         return True
 
+    def _check_limits(self, chat_id: int) -> None:
+        """Accept one more message to `chat_id` now, or raise 429 with retry_after."""
+        if self.limits is None:
+            return
+        now = time.monotonic()
+        windows = self._windows
+        chat = windows.chats.setdefault(chat_id, deque())
+        group = windows.groups.setdefault(chat_id, deque()) if chat_id < 0 else deque()
+        checks = [
+            (windows.all, self.limits.per_second, 1.0),
+            (chat, self.limits.per_chat_per_second, 1.0),
+        ]
+        if chat_id < 0:
+            checks.append((group, self.limits.group_per_minute, 60.0))
+        wait = max(windows.wait(times, limit, span, now) for times, limit, span in checks)
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            raise APIError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
+        windows.all.append(now)
+        chat.append(now)
+        if chat_id < 0:
+            group.append(now)
+
     # --- plumbing --------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.Response:
@@ -265,6 +358,12 @@ class FakeBotAPI:
         params = await self._read_params(request)
         self.calls.append((method, params))
         self._notify()
+        if method.lower() == "sendmessage" and self.failures and self.failures[0] == 0:
+            self.failures.pop(0)
+            self.rejected[0] = self.rejected.get(0, 0) + 1
+            if request.transport is not None:
+                request.transport.abort()  # the client sees a dropped connection
+            return web.Response(status=500)
         try:
             if request.match_info["token"] != self.token:
                 raise APIError(401, "Unauthorized")
@@ -272,6 +371,17 @@ class FakeBotAPI:
         except APIError as exc:
             return web.json_response(exc.payload(), status=exc.error_code)
         return web.json_response({"ok": True, "result": result})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """What sendMessage accepted and refused (for a bench in another process)."""
+        unique = {(str(p.get("chat_id")), str(p.get("text"))) for p in self.delivered}
+        return web.json_response(
+            {
+                "delivered": len(self.delivered),
+                "unique": len(unique),
+                "rejected": {str(code): n for code, n in self.rejected.items()},
+            }
+        )
 
     @staticmethod
     async def _read_params(request: web.Request) -> Params:
@@ -308,3 +418,15 @@ class FakeBotAPI:
             async with asyncio.timeout(timeout):
                 while not ready() and not self._closed:
                     await self._changed.wait()
+
+
+async def serve(token: str, scale: float) -> None:
+    """Serve with Telegram's limits × `scale`; print the base URL; stop when stdin closes."""
+    async with FakeBotAPI(token=token, limits=RateLimits().scaled(scale)) as api:
+        print(api.base, flush=True)  # noqa: T201 - the parent process reads it
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1], float(sys.argv[2])))

@@ -1,0 +1,588 @@
+"""Scheduled jobs (DESIGN §5): APScheduler holds the triggers, the database is the truth.
+
+Each run of a job for a day gathers its inputs from the database, asks the pure core
+(`core.jobs`) what is due, and hands the messages to the sender, which sends each
+(job, day, target) once. A run holds a lease on its (job, day) row so that of several
+bot instances on one database one fans out at a time; the per-message claims make
+sending once hold even without it (a manual run, an expired lease).
+
+APScheduler keeps no state here (memory job store): on start and every few minutes a
+sweep runs every job whose trigger time passed within the policy's `catch_up_hours`
+and whose run is not done — the catch-up after a restart, and the take-over when
+another instance died mid-run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import texts
+from bot.sender import Delivery, Limits, Outgoing, Sender, instance_id
+from core import jobs as core
+from core.calendar import LeavePeriod, WorkCalendar
+from core.jobs import Job
+from core.people import Person
+from core.policy import Policy
+from core.reports import short_date
+from storage import jobs as store
+from storage.people import assessment_start, get_unit
+from storage.reports import leaves
+from storage.tables import JobRun, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)
+SWEEP_EVERY = timedelta(minutes=10)
+BLOCKED_RETRY = timedelta(days=7)  # a blocked person is tried again after a week
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class RunResult:
+    """What one run of a job did."""
+
+    job: Job
+    day: date
+    status: str  # not_due | no_unit | busy | already | done | partial | error | dry_run
+    messages: list[Outgoing] = field(default_factory=list)
+    delivery: Delivery | None = None
+    notices: int = 0  # 通报 records created
+    settled: set[tuple[str, date, str]] = field(default_factory=set)  # dry run: sent before
+    error: str = ""
+
+
+@dataclass
+class _Plan:
+    messages: list[Outgoing] = field(default_factory=list)
+    notices: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _World:
+    """The unit as a job sees it at one moment."""
+
+    unit_id: int
+    staff: store.Staff
+    reachable: frozenset[int]  # people the bot can write to
+    since: date | None  # the first day anyone could have missed
+
+    def chat(self, person_id: int) -> int | None:
+        row = self.staff.rows.get(person_id)
+        return row.tg_user_id if row is not None and person_id in self.reachable else None
+
+    def name(self, person_id: int) -> str:
+        row = self.staff.rows.get(person_id)
+        return row.name if row is not None else str(person_id)
+
+    def people(self) -> list[Person]:
+        return self.staff.people
+
+
+class Jobs:
+    """Runs the scheduled jobs: plans from the database, sends through one Sender."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        policy: Policy,
+        zone: ZoneInfo,
+        bot: Bot | None = None,
+        calendar: WorkCalendar | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        limits: Limits | None = None,
+        owner: str | None = None,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.policy = policy
+        self.zone = zone
+        self.calendar = calendar or WorkCalendar(policy.calendar)
+        self.clock = clock
+        self.owner = (owner or instance_id())[:64]
+        self.lease = lease
+        self.sender = (
+            Sender(bot, sessionmaker, limits=limits, clock=clock, owner=self.owner)
+            if bot is not None
+            else None
+        )
+
+    def now(self) -> datetime:
+        """The current time in the unit's zone."""
+        return self.clock().astimezone(self.zone)
+
+    # ---- running -------------------------------------------------------------------------
+
+    async def run(
+        self,
+        job: Job | str,
+        day: date | None = None,
+        *,
+        dry_run: bool = False,
+        again: bool = False,
+    ) -> RunResult:
+        """Run `job` for `day` (default today). `again` re-runs a finished run (by hand);
+        messages already sent are never sent twice either way."""
+        job = Job(job)
+        day = day or self.now().date()
+        if not core.is_due_day(job, self.policy, self.calendar, day):
+            return RunResult(job, day, "not_due")
+        if dry_run:
+            return await self._dry_run(job, day)
+        if self.sender is None:
+            raise RuntimeError("a real run needs a bot")
+        async with self.sessionmaker() as session:
+            taken = await store.acquire_run(
+                session,
+                job=job.value,
+                day=day,
+                owner=self.owner,
+                now=self.clock(),
+                lease_until=self.clock() + self.lease,
+                again=again,
+            )
+            await session.commit()
+            if not taken:
+                row = await session.get(JobRun, (job.value, day))
+                status = "already" if row is not None and row.status == "done" else "busy"
+                return RunResult(job, day, status)
+        result = RunResult(job, day, "error")
+        keepalive = asyncio.create_task(self._keep_lease(job, day))
+        try:
+            async with self.sessionmaker() as session:
+                plan = await self._plan(session, job, day, record=True)
+                await session.commit()
+            result.messages, result.notices = plan.messages, plan.notices
+            if plan.messages or plan.notices:
+                log.info("%s %s: %s messages due", job.value, day, len(plan.messages))
+            result.delivery = await self.sender.send(plan.messages)
+            result.status = "partial" if result.delivery.later else "done"
+        except asyncio.CancelledError:
+            result.status = "partial"
+            raise
+        except Exception as exc:
+            log.exception("job %s for %s failed", job.value, day)
+            result.error = repr(exc)
+        finally:
+            keepalive.cancel()
+            await self._finish(result)
+        return result
+
+    async def _finish(self, result: RunResult) -> None:
+        delivery = result.delivery or Delivery()
+        try:
+            async with self.sessionmaker() as session:
+                await store.finish_run(
+                    session,
+                    job=result.job.value,
+                    day=result.day,
+                    owner=self.owner,
+                    status=result.status,
+                    now=self.clock(),
+                    sent=len(delivery.sent),
+                    skipped=len(delivery.skipped),
+                    failed=len(delivery.failed),
+                )
+                await session.commit()
+        except Exception:
+            log.warning("could not record the end of %s %s", result.job, result.day, exc_info=True)
+
+    async def _keep_lease(self, job: Job, day: date) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.sessionmaker() as session:
+                    await store.renew_run(
+                        session,
+                        job=job.value,
+                        day=day,
+                        owner=self.owner,
+                        lease_until=self.clock() + self.lease,
+                    )
+                    await session.commit()
+            except Exception:
+                log.warning("could not renew the lease of %s %s", job, day, exc_info=True)
+
+    async def _dry_run(self, job: Job, day: date) -> RunResult:
+        async with self.sessionmaker() as session:
+            plan = await self._plan(session, job, day, record=False)
+            settled = await store.settled(
+                session,
+                keys=[m.key for m in plan.messages],
+                stale_before=self.clock() - timedelta(minutes=10),
+            )
+        return RunResult(
+            job, day, "dry_run", plan.messages, notices=plan.notices, settled=set(settled)
+        )
+
+    async def catch_up(self) -> list[RunResult]:
+        """Run every job whose trigger passed within the grace period and is not done."""
+        results = []
+        for job, day in core.missed_runs(self.policy, self.calendar, now=self.now()):
+            result = await self.run(job, day)
+            if result.status not in {"already", "not_due"}:
+                log.info("catch-up: %s %s → %s", job.value, day, result.status)
+            results.append(result)
+        return results
+
+    # ---- planning ------------------------------------------------------------------------
+
+    async def _world(self, session: AsyncSession) -> _World | None:
+        unit = await get_unit(session)
+        if unit is None or unit.id is None:
+            return None
+        staff = await store.staff(session, unit_id=unit.id)
+        blocked = await store.unreachable(session, tried_after=self.clock() - BLOCKED_RETRY)
+        reachable = frozenset(
+            pid for pid, row in staff.rows.items() if row.tg_user_id and pid not in blocked
+        )
+        # Days before the unit started assessing with kaohe are never missed; without a
+        # recorded start, filing started with the first report anyone filed.
+        since = await assessment_start(session) or await store.first_filing_day(
+            session, unit_id=unit.id
+        )
+        return _World(unit.id, staff, reachable, since)
+
+    async def _plan(self, session: AsyncSession, job: Job, day: date, *, record: bool) -> _Plan:
+        world = await self._world(session)
+        if world is None:
+            return _Plan()
+        planner: dict[Job, Callable[..., Awaitable[_Plan]]] = {
+            Job.REMIND: self._remind,
+            Job.WEEKLY_REMIND: self._weekly_remind,
+            Job.MISSING: self._missing,
+            Job.ESCALATE: self._escalate,
+            Job.MONTH_END: self._month_end,
+            Job.DIGEST: self._digest,
+        }
+        return await planner[job](session, world, day, record=record)
+
+    async def _facts(
+        self, session: AsyncSession, world: _World, start: date, end: date
+    ) -> tuple[set[tuple[int, date]], dict[int, list[LeavePeriod]]]:
+        filed = await store.filed_by(
+            session, unit_id=world.unit_id, start=start, end=end, as_of=self.clock()
+        )
+        leave = await leaves(session, person_ids=list(world.staff.rows), start=start, end=end)
+        return filed, leave
+
+    def _private(
+        self,
+        world: _World,
+        job: Job,
+        day: date,
+        person_id: int,
+        text: str,
+        target: str | None = None,
+    ) -> Outgoing | None:
+        chat = world.chat(person_id)
+        if chat is None:
+            return None
+        return Outgoing(
+            job.value,
+            day,
+            target or f"person:{person_id}",
+            chat,
+            text,
+            person_id=person_id,
+            label=world.name(person_id),
+        )
+
+    async def _remind(self, session: AsyncSession, world: _World, day: date, **_: object) -> _Plan:
+        filed, leave = await self._facts(session, world, day, day)
+        due = core.due_reminders(
+            self.policy, self.calendar, world.people(), filed=filed, leave=leave, today=day
+        )
+        deadline = self.policy.schedule.deadline
+        late = self.now() >= datetime.combine(day, deadline, tzinfo=self.zone)
+        text = texts.remind_daily(short_date(day), f"{deadline:%H:%M}", late=late)
+        return _Plan(_some(self._private(world, Job.REMIND, day, r.person_id, text) for r in due))
+
+    async def _weekly_remind(
+        self, session: AsyncSession, world: _World, day: date, **_: object
+    ) -> _Plan:
+        monday, sunday = self.calendar.week_of(day)
+        weekly = await store.weekly_texts(
+            session, unit_id=world.unit_id, start=monday, end=sunday, as_of=self.clock()
+        )
+        _filed, leave = await self._facts(session, world, day, day)
+        due = core.weekly_reminders(
+            self.policy,
+            self.calendar,
+            world.people(),
+            weekly_filed=set(weekly),
+            leave=leave,
+            today=day,
+        )
+        text = texts.remind_weekly(f"{self.policy.schedule.deadline:%H:%M}")
+        return _Plan(
+            _some(self._private(world, Job.WEEKLY_REMIND, day, r.person_id, text) for r in due)
+        )
+
+    async def _missing(
+        self, session: AsyncSession, world: _World, day: date, **_: object
+    ) -> _Plan:
+        previous = self.calendar.previous_workday(day)
+        filed, leave = await self._facts(session, world, previous, previous)
+        lists = core.missing_lists(
+            self.policy,
+            self.calendar,
+            world.people(),
+            filed=filed,
+            leave=leave,
+            today=day,
+            since=world.since,
+        )
+        messages = []
+        for item in lists:
+            bound = [world.name(p) for p in item.missing if world.staff.rows[p].tg_user_id]
+            unbound = [world.name(p) for p in item.missing if not world.staff.rows[p].tg_user_id]
+            text = texts.missing_list(short_date(item.day), bound, unbound)
+            messages.append(self._private(world, Job.MISSING, day, item.head_id, text))
+        return _Plan(_some(messages))
+
+    async def _escalate(
+        self, session: AsyncSession, world: _World, day: date, *, record: bool
+    ) -> _Plan:
+        start = day - timedelta(days=core.STREAK_LOOKBACK_DAYS)
+        filed, leave = await self._facts(session, world, start, day)
+        bound = [p for p in world.people() if world.staff.rows[p.id].tg_user_id]
+        found = core.escalations(
+            self.policy,
+            self.calendar,
+            bound,
+            filed=filed,
+            leave=leave,
+            today=day,
+            since=world.since,
+        )
+        points = self.policy.adjustments.notice_points
+        before = await store.notice_origins(
+            session, person_ids=[e.person_id for e in found], origins=[e.origin for e in found]
+        )
+        fresh = [e for e in found if (e.person_id, e.origin) not in before]
+        created = 0 if record else len(fresh)
+        if record:
+            for item in fresh:
+                created += await store.add_notice(
+                    session,
+                    unit_id=world.unit_id,
+                    person_id=item.person_id,
+                    points=points,
+                    reason=texts.notice_reason([short_date(d) for d in item.days]),
+                    day=item.trigger_day,
+                    origin=item.origin,
+                )
+        voided = {key for key, was_voided in before.items() if was_voided}
+        department_chats, unit_chat = await store.groups(session, unit_id=world.unit_id)
+        messages: list[Outgoing | None] = []
+        for item in found:
+            if (item.person_id, item.origin) in voided:
+                continue
+            days = [short_date(d) for d in item.days]
+            name = world.name(item.person_id)
+            chat = department_chats.get(item.department_id, unit_chat)
+            if chat is not None:
+                group = world.staff.departments.get(item.department_id, "") + "群"
+                text = texts.notice_group(name, days, points)
+                messages.append(
+                    Outgoing(
+                        Job.ESCALATE.value,
+                        item.trigger_day,
+                        f"person:{item.person_id}",
+                        chat,
+                        text,
+                        label=group,
+                    )
+                )
+            messages.append(
+                self._private(
+                    world,
+                    Job.ESCALATE,
+                    item.trigger_day,
+                    item.person_id,
+                    texts.notice_private(days, points),
+                    target=f"dm:{item.person_id}",
+                )
+            )
+        return _Plan(_some(messages), created)
+
+    async def _month_end(
+        self, session: AsyncSession, world: _World, day: date, **_: object
+    ) -> _Plan:
+        filed, leave = await self._facts(session, world, day.replace(day=1), day)
+        due = core.month_end_due(
+            self.policy,
+            self.calendar,
+            world.people(),
+            filed=filed,
+            leave=leave,
+            today=day,
+            since=world.since,
+        )
+        backfill = self.policy.schedule.backfill_days
+        return _Plan(
+            _some(
+                self._private(
+                    world,
+                    Job.MONTH_END,
+                    day,
+                    m.person_id,
+                    texts.month_end(day.month, [short_date(d) for d in m.days], backfill),
+                )
+                for m in due
+            )
+        )
+
+    async def _digest(self, session: AsyncSession, world: _World, day: date, **_: object) -> _Plan:
+        _groups, unit_chat = await store.groups(session, unit_id=world.unit_id)
+        if unit_chat is None:
+            log.warning("digest for %s: no unit group is bound", day)
+            return _Plan()
+        monday, sunday = self.calendar.week_of(day)
+        filed, leave = await self._facts(session, world, monday, day)
+        weekly = await store.weekly_texts(
+            session, unit_id=world.unit_id, start=monday, end=sunday, as_of=self.clock()
+        )
+        records = await store.likes_and_errors(
+            session, unit_id=world.unit_id, start=monday, end=sunday
+        )
+        messages = []
+        for department_id, name in world.staff.departments.items():
+            digest = core.department_digest(
+                self.calendar,
+                department_id=department_id,
+                department=name,
+                people=world.people(),
+                today=day,
+                filed=filed,
+                leave=leave,
+                weekly=weekly,
+                records=records,
+            )
+            if not digest.rows:
+                continue
+            text = texts.digest(
+                department=name,
+                period=f"{short_date(digest.start)}—{short_date(digest.end)}",
+                filed=digest.filed,
+                required=digest.required,
+                weekly=digest.weekly_count,
+                members=len(digest.rows),
+                missing=[
+                    f"{r.name}（{r.required - r.filed}天）"
+                    for r in digest.rows
+                    if r.filed < r.required
+                ],
+                no_weekly=[r.name for r in digest.rows if not r.weekly],
+                highlights=list(digest.highlights),
+                likes=list(digest.likes),
+                errors=list(digest.errors),
+            )
+            messages.append(
+                Outgoing(
+                    Job.DIGEST.value,
+                    day,
+                    f"dept:{department_id}",
+                    unit_chat,
+                    text,
+                    label="全单位群",
+                )
+            )
+        return _Plan(messages)
+
+
+def _some(messages: Iterable[Outgoing | None]) -> list[Outgoing]:
+    return [m for m in messages if m is not None]
+
+
+# ---- the scheduler ---------------------------------------------------------------------------
+
+
+def trigger_label(job: Job, policy: Policy) -> str:
+    """When a job fires, in words (for `kaohe jobs list`)."""
+    at = f"{core.trigger_time(job, policy.schedule):%H:%M}"
+    if job in {Job.WEEKLY_REMIND, Job.DIGEST}:
+        return texts.job_trigger_week(at)
+    if job is Job.MONTH_END:
+        return texts.job_trigger_month(policy.schedule.month_end_days, at)
+    return texts.job_trigger_daily(at)
+
+
+class JobScheduler:
+    """APScheduler (memory store, unit time zone) firing the jobs, plus the catch-up sweep."""
+
+    def __init__(self, jobs: Jobs, *, sweep_every: timedelta = SWEEP_EVERY) -> None:
+        self.jobs = jobs
+        grace = int(timedelta(hours=jobs.policy.schedule.catch_up_hours).total_seconds())
+        self.scheduler = AsyncIOScheduler(
+            timezone=jobs.zone,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
+        )
+        self.sweep_every = sweep_every
+        self.tasks: set[asyncio.Task[object]] = set()
+
+    def start(self) -> None:
+        """Add the triggers and start; the first sweep (the catch-up) runs at once."""
+        for job in core.JOB_ORDER:
+            at = core.trigger_time(job, self.jobs.policy.schedule)
+            trigger = CronTrigger(
+                hour=at.hour, minute=at.minute, second=at.second, timezone=self.jobs.zone
+            )
+            self.scheduler.add_job(
+                self._fire, trigger, args=[job], id=job.value, name=texts.JOB_LABELS[job.value]
+            )
+        self.scheduler.add_job(
+            self._sweep,
+            IntervalTrigger(seconds=self.sweep_every.total_seconds(), timezone=self.jobs.zone),
+            id="catch_up",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+        log.info("scheduler started: %s", ", ".join(j.value for j in core.JOB_ORDER))
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        """APScheduler's next fire time of each trigger."""
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    async def _fire(self, job: Job) -> None:
+        await self._track(self.jobs.run(job))
+
+    async def _sweep(self) -> None:
+        await self._track(self.jobs.catch_up())
+
+    async def _track(self, work: Awaitable[object]) -> None:
+        """Run `work` as a task of ours, so that stop() can let it finish."""
+        task: asyncio.Task[object] = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            pass  # APScheduler shutting down; stop() waits for the task itself
+        except Exception:
+            log.exception("scheduled work failed")
+
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop firing; give running jobs `timeout` seconds, then cancel them."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        pending: Sequence[asyncio.Task[object]] = list(self.tasks)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        log.info("scheduler stopped")

@@ -1,0 +1,398 @@
+"""Scheduled jobs (DESIGN §5): what is due, as data. No clock, no I/O.
+
+The shell gathers people, leave and filings from the database, asks these functions
+what is due for a given day, and sends. Every decision here is a pure function of its
+arguments, so a re-run, a catch-up or a second instance computes the same answer, and
+the shell's (job, day, target) idempotency record makes sending it happen once.
+
+Rules shared by all jobs:
+- a job does something only on working days (official calendar with 调休 and overrides);
+- a person is required to file on a working day they are not on leave ("required day");
+- nothing before `since` counts as missed: the first day the unit assesses with kaohe
+  (or, failing that, its first filing day), so a fresh installation does not start by
+  accusing everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+from core.calendar import LeavePeriod, WorkCalendar
+from core.people import Person, Role
+from core.policy import Policy, Schedule
+
+PersonDay = tuple[int, date]
+Leave = Mapping[int, Sequence[LeavePeriod]]
+
+# How far back a missed-day streak is traced (calendar days).
+STREAK_LOOKBACK_DAYS = 60
+# A streak is noticed when it reaches the threshold on one of this many most recent
+# working days: room for a catch-up after a few days' outage, while streaks that reached
+# the threshold long ago (already noticed, or before this feature) are left alone.
+ESCALATION_WINDOW_WORKDAYS = 5
+HIGHLIGHT_CHARS = 40
+WEEKLY_HEADER = "本周工作（"
+
+
+class Job(StrEnum):
+    """The scheduled jobs; the values are the contract (`kaohe jobs run <job>`)."""
+
+    REMIND = "remind"
+    MISSING = "missing"
+    ESCALATE = "escalate"
+    WEEKLY_REMIND = "weekly_remind"
+    DIGEST = "digest"
+    MONTH_END = "month_end"
+
+
+# Run order when several jobs share a trigger time (missing lists before notices).
+JOB_ORDER: tuple[Job, ...] = (
+    Job.MISSING,
+    Job.ESCALATE,
+    Job.MONTH_END,
+    Job.REMIND,
+    Job.WEEKLY_REMIND,
+    Job.DIGEST,
+)
+
+
+def trigger_time(job: Job, schedule: Schedule) -> time:
+    """The local time of day a job fires (every day; it acts only when due)."""
+    if job in {Job.REMIND, Job.WEEKLY_REMIND}:
+        return schedule.remind_at
+    if job is Job.DIGEST:
+        return schedule.digest_at
+    return schedule.missing_at  # missing, escalate, month_end: the working morning
+
+
+def is_due_day(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> bool:
+    """Whether `job` has anything to do on `day`."""
+    if not calendar.is_workday(day):
+        return False
+    if job in {Job.WEEKLY_REMIND, Job.DIGEST}:
+        return calendar.last_workday_of_week(day) == day
+    if job is Job.MONTH_END:
+        return day in calendar.last_workdays_of_month(day, policy.schedule.month_end_days)
+    return True
+
+
+def fire_at(job: Job, policy: Policy, day: date, zone: tzinfo | None) -> datetime:
+    """The aware moment `job` fires on `day` in the unit's zone."""
+    return datetime.combine(day, trigger_time(job, policy.schedule), tzinfo=zone)
+
+
+def missed_runs(
+    policy: Policy, calendar: WorkCalendar, *, now: datetime, grace: timedelta | None = None
+) -> list[tuple[Job, date]]:
+    """(job, day) runs whose trigger time lies in [now − grace, now] and that were due.
+
+    `now` is aware, in the unit's zone. The default grace is the policy's catch_up_hours.
+    Oldest first; jobs of one moment in `JOB_ORDER`.
+    """
+    grace = timedelta(hours=policy.schedule.catch_up_hours) if grace is None else grace
+    earliest = now - grace
+    runs: list[tuple[datetime, int, Job, date]] = []
+    day = earliest.date()
+    while day <= now.date():
+        for rank, job in enumerate(JOB_ORDER):
+            moment = fire_at(job, policy, day, now.tzinfo)
+            if earliest <= moment <= now and is_due_day(job, policy, calendar, day):
+                runs.append((moment.astimezone(UTC), rank, job, day))
+        day += timedelta(days=1)
+    return [(job, day) for _, _, job, day in sorted(runs)]
+
+
+def next_run(
+    job: Job, policy: Policy, calendar: WorkCalendar, *, now: datetime
+) -> datetime | None:
+    """The next moment after `now` at which `job` will have something to do (within a year)."""
+    day = now.date()
+    for _ in range(400):
+        moment = fire_at(job, policy, day, now.tzinfo)
+        if moment > now and is_due_day(job, policy, calendar, day):
+            return moment
+        day += timedelta(days=1)
+    return None
+
+
+# ---- who is due --------------------------------------------------------------------------
+
+
+def _filers(people: Sequence[Person]) -> list[Person]:
+    return [p for p in people if p.active and p.has(Role.MEMBER)]
+
+
+def _on_leave(leave: Leave, person_id: int, day: date) -> bool:
+    return any(period.covers(day) for period in leave.get(person_id, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A private reminder to one person about one day."""
+
+    person_id: int
+    day: date
+
+
+def due_reminders(
+    policy: Policy,
+    calendar: WorkCalendar,
+    people: Sequence[Person],
+    *,
+    filed: Set[PersonDay],
+    leave: Leave,
+    today: date,
+) -> list[Reminder]:
+    """`remind`: members who have not filed today and are not on leave (working days only)."""
+    if not is_due_day(Job.REMIND, policy, calendar, today):
+        return []
+    return [
+        Reminder(p.id, today)
+        for p in _filers(people)
+        if (p.id, today) not in filed and not _on_leave(leave, p.id, today)
+    ]
+
+
+def weekly_reminders(
+    policy: Policy,
+    calendar: WorkCalendar,
+    people: Sequence[Person],
+    *,
+    weekly_filed: Set[int],
+    leave: Leave,
+    today: date,
+) -> list[Reminder]:
+    """`weekly_remind`: on the week's last working day, members without a weekly report."""
+    if not is_due_day(Job.WEEKLY_REMIND, policy, calendar, today):
+        return []
+    return [
+        Reminder(p.id, today)
+        for p in _filers(people)
+        if p.id not in weekly_filed and not _on_leave(leave, p.id, today)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingList:
+    """For one head: who in their department did not file on `day`."""
+
+    head_id: int
+    department_id: int
+    day: date
+    missing: tuple[int, ...]  # person ids, in the order of `people`
+
+
+def missing_lists(
+    policy: Policy,
+    calendar: WorkCalendar,
+    people: Sequence[Person],
+    *,
+    filed: Set[PersonDay],
+    leave: Leave,
+    today: date,
+    since: date | None,
+) -> list[MissingList]:
+    """`missing`: each head gets the previous working day's missing filers (if any)."""
+    if not is_due_day(Job.MISSING, policy, calendar, today):
+        return []
+    day = calendar.previous_workday(today)
+    if since is None or day < since:
+        return []
+    missing_by_department: dict[int, list[int]] = {}
+    for person in _filers(people):
+        if (person.id, day) not in filed and not _on_leave(leave, person.id, day):
+            missing_by_department.setdefault(person.department_id, []).append(person.id)
+    return [
+        MissingList(head.id, head.department_id, day, tuple(missing_by_department[dept]))
+        for head in people
+        if head.active
+        and head.has(Role.HEAD)
+        and (dept := head.department_id) in missing_by_department
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A streak of missed working days that reached the policy's threshold."""
+
+    person_id: int
+    department_id: int
+    days: tuple[date, ...]  # the streak's first `consecutive_misses` missed days
+
+    @property
+    def trigger_day(self) -> date:
+        """The day the streak reached the threshold: it names the streak."""
+        return self.days[-1]
+
+    @property
+    def origin(self) -> str:
+        """The Record origin: unique per person, so the streak is noticed once."""
+        return f"escalate:{self.trigger_day.isoformat()}"
+
+
+def escalations(
+    policy: Policy,
+    calendar: WorkCalendar,
+    people: Sequence[Person],
+    *,
+    filed: Set[PersonDay],
+    leave: Leave,
+    today: date,
+    since: date | None,
+) -> list[Escalation]:
+    """`escalate`: streaks of `consecutive_misses` missed required days, up to yesterday.
+
+    Leave days and non-working days neither break nor extend a streak. A streak is
+    reported with its first `consecutive_misses` days, and only while the day it reached
+    the threshold is among the last few working days; its origin names that day, so
+    however long it goes on it yields one notice.
+    """
+    threshold = policy.schedule.consecutive_misses
+    if threshold < 1 or since is None or not is_due_day(Job.ESCALATE, policy, calendar, today):
+        return []
+    end = calendar.previous_workday(today)
+    start = max(since, today - timedelta(days=STREAK_LOOKBACK_DAYS))
+    if end < start:
+        return []
+    recent = calendar.workdays(today - timedelta(days=STREAK_LOOKBACK_DAYS), end)
+    cutoff = recent[-ESCALATION_WINDOW_WORKDAYS:][0] if recent else end
+    found: list[Escalation] = []
+    for person in _filers(people):
+        streak: list[date] = []
+        for day in calendar.required_days(start, end, leave.get(person.id, ())):
+            if (person.id, day) in filed:
+                streak = []
+                continue
+            streak.append(day)
+            if len(streak) == threshold and day >= cutoff:
+                found.append(Escalation(person.id, person.department_id, tuple(streak)))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class MonthEnd:
+    """A month-end reminder: the person's missing days so far this month."""
+
+    person_id: int
+    days: tuple[date, ...]
+
+
+def month_end_due(
+    policy: Policy,
+    calendar: WorkCalendar,
+    people: Sequence[Person],
+    *,
+    filed: Set[PersonDay],
+    leave: Leave,
+    today: date,
+    since: date | None,
+) -> list[MonthEnd]:
+    """`month_end`: on the month's last working days, those with missing days before today."""
+    if since is None or not is_due_day(Job.MONTH_END, policy, calendar, today):
+        return []
+    start = max(today.replace(day=1), since)
+    end = today - timedelta(days=1)
+    due = []
+    for person in _filers(people):
+        required = calendar.required_days(start, end, leave.get(person.id, ()))
+        missing = tuple(d for d in required if (person.id, d) not in filed)
+        if missing:
+            due.append(MonthEnd(person.id, missing))
+    return due
+
+
+# ---- the weekly digest -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFact:
+    """A like or error notice as the digest sees it."""
+
+    person_id: int
+    kind: str  # like | error
+    points: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRow:
+    """One member's week."""
+
+    person_id: int
+    name: str
+    filed: int
+    required: int
+    weekly: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A department's week: who filed, the main items, likes and errors."""
+
+    department_id: int
+    department: str
+    start: date
+    end: date
+    rows: tuple[DigestRow, ...]
+    highlights: tuple[tuple[str, str], ...]  # (name, main item)
+    likes: tuple[tuple[str, str], ...]  # (name, reason)
+    errors: tuple[tuple[str, str], ...]
+
+    @property
+    def filed(self) -> int:
+        """Required days with a report, all members together."""
+        return sum(row.filed for row in self.rows)
+
+    @property
+    def required(self) -> int:
+        """Required days, all members together."""
+        return sum(row.required for row in self.rows)
+
+    @property
+    def weekly_count(self) -> int:
+        """Members who filed the weekly report."""
+        return sum(row.weekly for row in self.rows)
+
+
+def highlight(text: str, limit: int = HIGHLIGHT_CHARS) -> str:
+    """The gist of a weekly report: its lines after a draft's header, shortened."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and lines[0].startswith(WEEKLY_HEADER):
+        lines = lines[1:]
+    gist = "；".join(lines)
+    return gist if len(gist) <= limit else gist[: limit - 1] + "…"
+
+
+def department_digest(
+    calendar: WorkCalendar,
+    *,
+    department_id: int,
+    department: str,
+    people: Sequence[Person],
+    today: date,
+    filed: Set[PersonDay],
+    leave: Leave,
+    weekly: Mapping[int, str],
+    records: Sequence[RecordFact],
+) -> Digest:
+    """The week (Monday to `today`) of one department's members."""
+    monday, _ = calendar.week_of(today)
+    members = [p for p in _filers(people) if p.department_id == department_id]
+    names = {p.id: p.name for p in members}
+    rows = []
+    for person in members:
+        required = calendar.required_days(monday, today, leave.get(person.id, ()))
+        done = sum(1 for d in required if (person.id, d) in filed)
+        rows.append(DigestRow(person.id, person.name, done, len(required), person.id in weekly))
+    highlights = tuple(
+        (p.name, highlight(weekly[p.id]))
+        for p in members
+        if p.id in weekly and highlight(weekly[p.id])
+    )
+    ours = [r for r in records if r.person_id in names]
+    likes = tuple((names[r.person_id], r.reason) for r in ours if r.kind == "like")
+    errors = tuple((names[r.person_id], r.reason) for r in ours if r.kind == "error")
+    return Digest(department_id, department, monday, today, tuple(rows), highlights, likes, errors)
