@@ -8,13 +8,16 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import cli_score
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
+from core.jobs import JOB_ORDER
 from core.roster import RosterError, parse_roster
 from storage import db, people
 from storage.roster_io import read_table
@@ -49,13 +52,28 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--unit", help="the unit's name, e.g. 某某市市场监督管理局")
     imp.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
+    imp.add_argument(
+        "--start",
+        metavar="YYYY-MM-DD",
+        help="first day assessed with kaohe (default on the first import: today)",
+    )
 
     inv = sub.add_parser("invites", help="list invite codes and deep links")
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.add_argument("--all", action="store_true", help="include people already bound")
 
+    cli_score.add_parser(sub)
+
     unbind = sub.add_parser("unbind", help="release a person's Telegram binding (new code)")
     unbind.add_argument("who", help="姓名 or 工号")
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
+    jobs_sub = jobs.add_subparsers(dest="action", required=True)
+    jobs_sub.add_parser("list", help="each job, its trigger, next and last run")
+    run_job = jobs_sub.add_parser("run", help="run one job now (messages sent before are skipped)")
+    run_job.add_argument("job", choices=[job.value for job in JOB_ORDER])
+    run_job.add_argument("--date", help="the day to run it for, YYYY-MM-DD (default today)")
+    run_job.add_argument("--dry-run", action="store_true", help="show what would be sent")
     return parser
 
 
@@ -68,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"配置有误：{exc}")
         return EXIT_USAGE
     secrets = [settings.bot_token.get_secret_value()] if settings.bot_token else []
-    quiet = args.command in {"demo", "import", "invites", "unbind", "db"}
+    quiet = args.command in {"demo", "import", "invites", "unbind", "db", "jobs", "score"}
     setup_logging(level=logging.WARNING if quiet else logging.INFO, secrets=secrets)
     handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
         "run": _cmd_run,
@@ -77,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         "import": _cmd_import,
         "invites": _cmd_invites,
         "unbind": _cmd_unbind,
+        "score": _cmd_score,
+        "jobs": _cmd_jobs,
     }
     return handlers[args.command](args, settings)
 
@@ -165,6 +185,11 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         for problem in exc.problems:
             _err(f"  {problem}")
         return 1
+    try:
+        start = date.fromisoformat(args.start) if args.start else None
+    except ValueError:
+        _err(f"--start 日期格式不对：{args.start}（应为 2026-06-01）")
+        return EXIT_USAGE
     if args.dry_run:
         _out(
             f"检查通过：{len(entries)} 人，{len({e.department for e in entries})} 个部门。未写入。"
@@ -174,6 +199,9 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     async def work(session) -> int:  # type: ignore[no-untyped-def]
         unit = await people.ensure_unit(session, name=args.unit)
         report = await people.apply_roster(session, unit=unit, entries=entries)
+        if start is not None or await people.assessment_start(session) is None:
+            first = start or datetime.now(UTC).astimezone(settings.zone).date()
+            await people.set_assessment_start(session, day=first, actor="cli")
         await session.commit()
         _out(
             f"导入完成（{unit.name}）：新增 {report.added} 人，更新 {report.updated} 人，"
@@ -242,3 +270,57 @@ def _cmd_unbind(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_db(settings, work)
+
+
+def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.jobs_cli import jobs_list, jobs_run
+
+    if args.action == "list":
+        return _run_db(settings, lambda engine: jobs_list(engine, settings, _out))
+    day = None
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            _err(f"日期「{args.date}」看不懂，请写成 2026-11-20 这样的格式。")
+            return EXIT_USAGE
+    if not args.dry_run and settings.bot_token is None:
+        _err(
+            "没有设置 BOT_TOKEN，不能真的发送。请在环境变量或 .env 里设置 BOT_TOKEN；"
+            "只想看看会发什么，请加 --dry-run。"
+        )
+        return EXIT_USAGE
+    return _run_db(
+        settings,
+        lambda engine: jobs_run(
+            engine, settings, _out, job=args.job, day=day, dry_run=args.dry_run
+        ),
+    )
+
+
+def _run_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
+    """Run `work(engine)` on a database whose schema is current."""
+
+    async def go() -> int:
+        engine = await _ready_engine(settings)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except db.SchemaOutdated as exc:
+        _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
+        return EXIT_USAGE
+
+
+def _cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_score.run_score(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE

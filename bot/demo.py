@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ UNIT_NAME = "示范市市场监督管理局"
 DEMO_TOKEN = "4242:OFFLINE-DEMO"
 UNIT_GROUP_ID = -1000000000001
 ZONE = ZoneInfo("Asia/Shanghai")
+ASSESSMENT_START = date(2026, 6, 1)  # the simulated unit starts assessing with kaohe here
 KINDS = {"photo": "[图片]", "document": "[文件]", "sticker": "[贴纸]", "voice": "[语音]"}
 
 
@@ -203,6 +204,7 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         async with sessionmaker() as session:
             unit = await people.ensure_unit(session, name=UNIT_NAME)
             report = await people.apply_roster(session, unit=unit, entries=entries)
+            await people.set_assessment_start(session, day=ASSESSMENT_START, actor="demo")
             await session.commit()
         out.say(f"\n【名单导入】新增 {report.added} 人，{report.departments_added} 个部门")
         await scene_binding(world, sessionmaker)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 
 
 class Role(StrEnum):
@@ -58,8 +59,9 @@ def encode_roles(roles: Iterable[Role]) -> str:
     return ",".join(role.value for role in ROLE_ORDER if role in chosen)
 
 
+@cache
 def decode_roles(text: str) -> frozenset[Role]:
-    """Inverse of `encode_roles`; unknown words are ignored."""
+    """Inverse of `encode_roles`; unknown words are ignored. (Cached: few distinct texts.)"""
     known = {role.value for role in Role}
     return frozenset(Role(word) for word in text.split(",") if word in known)
 

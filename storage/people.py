@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -379,3 +380,25 @@ async def resolve_person(session: AsyncSession, *, unit_id: int, ref: str) -> li
         )
     query = query.where(col(Person.active).is_(True)).order_by(col(Person.roster_order))
     return list((await session.exec(query)).all())
+
+
+ASSESSMENT_START = "assessment_start"
+
+
+async def assessment_start(session: AsyncSession) -> date | None:
+    """The first day the unit assesses with kaohe (days before it are never required)."""
+    value = await get_setting(session, key=ASSESSMENT_START)
+    return date.fromisoformat(value) if value else None
+
+
+async def set_assessment_start(session: AsyncSession, *, day: date, actor: str) -> None:
+    """Set (or move) the first assessed day; audited (no commit)."""
+    await set_setting(session, key=ASSESSMENT_START, value=day.isoformat())
+    unit = await get_unit(session)
+    audit(
+        session,
+        action="assessment_start",
+        unit_id=unit.id if unit else None,
+        actor=actor,
+        subject=day.isoformat(),
+    )

@@ -173,7 +173,8 @@ def test_reimport_updates_in_place_and_keeps_history(
 async def _audit_and_supervision(url: str) -> tuple[list[dict[str, object]], int]:
     engine = db.make_engine(url)
     async with db.make_sessionmaker(engine)() as s:
-        audits = [a.detail for a in (await s.exec(select(AuditEntry))).all()]
+        rows = await s.exec(select(AuditEntry).where(AuditEntry.action == "roster_import"))
+        audits = [a.detail for a in rows.all()]
         supervised = len((await s.exec(select(Supervision))).all())
     await engine.dispose()
     return audits, supervised

@@ -10,6 +10,7 @@ from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
+from bot.scores import counted_until, period_start
 from core import reports as core
 from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
@@ -32,12 +33,6 @@ def make_router() -> Router:
 async def stats_in_group(message: Message) -> None:
     """Figures are shown privately."""
     await message.reply(texts.STATS_PRIVATE)
-
-
-def counted_until(policy: Policy, now: datetime) -> date:
-    """The last day whose filing already counts: today once the deadline has passed."""
-    today = now.date()
-    return today if now.time() >= policy.schedule.deadline else today - timedelta(days=1)
 
 
 async def cmd_status(
@@ -129,7 +124,8 @@ async def cmd_stats(
         return
     end = counted_until(policy, now)
     monday = calendar.week_of(now.date())[0]
-    first = now.date().replace(day=1)
+    first = await period_start(session, now.date().replace(day=1))
+    monday = await period_start(session, monday)
     members = await people.members_of(session, unit_id=me.unit_id, department_ids=wanted)
     ids = [p.id for p in members if p.id is not None]
     start = min(monday, first)

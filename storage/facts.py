@@ -1,0 +1,271 @@
+"""Facts for the scoring core, gathered with a handful of SQL GROUP BY queries.
+
+No per-report objects are loaded: reports are counted per (person, status) in the
+database, records per (person, kind, severity). Python only loops over people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, and_, case
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import core.people as cp
+from core.calendar import WorkCalendar
+from core.facts import Bonus, ErrorTally, Filing, QuarterFacts, Reviews, Tally, VetoEvent
+from core.policy import Severity
+from core.records import RecordKind
+from core.reports import FilingStatus, ReportKind
+from storage.tables import Department, Leave, Person, Record, Report, Supervision
+
+FILED = (FilingStatus.ON_TIME.value, FilingStatus.LATE.value, FilingStatus.BACKFILL.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """People and facts for one period, plus names the shell shows."""
+
+    people: tuple[cp.Person, ...]
+    facts: QuarterFacts
+    departments: dict[int, str]
+    start: date
+    end: date
+
+
+async def scored_people(session: AsyncSession, *, unit_id: int) -> list[cp.Person]:
+    """Active people of the unit as the core sees them, in roster order."""
+    rows = await session.exec(
+        select(Person.id, Person.name, Person.department_id, Person.category, Person.roles)
+        .where(Person.unit_id == unit_id, col(Person.active).is_(True))
+        .order_by(col(Person.roster_order), col(Person.id))
+    )  # columns, not ORM objects: 10,000 people load 5× faster
+    people = rows.all()
+    supervised: dict[int, set[int]] = defaultdict(set)
+    links = await session.exec(
+        select(Supervision.person_id, Supervision.department_id)
+        .join(Person, col(Person.id) == Supervision.person_id)
+        .where(Person.unit_id == unit_id)
+    )
+    for person_id, department_id in links.all():
+        supervised[person_id].add(department_id)
+    none: frozenset[int] = frozenset()
+    return [
+        cp.Person(
+            id=person_id,
+            name=name,
+            department_id=department_id,
+            category=category,
+            roles=cp.decode_roles(roles),
+            supervises=frozenset(supervised[person_id]) if person_id in supervised else none,
+        )
+        for person_id, name, department_id, category, roles in people
+    ]
+
+
+async def gather(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    start: date,
+    end: date,
+    calendar: WorkCalendar,
+    period: str = "",
+) -> Gathered:
+    """Everything `core.scoring.score_quarter` needs for [start, end]."""
+    people = await scored_people(session, unit_id=unit_id)
+    ids = {p.id for p in people}
+    workdays = calendar.workdays(start, end) if start <= end else []
+    workday_set = set(workdays)
+
+    # leave: excused working days per person, and reports filed on them (which then
+    # neither count as required nor as filed)
+    excused: dict[int, int] = defaultdict(int)
+    leave_rows = await session.exec(
+        select(Leave.person_id, Leave.start, Leave.end)
+        .join(Person, col(Person.id) == Leave.person_id)
+        .where(
+            Person.unit_id == unit_id,
+            col(Leave.cancelled_at).is_(None),
+            Leave.start <= end,
+            Leave.end >= start,
+        )
+    )
+    leave_list = leave_rows.all()
+    for person_id, first, last in leave_list:
+        excused[person_id] += sum(1 for d in workdays if first <= d <= last)
+
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    daily = and_(
+        Report.unit_id == unit_id,
+        Report.kind == ReportKind.DAILY.value,
+        _day(Report.day, sqlite).between(start, end),
+    )
+    is_on_time = case((Report.status == FilingStatus.ON_TIME.value, 1), else_=0)
+    is_late = case((col(Report.status).in_(FILED[1:]), 1), else_=0)
+    counts = await session.exec(
+        select(
+            Report.person_id,
+            func.sum(is_on_time),
+            func.sum(is_late),
+            func.count(),
+            func.count(Report.reviewed_at),
+        )
+        .where(daily)
+        .group_by(Report.person_id)
+    )  # one row per person: on time, late or backfilled, all reports, reviewed ones
+    on_time: dict[int, int] = defaultdict(int)
+    late: dict[int, int] = defaultdict(int)
+    reports: dict[int, int] = defaultdict(int)
+    reviewed: dict[int, int] = defaultdict(int)
+    for person_id, on_time_count, late_count, count, reviewed_count in counts.all():
+        on_time[person_id] = on_time_count
+        late[person_id] = late_count
+        reports[person_id] = count
+        reviewed[person_id] = reviewed_count
+
+    # Reports on days later excused by leave count neither as required nor as filed. Few
+    # people have leave in a quarter: ask only about them.
+    on_leave_ids = sorted({person_id for person_id, _, _ in leave_list})
+    for chunk in (on_leave_ids[i : i + 500] for i in range(0, len(on_leave_ids), 500)):
+        on_leave = await session.exec(
+            select(Report.person_id, Report.status, func.count())
+            .join(
+                Leave,
+                and_(
+                    col(Leave.person_id) == Report.person_id,
+                    col(Leave.cancelled_at).is_(None),
+                    col(Report.day).between(Leave.start, Leave.end),
+                ),
+            )
+            .where(daily, col(Report.status).in_(FILED), col(Report.person_id).in_(chunk))
+            .group_by(Report.person_id, Report.status)
+        )
+        for person_id, status, count in on_leave.all():
+            target = on_time if status == FilingStatus.ON_TIME.value else late
+            target[person_id] -= count
+
+    filing = tuple(
+        Filing(
+            person_id=p.id,
+            required_days=max(len(workday_set) - excused[p.id], 0),
+            on_time_days=max(on_time[p.id], 0),
+            late_days=max(late[p.id], 0),
+        )
+        for p in people
+        if workday_set
+    )
+    review_facts = _reviews(people, reports, reviewed)
+
+    records = await session.exec(
+        select(
+            Record.person_id, Record.kind, Record.severity, func.count(), func.sum(Record.points)
+        )
+        .where(
+            Record.unit_id == unit_id,
+            _day(Record.day, sqlite).between(start, end),
+            col(Record.voided_at).is_(None),
+            col(Record.kind).in_(
+                [RecordKind.LIKE.value, RecordKind.ERROR.value, RecordKind.NOTICE.value]
+            ),
+        )
+        .group_by(Record.person_id, Record.kind, Record.severity)
+    )
+    likes: list[Tally] = []
+    notices: list[Tally] = []
+    errors: list[ErrorTally] = []
+    like, notice, serious = RecordKind.LIKE.value, RecordKind.NOTICE.value, Severity.SERIOUS.value
+    for person_id, kind, severity, count, points in records.all():
+        if person_id not in ids:
+            continue
+        if kind == like:
+            likes.append(Tally(person_id, count, float(points or 0)))
+        elif kind == notice:
+            notices.append(Tally(person_id, count, float(points or 0)))
+        else:
+            heavy = Severity.SERIOUS if severity == serious else Severity.NORMAL
+            errors.append(ErrorTally(person_id, heavy, count, float(points or 0)))
+
+    bonus_rows = await session.exec(
+        select(Record.person_id, Record.reason, func.sum(Record.points))
+        .where(
+            Record.unit_id == unit_id,
+            Record.kind == RecordKind.BONUS.value,
+            col(Record.day).between(start, end),
+            col(Record.voided_at).is_(None),
+        )
+        .group_by(Record.person_id, Record.reason)
+    )
+    bonuses = [Bonus(pid, float(points or 0), reason) for pid, reason, points in bonus_rows.all()]
+    veto_rows = await session.exec(
+        select(Record.person_id, Record.severity, Record.reason).where(
+            Record.unit_id == unit_id,
+            Record.kind == RecordKind.VETO.value,
+            col(Record.day).between(start, end),
+            col(Record.voided_at).is_(None),
+        )
+    )
+    vetoes = [VetoEvent(pid, kind or reason, reason) for pid, kind, reason in veto_rows.all()]
+
+    names = {
+        d_id: name
+        for d_id, name in (
+            await session.exec(
+                select(Department.id, Department.name)
+                .where(Department.unit_id == unit_id)
+                .order_by(col(Department.sort_order), col(Department.id))
+            )
+        ).all()
+        if d_id is not None
+    }
+    facts = QuarterFacts(
+        period=period,
+        filing=filing,
+        reviews=review_facts,
+        likes=tuple(t for t in likes if t.person_id in ids),
+        errors=tuple(errors),
+        notices=tuple(t for t in notices if t.person_id in ids),
+        bonuses=tuple(b for b in bonuses if b.person_id in ids),
+        vetoes=tuple(v for v in vetoes if v.person_id in ids),
+        roster_order=tuple(p.id for p in people),
+    )
+    return Gathered(tuple(people), facts, names, start, end)
+
+
+def _day(column: Any, sqlite: bool) -> Any:
+    """The day column for a period filter. On SQLite it is wrapped in unlikely(), a no-op
+    that hides it from the planner: otherwise SQLite scans (unit_id, day) and sorts, ~8×
+    slower than walking the covering index that is already in GROUP BY order."""
+    return func.unlikely(column, type_=Date) if sqlite else col(column)
+
+
+def _reviews(
+    people: Sequence[cp.Person], reports: dict[int, int], reviewed: dict[int, int]
+) -> tuple[Reviews, ...]:
+    """Heads answer for their department's reports, supervisors for the departments they
+    oversee; a leader's own reports are not theirs to review."""
+    by_department_reports: dict[int, int] = defaultdict(int)
+    by_department_reviewed: dict[int, int] = defaultdict(int)
+    for person in people:
+        by_department_reports[person.department_id] += reports.get(person.id, 0)
+        by_department_reviewed[person.department_id] += reviewed.get(person.id, 0)
+    result = []
+    for person in people:
+        departments: set[int] = set(person.supervises)
+        if person.has(cp.Role.HEAD):
+            departments.add(person.department_id)
+        if not departments:
+            continue
+        due = sum(by_department_reports[d] for d in departments)
+        done = sum(by_department_reviewed[d] for d in departments)
+        if person.department_id in departments:
+            due -= reports.get(person.id, 0)
+            done -= reviewed.get(person.id, 0)
+        if due > 0:
+            result.append(Reviews(person.id, due, done))
+    return tuple(result)
