@@ -12,7 +12,10 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("weekly", "填周报 / 生成周报草稿"),
     ("status", "本周填报情况"),
     ("leave", "请假登记与撤销"),
+    ("me", "我的本季度得分"),
+    ("records", "点赞与错情记录"),
     ("stats", "填报率与审阅率（领导）"),
+    ("rank", "排名（领导）"),
     ("whoami", "我的信息"),
     ("start", "开始 / 绑定账号"),
     ("help", "使用说明"),
@@ -20,6 +23,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
 GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("daily", "填日报"),
     ("weekly", "填周报"),
+    ("rank", "本部门排名"),
     ("bindgroup", "绑定本群到部门（考核办）"),
     ("help", "使用说明"),
 )
@@ -39,7 +43,9 @@ HELP = (
     "/weekly —— 填周报（可用本周日报生成草稿）\n"
     "/status —— 本周填报情况\n"
     "/leave 11-24 11-26 事由 —— 请假，请假日不用填日报\n"
-    "/stats —— 填报率与审阅率（领导、考核办）\n"
+    "/me —— 我的本季度得分和明细\n"
+    "/records —— 点赞与错情记录\n"
+    "领导：回复日报「点赞 理由」或「错情 理由」，/stats 看填报率，/rank 看排名\n"
     "/whoami —— 我的信息\n"
     "在部门群里也可以发「#日报 内容」。"
 )
@@ -345,12 +351,20 @@ def records_header(*, name: str, quarter: str, likes: int, errors: int, total: s
 # ---- scheduled jobs (reminders, lists, notices, digests) ------------------------------
 
 JOB_LABELS: dict[str, str] = {
-    "remind": "日报提醒（未报的人）",
-    "missing": "缺报名单（发部门负责人）",
-    "escalate": "连续缺报通报（部门群）",
-    "weekly_remind": "周报提醒（周最后工作日）",
-    "digest": "部门周报摘要（全单位群）",
+    "remind": "日报提醒",
+    "missing": "缺报名单",
+    "escalate": "连续缺报通报",
+    "weekly_remind": "周报提醒",
+    "digest": "部门周报摘要",
     "month_end": "月末补报提醒",
+}
+JOB_AUDIENCE: dict[str, str] = {
+    "remind": "当天未报日报、未请假的人（私聊）",
+    "missing": "部门负责人：前一工作日的缺报名单（私聊）",
+    "escalate": "部门群通报并扣分，同时告知本人",
+    "weekly_remind": "本周未交周报的人（私聊）",
+    "digest": "全单位群：各部门本周摘要",
+    "month_end": "本月有缺报的人（私聊）",
 }
 NAME_SEPARATOR = "、"
 
@@ -358,8 +372,8 @@ NAME_SEPARATOR = "、"
 def remind_daily(day: str, deadline: str, *, late: bool = False) -> str:
     """The afternoon reminder to someone who has not filed (late: sent after the deadline)."""
     if late:
-        return f"⏰ {day} 的日报还没填，已过 {deadline} 截止时间，请尽快补上。"
-    return f"⏰ {day} 的日报还没填，{deadline} 截止。直接发文字给我就行。"
+        return f"⏰ {day}的日报还没填，已过 {deadline} 截止时间，请尽快补上。"
+    return f"⏰ {day}的日报还没填，{deadline} 截止。直接发文字给我就行。"
 
 
 def remind_weekly(deadline: str) -> str:
@@ -461,3 +475,26 @@ def job_trigger_week(at: str) -> str:
 def job_trigger_month(days: int, at: str) -> str:
     """The month-end job's trigger."""
     return f"每月最后 {days} 个工作日 {at}"
+
+
+# ---- scores -------------------------------------------------------------------------------
+
+RANK_DENIED = "只有部门负责人、分管领导、主要领导和考核办可以查看排名。"
+NO_SCORE_YET = "本季度还没有可计算的数据。"
+
+
+def me_header(*, quarter: str, until: str, provisional: bool) -> str:
+    """First line of /me."""
+    state = "，暂定" if provisional else ""
+    return f"📈 {quarter}（截至 {until}{state}）"
+
+
+def rank_header(*, title: str, quarter: str, until: str) -> str:
+    """First line of /rank."""
+    return f"🏆 {title} {quarter} 排名（截至 {until}）"
+
+
+def rank_caption(*, title: str, quarter: str, until: str, top: str) -> str:
+    """Caption under a ranking picture: the period and the top three."""
+    lead = f"\n前三：{top}" if top else ""
+    return f"🏆 {title} {quarter}（截至 {until}）{lead}"

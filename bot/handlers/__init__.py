@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import errors, groups, leave, likes, reports, review, start, status
+from bot.handlers import errors, groups, leave, likes, reports, review, scores, start, status
 
 
 def get_routers(*, catch_errors: bool = True) -> list[Router]:
@@ -16,6 +16,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         review.make_router(),
         leave.make_router(),
         status.make_router(),
+        scores.make_router(),
         reports.make_router(),  # last: its private catch-all files any text as a 日报
     ]
     if catch_errors:

@@ -1,0 +1,160 @@
+"""Chart data from core results, so that the bot layer only passes what core gave it.
+
+Department names come as a mapping (storage's `Gathered.departments`); a department
+without a name shows as "部门<id>". `week` is a free label the caller composes, e.g.
+"第5周（11月2日—6日）"; it follows the quarter in the subtitle.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from charts.model import (
+    DepartmentRanking,
+    FilingChart,
+    FilingRow,
+    GradeDistribution,
+    GradeRow,
+    Leaderboard,
+    LeaderboardRow,
+    RankingRow,
+    Trend,
+    TrendPoint,
+)
+from core.grades import Grade
+from core.quarter import Quarter
+from core.reports import Figures
+from core.scoring import PersonResult, QuarterResult
+
+
+def period_label(period: str, week: str = "") -> str:
+    """'2026Q4' → '2026年第4季度', then ' · ' and the week label if any."""
+    try:
+        text = Quarter.parse(period).label
+    except ValueError:
+        text = period
+    return f"{text} · {week}" if week else text
+
+
+def department_name(names: Mapping[int, str], department_id: int) -> str:
+    """The department's name, or 部门<id>."""
+    return names.get(department_id) or f"部门{department_id}"
+
+
+def _standing(p: PersonResult) -> tuple[object, ...]:
+    """Best first: score, then the core's rank within its group, then roster order."""
+    return (-p.score, p.rank, p.roster_position, p.person_id)
+
+
+def leaderboard_from_result(
+    result: QuarterResult,
+    department_id: int,
+    *,
+    department: str,
+    week: str = "",
+    stars: int = 1,
+) -> Leaderboard:
+    """A department's members by score; the first `stars` without a veto are 绩效之星."""
+    members = sorted((p for p in result.people if p.department_id == department_id), key=_standing)
+    rows = []
+    for p in members:
+        star = stars > 0 and not p.vetoes
+        stars -= star
+        rows.append(LeaderboardRow(p.name, float(p.score), p.grade, star))
+    return Leaderboard(
+        department, period_label(result.period, week), tuple(rows), result.provisional
+    )
+
+
+def ranking_from_result(
+    result: QuarterResult, names: Mapping[int, str], *, unit: str = "", week: str = ""
+) -> DepartmentRanking:
+    """The unit's departments in the core's order, with their 流动红旗."""
+    rows = tuple(
+        RankingRow(
+            name=department_name(names, d.department_id),
+            score=float(d.score),
+            members=d.members,
+            filing_rate=None if d.filing_rate is None else float(d.filing_rate),
+            red_flag=d.red_flag,
+        )
+        for d in sorted(result.departments, key=lambda d: d.rank)
+    )
+    return DepartmentRanking(unit, period_label(result.period, week), rows, result.provisional)
+
+
+def filing_from_figures(
+    this_week: Mapping[int, Figures],
+    last_week: Mapping[int, Figures],
+    names: Mapping[int, str],
+    *,
+    week: str,
+    unit: str = "",
+) -> FilingChart:
+    """Filing rates per department (by id), best this week first; `week` is the period label."""
+    ids = list(dict.fromkeys([*names, *this_week, *last_week]))
+    ids = [i for i in ids if i in this_week or i in last_week]
+    order = {department_id: n for n, department_id in enumerate(ids)}
+
+    def rate(figures: Mapping[int, Figures], department_id: int) -> float | None:
+        found = figures.get(department_id)
+        return None if found is None else found.filing_rate
+
+    rows = [
+        FilingRow(department_name(names, i), rate(this_week, i), rate(last_week, i)) for i in ids
+    ]
+    ranked = sorted(
+        zip(ids, rows, strict=True),
+        key=lambda pair: (
+            pair[1].this_week is None,
+            -(pair[1].this_week or 0.0),
+            order[pair[0]],
+        ),
+    )
+    return FilingChart(unit, week, tuple(row for _, row in ranked))
+
+
+def trend_from_results(
+    person_id: int,
+    labels: Sequence[str],
+    results: Sequence[QuarterResult | None],
+    filing: Sequence[Figures | None],
+    *,
+    name: str = "",
+    week: str = "",
+) -> Trend:
+    """One person's weeks: the score in each week's (quarter-to-date) result, the week's rate.
+
+    `labels`, `results` and `filing` run in parallel, one entry a week; None where a week has
+    no result yet (or the person was not scored in it) or no figures.
+    """
+    points = []
+    latest: QuarterResult | None = None
+    for label, result, figures in zip(labels, results, filing, strict=True):
+        score = None
+        if result is not None:
+            latest = result
+            try:
+                score = float(result.person(person_id).score)
+                name = name or result.person(person_id).name
+            except KeyError:
+                score = None
+        rate = None if figures is None else figures.filing_rate
+        points.append(TrendPoint(label, score, rate))
+    period = period_label(latest.period, week) if latest else week
+    provisional = latest.provisional if latest else True
+    return Trend(name, period, tuple(points), provisional)
+
+
+def grades_from_result(
+    result: QuarterResult, names: Mapping[int, str], *, unit: str = ""
+) -> GradeDistribution:
+    """How many members of each department got each grade, departments in ranking order."""
+    counts: dict[int, Counter[Grade]] = {}
+    for p in result.people:
+        counts.setdefault(p.department_id, Counter())[p.grade] += 1
+    order = {d.department_id: d.rank for d in result.departments}
+    ids = sorted(counts, key=lambda i: (order.get(i, len(order) + 1), i))
+    rows = tuple(GradeRow.of(department_name(names, i), counts[i]) for i in ids)
+    return GradeDistribution(unit, period_label(result.period), rows, result.provisional)

@@ -1,0 +1,153 @@
+"""/me and /rank through the dispatcher; `kaohe score` on the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from aiogram.methods import SendPhoto
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cli import main
+from storage import db
+from storage import people as people_store
+from tests.conftest import OFFICE_GROUP, Chat, Office, Roster, local
+from tests.factories import make_group, make_message
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+async def week_of_work(chat: Chat, office: Office, session: AsyncSession) -> None:
+    """Assessment starts Mon 11-16; 杨帆 files every day, 赵丽 twice; a like and an error."""
+    await people_store.set_assessment_start(session, day=local(11, 16, 0).date(), actor="test")
+    await session.commit()
+    for day in range(16, 21):
+        await chat.feed(make_message("工作", user=office.member, date=local(11, day, 10)))
+    for day in (16, 17):
+        await chat.feed(make_message("工作", user=office.other, date=local(11, day, 10)))
+    group = make_group(OFFICE_GROUP, "办公室群")
+    await chat.feed(
+        make_message("点赞 @杨帆 好", user=office.head, chat=group, date=local(11, 18, 12))
+    )
+    await chat.feed(
+        make_message("错情 @赵丽 漏", user=office.head, chat=group, date=local(11, 18, 12))
+    )
+
+
+async def test_me_shows_score_rank_grade_and_breakdown(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    await week_of_work(chat, office, session)
+    (reply,) = await chat.feed(make_message("/me", user=office.member, date=local(11, 20, 21)))
+    trend = chat.fake.sent(SendPhoto)[-1]
+    assert trend.chat_id == office.member.id and png_size(trend.photo.data) == (1080, 1350)
+    lines = reply.text.splitlines()
+    assert lines[0] == "📈 2026年第4季度（截至 11月20日，暂定）"
+    assert lines[1].startswith("杨帆：101.00分，一般工作人员第1/")
+    assert "· 日报填报 100.00 → +100.00" in reply.text and "· 点赞 1.00 → +1.00" in reply.text
+    assert "暂定" in lines[1]
+
+
+async def test_me_before_the_deadline_counts_until_yesterday(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    await week_of_work(chat, office, session)
+    (reply,) = await chat.feed(make_message("/me", user=office.other, date=local(11, 20, 15)))
+    assert reply.text.startswith("📈 2026年第4季度（截至 11月19日，暂定）")
+    # 赵丽: 2 of 4 required days, one error
+    assert "日报填报 50.00" in reply.text and "错情" in reply.text
+
+
+async def test_rank_for_a_head_a_group_and_the_unit(
+    chat: Chat, office: Office, roster: Roster, session: AsyncSession
+) -> None:
+    await week_of_work(chat, office, session)
+    (private,) = await chat.feed(make_message("/rank", user=office.head, date=local(11, 20, 21)))
+    lines = private.text.splitlines()
+    assert lines[0] == "🏆 办公室 2026年第4季度 排名（截至 11月20日，暂定）"
+    assert lines[1].startswith("1. 杨帆 101.00")
+    assert len(lines) == 6  # the five people of 办公室
+    group = make_group(OFFICE_GROUP, "办公室群")
+    await chat.feed(make_message("/rank", user=office.other, chat=group, date=local(11, 20, 21)))
+    picture = chat.fake.sent(SendPhoto)[-1]  # anyone in the group sees the group's board
+    assert picture.chat_id == OFFICE_GROUP
+    assert picture.caption.startswith("🏆 办公室 2026年第4季度（截至 11月20日，暂定）")
+    assert "前三：杨帆、" in picture.caption
+    assert png_size(picture.photo.data)[0] == 1080
+    admin = await roster.bind("周敏")
+    (unit,) = await chat.feed(make_message("/rank", user=admin, date=local(11, 20, 21)))
+    assert unit.text.splitlines()[0].startswith("🏆 部门") and "🚩流动红旗" in unit.text
+    (denied,) = await chat.feed(make_message("/rank", user=office.member, date=local(11, 20, 21)))
+    assert "只有部门负责人" in denied.text
+
+
+@pytest.fixture
+def scored_db(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    return db_url
+
+
+def test_score_cli_json_explain_and_errors(
+    scored_db: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bot.cli import main as cli
+
+    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_roster.csv"
+    assert cli(["import", str(sample), "--start", "2026-11-16"]) == 0
+    capsys.readouterr()
+    assert cli(["score", "--quarter", "2026Q4", "--as-of", "2026-11-20", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["period"], data["provisional"], data["start"], data["end"]) == (
+        "2026Q4", True, "2026-11-16", "2026-11-20",
+    )  # fmt: skip
+    assert len(data["people"]) == 42
+    first = data["people"][0]
+    assert sum(line["points"] for line in first["breakdown"]) == pytest.approx(first["score"])
+    assert {d["name"] for d in data["departments"]} >= {"办公室", "城西市场监管所"}
+
+    assert cli(["score", "--quarter", "2026Q4", "--as-of", "2026-11-20", "--explain", "张伟"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("张伟：") == 2  # two namesakes, each explained
+    assert "【局领导】" in out and "【城西市场监管所】" in out
+
+    assert cli(["score", "--quarter", "2026Q4", "--explain", "无此人"]) == 1
+    assert cli(["score", "--quarter", "26Q9"]) == 2
+    assert "参数有误" in capsys.readouterr().err
+
+
+def test_score_cli_table_past_quarter_is_final(
+    scored_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_roster.csv"
+    assert main(["import", str(sample), "--start", "2026-07-01"]) == 0
+    capsys.readouterr()
+    assert main(["score", "--quarter", "2026Q3", "--as-of", "2026-11-20"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("2026Q3 平时考核结果：2026-07-01—2026-09-30")  # not 暂定
+    assert "【一般工作人员】" in out and "【部门】" in out
+
+
+def test_first_import_sets_the_assessment_start(
+    scored_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_roster.csv"
+    assert main(["import", str(sample)]) == 0
+
+    async def start() -> object:
+        engine = db.make_engine(scored_db)
+        async with db.make_sessionmaker(engine)() as s:
+            value = await people_store.assessment_start(s)
+        await engine.dispose()
+        return value
+
+    first = asyncio.run(start())
+    assert first is not None
+    assert main(["import", str(sample)]) == 0  # a re-import does not move it
+    assert asyncio.run(start()) == first
