@@ -25,12 +25,39 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
+from typing import Protocol, TypeVar
 
 from core.grades import Grade, worse
 from core.policy import GradeMode, GradeRules
 from core.rounding import dec
 
 TieKey = tuple[int | Decimal, ...]
+
+
+class Graded(Protocol):
+    """What grading reads of a participant: an `Entrant`, or any record with these fields."""
+
+    @property
+    def key(self) -> int: ...
+    @property
+    def score(self) -> Decimal: ...
+    @property
+    def vetoes(self) -> tuple[str, ...]: ...
+    @property
+    def cap(self) -> Grade | None: ...
+    @property
+    def cap_kinds(self) -> tuple[str, ...]: ...
+
+
+class Ranked(Graded, Protocol):
+    """What ranking reads besides: the tiebreak key."""
+
+    @property
+    def tiebreak(self) -> TieKey: ...
+
+
+R = TypeVar("R", bound=Ranked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +84,24 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class GroupOutcome:
-    """Sizes and counts of one ranking group."""
+    """A graded group: sizes, and the entrants' grades and reasons in rank order."""
 
     size: int
     good_quota: int
     shortlist: int
-    verdicts: tuple[Verdict, ...]
+    keys: tuple[int, ...]  # the entrants, best first: rank = position + 1
+    grades: tuple[Grade, ...]
+    reasons: tuple[str, ...]
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """Rank, grade and reason per entrant, best first."""
+        rows = zip(self.keys, self.grades, self.reasons, strict=True)
+        return tuple(Verdict(key, rank, g, why) for rank, (key, g, why) in enumerate(rows, 1))
 
     def count(self, grade: Grade) -> int:
         """How many got `grade`."""
-        return sum(1 for v in self.verdicts if v.grade is grade)
+        return sum(1 for g in self.grades if g is grade)
 
 
 def floor_share(ratio: float, size: int) -> int:
@@ -74,32 +109,37 @@ def floor_share(ratio: float, size: int) -> int:
     return math.floor(dec(ratio) * size)
 
 
-def rank_order(entrants: Sequence[Entrant]) -> list[Entrant]:
+def rank_order(entrants: Sequence[R]) -> list[R]:
     """Highest score first, then the tiebreak key ascending; unique for unique keys."""
     return sorted(entrants, key=lambda e: (-e.score, e.tiebreak, e.key))
 
 
-def grade_group(rules: GradeRules, entrants: Sequence[Entrant], good_ratio: float) -> GroupOutcome:
+def grade_group(rules: GradeRules, entrants: Sequence[Ranked], good_ratio: float) -> GroupOutcome:
     """Rank and grade one group by `rules` with the group's 好 ratio."""
-    ordered = rank_order(entrants)
+    return grade_ranked(rules, rank_order(entrants), good_ratio)
+
+
+def grade_ranked(rules: GradeRules, ordered: Sequence[Graded], good_ratio: float) -> GroupOutcome:
+    """Grade one group already in `rank_order`; the verdicts come in the same order."""
     n = len(ordered)
     quota = floor_share(good_ratio, n)
     if rules.mode is GradeMode.FORCED and rules.forced_shares is not None:
         quota = min(quota, floor_share(rules.forced_shares.good, n))
     shortlist = floor_share(rules.shortlist_ratio, n)
-    good_min = dec(rules.good_min)
+    bars = _Bars.of(rules, quota, shortlist)
 
     good: set[int] = set()
     missed_good: dict[int, str] = {}
+    good_min = bars.good_min
     for position, e in enumerate(ordered, 1):
         if e.vetoes or e.cap is not None:
             continue
         if e.score < good_min:
-            missed_good[e.key] = f"得分未达“好”等次最低分{rules.good_min:g}"
+            missed_good[e.key] = bars.below_good_min
         elif position > shortlist:
-            missed_good[e.key] = f"未进入组内前{shortlist}名入围范围"
+            missed_good[e.key] = bars.not_shortlisted
         elif len(good) >= quota:
-            missed_good[e.key] = f"“好”等次名额（{quota}人）已满"
+            missed_good[e.key] = bars.quota_full
         else:
             good.add(e.key)
 
@@ -107,15 +147,49 @@ def grade_group(rules: GradeRules, entrants: Sequence[Entrant], good_ratio: floa
     if rules.mode is GradeMode.FORCED and rules.forced_shares is not None:
         forced = _forced_bottom(rules, ordered, good)
 
-    verdicts: list[Verdict] = []
+    grades: list[Grade] = []
+    reasons: list[str] = []
     for position, e in enumerate(ordered, 1):
-        grade, reason = _grade_one(rules, e, position, quota, good, forced, missed_good)
-        verdicts.append(Verdict(e.key, position, grade, reason))
-    return GroupOutcome(n, quota, shortlist, tuple(verdicts))
+        grade, reason = _grade_one(bars, e, position, good, forced, missed_good)
+        grades.append(grade)
+        reasons.append(reason)
+    keys = tuple(map(attrgetter("key"), ordered))
+    return GroupOutcome(n, quota, shortlist, keys, tuple(grades), tuple(reasons))
+
+
+@dataclass(frozen=True, slots=True)
+class _Bars:
+    """A group's quota and score thresholds, and the reasons citing them, worded once."""
+
+    quota: int
+    good_min: Decimal
+    poor_below: Decimal
+    fair_below: Decimal
+    below_good_min: str
+    not_shortlisted: str
+    quota_full: str
+    below_poor: str
+    below_fair: str
+    fair: str
+
+    @classmethod
+    def of(cls, rules: GradeRules, quota: int, shortlist: int) -> _Bars:
+        return cls(
+            quota=quota,
+            good_min=dec(rules.good_min),
+            poor_below=dec(rules.poor_below),
+            fair_below=dec(rules.fair_below),
+            below_good_min=f"得分未达“好”等次最低分{rules.good_min:g}",
+            not_shortlisted=f"未进入组内前{shortlist}名入围范围",
+            quota_full=f"“好”等次名额（{quota}人）已满",
+            below_poor=f"得分低于{rules.poor_below:g}分",
+            below_fair=f"得分低于{rules.fair_below:g}分",
+            fair=f"得分不低于{rules.fair_below:g}分",
+        )
 
 
 def _forced_bottom(
-    rules: GradeRules, ordered: list[Entrant], good: set[int]
+    rules: GradeRules, ordered: Sequence[Graded], good: set[int]
 ) -> dict[int, tuple[Grade, str]]:
     """Bottom places of a forced distribution: vetoed people first, then the lowest ranked."""
     assert rules.forced_shares is not None
@@ -134,10 +208,9 @@ def _forced_bottom(
 
 
 def _grade_one(
-    rules: GradeRules,
-    e: Entrant,
+    bars: _Bars,
+    e: Graded,
     position: int,
-    quota: int,
     good: set[int],
     forced: dict[int, tuple[Grade, str]],
     missed_good: dict[int, str],
@@ -145,17 +218,17 @@ def _grade_one(
     if e.vetoes:
         return Grade.POOR, "一票否决：" + "、".join(e.vetoes)
     if e.key in good:
-        return Grade.GOOD, f"组内第{position}名，在“好”等次名额（{quota}人）内"
+        return Grade.GOOD, f"组内第{position}名，在“好”等次名额（{bars.quota}人）内"
     grade, reason = Grade.FAIRLY_GOOD, missed_good.get(e.key, "")
     if e.key in forced:
         grade, reason = forced[e.key]
-    if e.score < dec(rules.poor_below):
-        grade, reason = Grade.POOR, f"得分低于{rules.poor_below:g}分"
-    elif e.score < dec(rules.fair_below) and grade is not Grade.POOR:
-        grade, reason = Grade.AVERAGE, f"得分低于{rules.fair_below:g}分"
+    if e.score < bars.poor_below:
+        grade, reason = Grade.POOR, bars.below_poor
+    elif e.score < bars.fair_below and grade is not Grade.POOR:
+        grade, reason = Grade.AVERAGE, bars.below_fair
     if e.cap is not None and worse(grade, e.cap) is not grade:
         grade = e.cap
         reason = "、".join(e.cap_kinds) + f"：最高评为“{e.cap.label}”"
     elif e.cap is not None and not reason:
         reason = "、".join(e.cap_kinds) + "：不得评为“好”"
-    return grade, reason or f"得分不低于{rules.fair_below:g}分"
+    return grade, reason or bars.fair

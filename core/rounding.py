@@ -25,6 +25,8 @@ CENT = Decimal("0.01")
 SNAP = Decimal("1e-30")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+ZERO_CENTS = Decimal("0.00")
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(5)}
 
 Number = int | float | Decimal
 
@@ -52,7 +54,8 @@ def snap(value: Decimal) -> Decimal:
 
 def to_decimal(value: Decimal, places: int = 2) -> Decimal:
     """`value` rounded half away from zero to `places` decimals."""
-    return snap(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quantum = _QUANTUM.get(places) or Decimal(1).scaleb(-places)
+    return value.quantize(SNAP).quantize(quantum, ROUND_HALF_UP)
 
 
 def to_cents(value: Decimal) -> int:
@@ -83,8 +86,14 @@ def largest_remainder(total: int, weights: Sequence[Decimal]) -> list[int]:
 
 def total_cents(parts: Sequence[Decimal]) -> int:
     """The sum of `parts` rounded half away from zero, in hundredths (in `arithmetic()`)."""
-    total = sum(parts, ZERO).quantize(SNAP).quantize(CENT, rounding=ROUND_HALF_UP)
+    total = sum(parts, ZERO).quantize(SNAP).quantize(CENT, ROUND_HALF_UP)
     return int(total.scaleb(2))
+
+
+def rounded(total: Decimal) -> Decimal:
+    """A sum of parts (from `ZERO`, in `arithmetic()`) as a score: `cents(total_cents(parts))`."""
+    score = total.quantize(SNAP).quantize(CENT, ROUND_HALF_UP)
+    return score if score else ZERO_CENTS  # −0.00 is 0.00 here, as in cents(0)
 
 
 def split_cents(parts: Sequence[Decimal]) -> tuple[int, list[int]]:

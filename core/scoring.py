@@ -32,14 +32,16 @@ roster. The top `departments.red_flags` get the 流动红旗.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import gc
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields, make_dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from core.facts import FactsError, QuarterFacts
 from core.grades import GRADE_ORDER, Grade
-from core.grading import Entrant, grade_group
+from core.grading import GroupOutcome, TieKey, grade_ranked
 from core.people import Person, Role
 from core.policy import Component, Policy, Ranking, RaterKind, Severity
 from core.rounding import (
@@ -48,9 +50,9 @@ from core.rounding import (
     arithmetic,
     cents,
     dec,
+    rounded,
     split_cents,
     to_decimal,
-    total_cents,
 )
 
 UNIT_GROUP = "全单位"
@@ -150,7 +152,7 @@ class PersonResult:
     def _explained(self) -> Explained:
         if self.explanation is None:
             return EMPTY
-        return self.explanation.explained()
+        return self.explanation.explained(self.person_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,27 +224,33 @@ EMPTY = Explained((), (), (), (), ZERO, ZERO)
 
 
 class Explanation:
-    """How one person's score came about; formatted once, on first use.
+    """How a quarter's scores came about; each person's breakdown formatted on first use.
 
-    Scoring runs `_evaluate` without explanations (it only sums points); this re-runs the
-    same code with explanations on, so the lines carry the very numbers the score was
-    made of.
+    Scoring only sums points (`_points`); this works the same numbers out again, person by
+    person, with lines and notes.
     """
 
-    __slots__ = ("_done", "_numbers", "_person", "_idx", "_provisional")
+    __slots__ = ("_done", "_numbers", "_people", "_by_id", "_idx", "_provisional")
 
-    def __init__(self, numbers: _Numbers, person: Person, idx: _Index, provisional: bool) -> None:
-        self._numbers, self._person, self._idx = numbers, person, idx
+    def __init__(
+        self, numbers: _Numbers, people: Sequence[Person], idx: _Index, provisional: bool
+    ) -> None:
+        self._numbers, self._people, self._idx = numbers, people, idx
         self._provisional = provisional
-        self._done: Explained | None = None
+        self._by_id: dict[int, Person] | None = None
+        self._done: dict[int, Explained] = {}
 
-    def explained(self) -> Explained:
-        """The breakdown, rounded so that the lines sum exactly to the score."""
-        if self._done is None:
+    def explained(self, person_id: int) -> Explained:
+        """The person's breakdown, rounded so that the lines sum exactly to the score."""
+        done = self._done.get(person_id)
+        if done is None:
+            if self._by_id is None:
+                self._by_id = {p.id: p for p in self._people}
+            person = self._by_id[person_id]
             with arithmetic():
-                ev = _evaluate(self._numbers, self._person, self._idx, self._provisional, True)
-                self._done = _explain_lines(ev.lines, ev.notes)
-        return self._done
+                lines, notes = _evaluate(self._numbers, person, self._idx, self._provisional)
+                done = self._done[person_id] = _explain_lines(lines, notes)
+        return done
 
 
 def _explain_lines(lines: Sequence[_Line], notes: Sequence[str]) -> Explained:
@@ -276,28 +284,31 @@ def _explain_lines(lines: Sequence[_Line], notes: Sequence[str]) -> Explained:
 
 
 @dataclass(slots=True)
-class _Filing:
-    required: int = 0
-    on_time: int = 0
-    late: int = 0
-
-
-@dataclass(slots=True)
 class _Sum:
     count: int = 0
     points: Decimal = ZERO
 
 
 @dataclass(slots=True)
+class _Tallies:
+    """Summed counts and points per person id (plain dicts: no object per person)."""
+
+    count: dict[int, int] = field(default_factory=dict)
+    points: dict[int, Decimal] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class _Index:
-    filing: dict[int, _Filing] = field(default_factory=dict)
-    reviews: dict[int, list[int]] = field(default_factory=dict)
+    # filing: required, on time, late days; reviews: reports due, reviewed
+    filing: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    reviews: dict[int, tuple[int, int]] = field(default_factory=dict)
     ratings: dict[int, dict[RaterKind, _Sum]] = field(default_factory=dict)
     department: dict[int, Decimal] = field(default_factory=dict)
     indicators: dict[int, Decimal] = field(default_factory=dict)
-    likes: dict[int, _Sum] = field(default_factory=dict)
-    errors: dict[int, dict[Severity, _Sum]] = field(default_factory=dict)
-    notices: dict[int, _Sum] = field(default_factory=dict)
+    likes: _Tallies = field(default_factory=_Tallies)
+    errors: dict[Severity, _Tallies] = field(default_factory=dict)  # severities in order
+    error_count: dict[int, int] = field(default_factory=dict)  # all severities
+    notices: _Tallies = field(default_factory=_Tallies)
     bonuses: dict[int, dict[str, Decimal]] = field(default_factory=dict)
     vetoes: dict[int, set[str]] = field(default_factory=dict)
     roster: dict[int, int] = field(default_factory=dict)
@@ -309,13 +320,9 @@ def _index(facts: QuarterFacts, ids: set[int], departments: set[int]) -> _Index:
     idx = _Index()
     _index_components(facts, ids, departments, idx, problems)
     _index_adjustments(facts, ids, idx, problems)
-    listed: dict[int, int] = {}
-    for pid in facts.roster_order:
-        if pid in ids:
-            listed.setdefault(pid, len(listed))
+    listed = dict.fromkeys(pid for pid in facts.roster_order if pid in ids)
     unlisted = sorted(ids - listed.keys())
-    idx.roster = listed
-    idx.roster.update({pid: len(listed) + i for i, pid in enumerate(unlisted)})
+    idx.roster = {pid: i for i, pid in enumerate([*listed, *unlisted])}
     if problems:
         raise FactsError(problems)
     return idx
@@ -324,24 +331,31 @@ def _index(facts: QuarterFacts, ids: set[int], departments: set[int]) -> _Index:
 def _index_components(
     facts: QuarterFacts, ids: set[int], departments: set[int], idx: _Index, problems: list[str]
 ) -> None:
+    filing = idx.filing
     for f in facts.filing:
-        if f.person_id in ids:
-            if min(f.required_days, f.on_time_days, f.late_days) < 0:
-                problems.append(f"filing of person {f.person_id}: negative day count")
-            row = idx.filing.setdefault(f.person_id, _Filing())
-            row.required += f.required_days
-            row.on_time += f.on_time_days
-            row.late += f.late_days
-    for pid, row in idx.filing.items():
-        if row.on_time + row.late > row.required:
+        pid = f.person_id
+        if pid in ids:
+            required, on_time, late = f.required_days, f.on_time_days, f.late_days
+            if required < 0 or on_time < 0 or late < 0:
+                problems.append(f"filing of person {pid}: negative day count")
+            row = filing.get(pid)
+            if row is not None:
+                required, on_time, late = row[0] + required, row[1] + on_time, row[2] + late
+            filing[pid] = (required, on_time, late)
+    for pid, (required, on_time, late) in filing.items():
+        if on_time + late > required:
             problems.append(f"filing of person {pid}: more days filed than required")
+    reviews = idx.reviews
     for r in facts.reviews:
-        if r.person_id in ids:
-            if not 0 <= r.reviewed <= r.reports:
-                problems.append(f"reviews of person {r.person_id}: need 0 ≤ reviewed ≤ reports")
-            acc = idx.reviews.setdefault(r.person_id, [0, 0])
-            acc[0] += r.reports
-            acc[1] += r.reviewed
+        pid = r.person_id
+        if pid in ids:
+            reports, reviewed = r.reports, r.reviewed
+            if not 0 <= reviewed <= reports:
+                problems.append(f"reviews of person {pid}: need 0 ≤ reviewed ≤ reports")
+            done = reviews.get(pid)
+            if done is not None:
+                reports, reviewed = done[0] + reports, done[1] + reviewed
+            reviews[pid] = (reports, reviewed)
     for rating in facts.ratings:
         if rating.person_id in ids:
             mean = dec(rating.mean)
@@ -367,22 +381,43 @@ def _index_components(
 def _index_adjustments(
     facts: QuarterFacts, ids: set[int], idx: _Index, problems: list[str]
 ) -> None:
+    decimal = _Decimals()
+    count, points = idx.likes.count, idx.likes.points
     for like in facts.likes:
-        if like.person_id in ids:
-            if like.count < 0 or like.points < 0:
-                problems.append(f"likes of person {like.person_id}: need count, points ≥ 0")
-            _add(idx.likes.setdefault(like.person_id, _Sum()), like.count, like.points)
+        pid = like.person_id
+        if pid in ids:
+            n, p = like.count, like.points
+            if n < 0 or p < 0:
+                problems.append(f"likes of person {pid}: need count, points ≥ 0")
+            count[pid] = count.get(pid, 0) + n
+            points[pid] = points.get(pid, ZERO) + (decimal[p] if type(p) is float else dec(p))
+    errors: dict[Severity, _Tallies] = {}
+    error_count = idx.error_count
     for err in facts.errors:
-        if err.person_id in ids:
-            if err.count < 0 or err.points > 0:
-                problems.append(f"errors of person {err.person_id}: need count ≥ 0, points ≤ 0")
-            by_severity = idx.errors.setdefault(err.person_id, {})
-            _add(by_severity.setdefault(err.severity, _Sum()), err.count, err.points)
+        pid = err.person_id
+        if pid in ids:
+            n, p = err.count, err.points
+            if n < 0 or p > 0:
+                problems.append(f"errors of person {pid}: need count ≥ 0, points ≤ 0")
+            tallies = errors.get(err.severity)
+            if tallies is None:
+                tallies = errors[err.severity] = _Tallies()
+            tallies.count[pid] = tallies.count.get(pid, 0) + n
+            tallies.points[pid] = tallies.points.get(pid, ZERO) + (
+                decimal[p] if type(p) is float else dec(p)
+            )
+    idx.errors = {severity: errors[severity] for severity in sorted(errors)}
+    for tallies in idx.errors.values():
+        for pid, n in tallies.count.items():
+            error_count[pid] = error_count.get(pid, 0) + n
+    count, points = idx.notices.count, idx.notices.points
     for notice in facts.notices:
-        if notice.person_id in ids:
+        pid = notice.person_id
+        if pid in ids:
             if notice.count < 0 or notice.points > 0:
-                problems.append(f"notices of person {notice.person_id}: need points ≤ 0")
-            _add(idx.notices.setdefault(notice.person_id, _Sum()), notice.count, notice.points)
+                problems.append(f"notices of person {pid}: need points ≤ 0")
+            count[pid] = count.get(pid, 0) + notice.count
+            points[pid] = points.get(pid, ZERO) + dec(notice.points)
     for bonus in facts.bonuses:
         if bonus.person_id in ids:
             reasons = idx.bonuses.setdefault(bonus.person_id, {})
@@ -393,16 +428,25 @@ def _index_adjustments(
             idx.vetoes.setdefault(veto.person_id, set()).add(veto.kind.strip())
 
 
+class _Decimals(dict[float, Decimal]):
+    """`dec` of the float points of tally rows, which repeat the same few values.
+
+    Floats only, and not zero: 2 and 2.0, or 0.0 and -0.0, are equal keys but not equal
+    Decimals.
+    """
+
+    def __missing__(self, value: float) -> Decimal:
+        number = dec(value)
+        if value:
+            self[value] = number
+        return number
+
+
 def _bounded(value: float, problems: list[str], what: str) -> Decimal:
     number = dec(value)
     if not ZERO <= number <= HUNDRED:
         problems.append(f"{what}: {value} not within 0–100")
     return number
-
-
-def _add(acc: _Sum, count: int, points: float) -> None:
-    acc.count += count
-    acc.points += dec(points)
 
 
 # --- one person -------------------------------------------------------------------------
@@ -421,25 +465,6 @@ class _Line:
     weight: Decimal = ZERO
     kind: str = ""
     count: int = 0
-
-
-@dataclass(slots=True)
-class _Evaluation:
-    """The points of one person; lines and notes only when explaining."""
-
-    explain: bool
-    parts: list[Decimal] = field(default_factory=list)
-    lines: list[_Line] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    likes: int = 0
-    errors: int = 0
-    filing_rate: Decimal | None = None
-    review_rate: Decimal | None = None
-
-    def add(self, points: Decimal) -> bool:
-        """Count `points`; True if a line should be written for them."""
-        self.parts.append(points)
-        return self.explain
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,75 +503,141 @@ def _num(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _evaluate(
-    numbers: _Numbers, person: Person, idx: _Index, provisional: bool, explain: bool
-) -> _Evaluation:
-    """The points of one person's components and adjustments (and, if asked, their lines)."""
-    ev = _Evaluation(explain)
-    pid = person.id
-    values: dict[Component, Decimal] = {}
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """A person's weighted components: values, the weights used, points; filing and review.
 
-    filing = idx.filing.get(pid)
-    if filing is not None and filing.required > 0:
-        ev.filing_rate = Decimal(filing.on_time + filing.late) / filing.required
-        credited = filing.on_time + filing.late * numbers.late_factor
-        values[Component.FILING] = credited * HUNDRED / filing.required
-    reviews = idx.reviews.get(pid)
+    A pure function of the component facts (`_base`), so people with the same facts share
+    one: most people of a unit differ only in a few filing days.
+    """
+
+    values: dict[Component, Decimal]
+    weights: tuple[Decimal, ...]  # per component of `values` with a weight, in policy order
+    points: tuple[Decimal, ...]  # weight × value, likewise
+    total: Decimal  # their sum, the start of the score's sum
+    present: Decimal  # the nominal weights of the components with data
+    filing_rate: Decimal | None
+    review_rate: Decimal | None
+    filing_shown: Decimal | None  # the rates as published (4 places)
+    review_shown: Decimal | None
+    rank_rate: Decimal  # the filing tiebreak: the rate negated, no filing data lowest
+
+
+def _base(
+    numbers: _Numbers,
+    filing: tuple[int, int, int] | None,
+    reviews: tuple[int, int] | None,
+    ratings: dict[RaterKind, _Sum] | None,
+    department: Decimal | None,
+    indicators: Decimal | None,
+) -> _Base:
+    values: dict[Component, Decimal] = {}
+    filing_rate = review_rate = None
+    if filing is not None and filing[0] > 0:
+        required, on_time, late = filing
+        filing_rate = Decimal(on_time + late) / required
+        credited = on_time + late * numbers.late_factor
+        values[Component.FILING] = credited * HUNDRED / required
     if reviews is not None and reviews[0] > 0:
-        ev.review_rate = Decimal(reviews[1]) / reviews[0]
-        values[Component.REVIEW] = ev.review_rate * HUNDRED
-    received = idx.ratings.get(pid)
-    if received:
-        rating = _ratings(numbers, received)
+        review_rate = Decimal(reviews[1]) / reviews[0]
+        values[Component.REVIEW] = review_rate * HUNDRED
+    if ratings:
+        rating = _ratings(numbers, ratings)
         if rating is not None:
             values[Component.RATINGS] = rating
-            if explain:
-                _missing_raters(ev, numbers, received)
-    if person.department_id in idx.department:
-        values[Component.DEPARTMENT] = idx.department[person.department_id]
-    if pid in idx.indicators:
-        values[Component.INDICATORS] = idx.indicators[pid]
+    if department is not None:
+        values[Component.DEPARTMENT] = department
+    if indicators is not None:
+        values[Component.INDICATORS] = indicators
 
     present = sum((w for c, w in numbers.components if c in values), ZERO)
-    for component, nominal in numbers.components:
-        value = values.get(component)
-        if value is None:
-            if explain:
-                _missing_line(ev, component, person, provisional)
-            continue
-        weight = nominal / present
-        if ev.add(weight * value):
-            detail = f"{_describe(component, numbers, person, idx)}；权重{_pct(weight)}"
-            if weight != nominal:
-                detail += f"（原{_pct(nominal)}）"
-            ev.lines.append(
-                _Line(component.label, value, weight * value, detail, component, nominal, weight)
-            )
-    if explain and present == 0:
-        ev.notes.append("暂无任何计分项数据，得分仅含加减分")
+    weights = tuple(nominal / present for c, nominal in numbers.components if c in values)
+    used = (values[c] for c, _ in numbers.components if c in values)
+    points = tuple(weight * value for weight, value in zip(weights, used, strict=True))
+    return _Base(
+        values=values,
+        weights=weights,
+        points=points,
+        total=sum(points, ZERO),
+        present=present,
+        filing_rate=filing_rate,
+        review_rate=review_rate,
+        filing_shown=_rate(filing_rate),
+        review_shown=_rate(review_rate),
+        rank_rate=-(filing_rate if filing_rate is not None else Decimal(-1)),
+    )
 
-    _adjustments(numbers, pid, idx, ev)
-    if explain and provisional:
-        ev.notes.append("季度进行中：得分、排名和等次均为暂定")
-    return ev
+
+def _base_of(
+    numbers: _Numbers, person: Person, idx: _Index, shared: dict[object, _Base] | None = None
+) -> _Base:
+    """The person's `_Base`; with `shared`, one per distinct set of component facts."""
+    pid = person.id
+    filing, reviews = idx.filing.get(pid), idx.reviews.get(pid)
+    ratings = idx.ratings.get(pid) if idx.ratings else None
+    indicators = idx.indicators.get(pid) if idx.indicators else None
+    department = idx.department.get(person.department_id) if idx.department else None
+    if shared is None or ratings or indicators is not None:
+        return _base(numbers, filing, reviews, ratings, department, indicators)
+    key = (filing, reviews, None if department is None else person.department_id)
+    base = shared.get(key)
+    if base is None:
+        base = shared[key] = _base(numbers, filing, reviews, None, department, None)
+    return base
+
+
+def _rate(rate: Decimal | None) -> Decimal | None:
+    return None if rate is None else to_decimal(rate, 4)
+
+
+def _evaluate(
+    numbers: _Numbers, person: Person, idx: _Index, provisional: bool
+) -> tuple[list[_Line], list[str]]:
+    """The breakdown lines and notes of one person's score."""
+    pid = person.id
+    base = _base_of(numbers, person, idx)
+    lines: list[_Line] = []
+    notes: list[str] = []
+    received = idx.ratings.get(pid)
+    if received and Component.RATINGS in base.values:
+        _missing_raters(notes, numbers, received)
+
+    used = zip(base.weights, base.points, strict=True)
+    for component, nominal in numbers.components:
+        value = base.values.get(component)
+        if value is None:
+            _missing_line(lines, notes, component, person, provisional)
+            continue
+        weight, points = next(used)
+        detail = f"{_describe(component, numbers, person, idx)}；权重{_pct(weight)}"
+        if weight != nominal:
+            detail += f"（原{_pct(nominal)}）"
+        lines.append(_Line(component.label, value, points, detail, component, nominal, weight))
+    if base.present == 0:
+        notes.append("暂无任何计分项数据，得分仅含加减分")
+
+    _adjustment_lines(numbers, pid, idx, lines)
+    if provisional:
+        notes.append("季度进行中：得分、排名和等次均为暂定")
+    return lines, notes
 
 
 def _missing_line(
-    ev: _Evaluation, component: Component, person: Person, provisional: bool
+    lines: list[_Line], notes: list[str], component: Component, person: Person, provisional: bool
 ) -> None:
     if component is Component.REVIEW and not person.roles & LEADER_ROLES:
-        ev.notes.append(f"{component.label}仅适用于领导，本人不计，其余权重按比例放大")
+        notes.append(f"{component.label}仅适用于领导，本人不计，其余权重按比例放大")
         return
     when = "本季度至今" if provisional else "本季度"
     detail = f"{when}无数据，不计入；其余各项权重按比例放大"
-    ev.lines.append(_Line(f"{component.label}（无数据）", None, ZERO, detail, component))
-    ev.notes.append(f"{component.label}{when}无数据，不计入，其余权重按比例放大")
+    lines.append(_Line(f"{component.label}（无数据）", None, ZERO, detail, component))
+    notes.append(f"{component.label}{when}无数据，不计入，其余权重按比例放大")
 
 
-def _missing_raters(ev: _Evaluation, numbers: _Numbers, received: dict[RaterKind, _Sum]) -> None:
+def _missing_raters(notes: list[str], numbers: _Numbers, received: dict[RaterKind, _Sum]) -> None:
     missing = [k.label for k, _ in numbers.raters if k not in received or not received[k].count]
     if missing:
-        ev.notes.append(f"多主体评价缺少{'、'.join(missing)}，其余评价主体的权重按比例放大")
+        notes.append(f"多主体评价缺少{'、'.join(missing)}，其余评价主体的权重按比例放大")
 
 
 def _ratings(numbers: _Numbers, received: dict[RaterKind, _Sum]) -> Decimal | None:
@@ -564,10 +655,10 @@ def _describe(component: Component, numbers: _Numbers, person: Person, idx: _Ind
     """What a component's value is made of, in words (explain mode only)."""
     pid = person.id
     if component is Component.FILING:
-        row = idx.filing[pid]
-        missed = row.required - row.on_time - row.late
+        required, on_time, late = idx.filing[pid]
+        missed = required - on_time - late
         return (
-            f"应报{row.required}天：按时{row.on_time}天、迟报或补报{row.late}天"
+            f"应报{required}天：按时{on_time}天、迟报或补报{late}天"
             f"（每天按{_num(numbers.late_factor)}天计）、缺报{missed}天"
         )
     if component is Component.REVIEW:
@@ -591,71 +682,91 @@ def _describe(component: Component, numbers: _Numbers, person: Person, idx: _Ind
     return "指标及任务完成度"
 
 
-def _adjustments(numbers: _Numbers, pid: int, idx: _Index, ev: _Evaluation) -> None:
-    """Count the adjustment points (and write their lines when explaining)."""
-    like = idx.likes.get(pid)
-    if like is not None and (like.count or like.points):
-        ev.likes = like.count
-        points = min(like.points, numbers.like_cap)
-        if ev.add(points):
-            detail = f"{like.count}次共{_num(like.points)}分"
-            if like.points > numbers.like_cap:
+# --- adjustments ------------------------------------------------------------------------
+#
+# Two views of the same rules, kept side by side: `_adjustment_lines` walks one person's
+# adjustments and words them; `_add_adjustments` adds everyone's points kind by kind, for
+# scoring. Both add in the breakdown's order (likes, errors by severity, notices, missed
+# days, bonuses by reason, the bonus cap), so every sum, hence every rounding, is the same.
+
+
+def _adjustment_lines(numbers: _Numbers, pid: int, idx: _Index, lines: list[_Line]) -> None:
+    """Append one person's adjustment lines (one per kind with records) to `lines`."""
+    count = idx.likes.count.get(pid)
+    if count is not None:
+        total = idx.likes.points[pid]
+        if count or total:
+            detail = f"{count}次共{_num(total)}分"
+            if total > numbers.like_cap:
                 detail += f"，每季度封顶{_num(numbers.like_cap)}分"
-            value = Decimal(like.count)
-            ev.lines.append(_Line("点赞", value, points, detail, kind="likes", count=like.count))
+            points = numbers.like_cap if numbers.like_cap < total else total  # min(total, cap)
+            lines.append(_Line("点赞", Decimal(count), points, detail, kind="likes", count=count))
 
-    for severity, err in sorted(idx.errors.get(pid, {}).items()):
-        if err.count or err.points:
-            ev.errors += err.count
-            if ev.add(err.points):
-                ev.lines.append(
-                    _Line(
-                        severity.label,
-                        Decimal(err.count),
-                        err.points,
-                        f"{err.count}次",
-                        kind=f"errors.{severity.value}",
-                        count=err.count,
-                    )
-                )
+    for severity, errors in idx.errors.items():
+        count = errors.count.get(pid)
+        if count is not None:
+            points = errors.points[pid]
+            if count or points:
+                kind = f"errors.{severity.value}"
+                label, value, detail = severity.label, Decimal(count), f"{count}次"
+                lines.append(_Line(label, value, points, detail, kind=kind, count=count))
 
-    notice = idx.notices.get(pid)
-    if notice is not None and (notice.count or notice.points) and ev.add(notice.points):
-        ev.lines.append(
-            _Line(
-                "通报",
-                Decimal(notice.count),
-                notice.points,
-                f"{notice.count}次",
-                kind="notices",
-                count=notice.count,
-            )
-        )
+    count = idx.notices.count.get(pid)
+    if count is not None:
+        points = idx.notices.points[pid]
+        if count or points:
+            value, detail = Decimal(count), f"{count}次"
+            lines.append(_Line("通报", value, points, detail, kind="notices", count=count))
 
-    row = idx.filing.get(pid)
-    missed = 0 if row is None else row.required - row.on_time - row.late
-    if missed > 0 and numbers.missed_day_points:
+    row = idx.filing.get(pid) if numbers.missed_day_points else None
+    missed = 0 if row is None else row[0] - row[1] - row[2]
+    if missed > 0:
         points = missed * numbers.missed_day_points
-        if ev.add(points):
-            detail = f"缺报{missed}天，每天{_num(numbers.missed_day_points)}分"
-            ev.lines.append(
-                _Line(
-                    "缺报扣分", Decimal(missed), points, detail, kind="missed_days", count=missed
-                )
-            )
+        detail = f"缺报{missed}天，每天{_num(numbers.missed_day_points)}分"
+        value = Decimal(missed)
+        lines.append(_Line("缺报扣分", value, points, detail, kind="missed_days", count=missed))
 
     positive = ZERO
     for reason, points in sorted(idx.bonuses.get(pid, {}).items()):
         if points:
             positive += max(points, ZERO)
-            if ev.add(points):
-                label = ("加分：" if points > 0 else "扣分：") + reason
-                ev.lines.append(_Line(label, None, points, kind="bonus", count=1))
-    if positive > numbers.bonus_cap and ev.add(numbers.bonus_cap - positive):
+            label = ("加分：" if points > 0 else "扣分：") + reason
+            lines.append(_Line(label, None, points, kind="bonus", count=1))
+    if positive > numbers.bonus_cap:
         detail = f"加分合计{_num(positive)}分，每季度封顶{_num(numbers.bonus_cap)}分"
-        ev.lines.append(
-            _Line("加分封顶", None, numbers.bonus_cap - positive, detail, kind="bonus_cap")
-        )
+        points = numbers.bonus_cap - positive
+        lines.append(_Line("加分封顶", None, points, detail, kind="bonus_cap"))
+
+
+def _add_adjustments(numbers: _Numbers, idx: _Index, totals: dict[int, Decimal]) -> None:
+    """Add everyone's adjustment points to their running `totals`."""
+    likes, cap = idx.likes, numbers.like_cap
+    for pid, points in likes.points.items():
+        if likes.count[pid] or points:
+            totals[pid] += cap if cap < points else points  # min(points, cap)
+    for errors in idx.errors.values():
+        for pid, points in errors.points.items():
+            if errors.count[pid] or points:
+                totals[pid] += points
+    notices = idx.notices
+    for pid, points in notices.points.items():
+        if notices.count[pid] or points:
+            totals[pid] += points
+    if numbers.missed_day_points:
+        for pid, (required, on_time, late) in idx.filing.items():
+            missed = required - on_time - late
+            if missed > 0:
+                totals[pid] += missed * numbers.missed_day_points
+    # A cap below zero would apply to people without bonuses too.
+    for pid in totals if numbers.bonus_cap < ZERO else idx.bonuses:
+        total, positive = totals[pid], ZERO
+        for _, points in sorted(idx.bonuses.get(pid, {}).items()):
+            if points:
+                positive += max(points, ZERO)
+                total += points
+        if positive > numbers.bonus_cap:
+            total += numbers.bonus_cap - positive
+        totals[pid] = total
 
 
 def _events(
@@ -675,25 +786,51 @@ def _events(
 # --- the quarter ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _Scored:
-    person: Person
+    """One participant's points: what grading reads (core.grading.Graded), then the rest."""
+
+    key: int  # the person id
     score: Decimal
+    vetoes: tuple[str, ...]
+    cap: Grade | None
+    cap_kinds: tuple[str, ...]
+    # Rank order, as core.grading.rank_order with the tiebreaks of the module docstring:
+    # (-score, errors, -likes, -filing rate, roster, id).
+    order: TieKey
+    person: Person
+    roster_position: int
     likes: int
     errors: int
-    filing_rate: Decimal | None
-    review_rate: Decimal | None
-    vetoes: tuple[str, ...]
-    caps: tuple[str, ...]
-    cap: Grade | None
+    base: _Base
 
 
 def score_quarter(
     policy: Policy, people: Sequence[Person], facts: QuarterFacts, *, provisional: bool = False
 ) -> QuarterResult:
     """Score, rank and grade every active person; `provisional` = quarter-to-date."""
-    with arithmetic():
+    with arithmetic(), _CollectorPaused():
         return _score_quarter(policy, people, facts, provisional)
+
+
+class _CollectorPaused:
+    """Pause Python's cyclic garbage collector, as Mercurial's `util.nogc` does.
+
+    Scoring makes a few objects per person, keeps them until it returns and makes no
+    reference cycles; with the collector on, a 10,000-person quarter spends about a fifth
+    of its time walking them (and the facts) again and again. Results do not depend on it.
+    (A class, not a generator: leaving allocates nothing, so no collection starts there.)
+    """
+
+    __slots__ = ("_enabled",)
+
+    def __enter__(self) -> None:
+        self._enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._enabled:
+            gc.enable()
 
 
 def _score_quarter(
@@ -706,51 +843,18 @@ def _score_quarter(
     departments = {p.department_id for p in participants}
     idx = _index(facts, ids, departments)
     numbers = _Numbers.of(policy)
-    scored: dict[int, _Scored] = {}
-    for p in participants:
-        ev = _evaluate(numbers, p, idx, provisional, False)
-        events = idx.vetoes.get(p.id)
-        vetoes, caps, cap = _events(policy, events) if events else ((), (), None)
-        score = cents(total_cents(ev.parts))
-        scored[p.id] = _Scored(
-            p, score, ev.likes, ev.errors, ev.filing_rate, ev.review_rate, vetoes, caps, cap
-        )
+    groups = _points(policy, numbers, participants, idx)
 
-    groups: dict[str, list[int]] = defaultdict(list)
-    for p in participants:
-        groups[_group_of(policy, p)].append(p.id)
-
+    explanation = Explanation(numbers, participants, idx, provisional)
     results: list[PersonResult] = []
     group_results: list[GroupResult] = []
-    for group in sorted(groups, key=lambda g: (min(idx.roster[i] for i in groups[g]), g)):
-        entrants = [_entrant(scored[i], idx.roster[i]) for i in groups[group]]
-        outcome = grade_group(policy.grades, entrants, policy.grades.good_ratio_for(group))
-        for verdict in outcome.verdicts:
-            s = scored[verdict.key]
-            results.append(
-                PersonResult(
-                    person_id=s.person.id,
-                    name=s.person.name,
-                    department_id=s.person.department_id,
-                    category=s.person.category,
-                    group=group,
-                    score=s.score,
-                    rank=verdict.rank,
-                    group_size=outcome.size,
-                    grade=verdict.grade,
-                    grade_reason=verdict.reason,
-                    vetoes=s.vetoes,
-                    caps=s.caps,
-                    likes=s.likes,
-                    errors=s.errors,
-                    filing_rate=_rate(s.filing_rate),
-                    review_rate=_rate(s.review_rate),
-                    roster_position=idx.roster[s.person.id],
-                    provisional=provisional,
-                    explanation=Explanation(numbers, s.person, idx, provisional),
-                )
-            )
-        counts = tuple((g, outcome.count(g)) for g in GRADE_ORDER)
+    for group in sorted(groups, key=lambda g: (min(map(_roster_of, groups[g])), g)):
+        ordered = groups[group]
+        ordered.sort(key=attrgetter("order"))
+        outcome = grade_ranked(policy.grades, ordered, policy.grades.good_ratio_for(group))
+        results.extend(_person_results(group, ordered, outcome, provisional, explanation))
+        graded = Counter(outcome.grades)
+        counts = tuple((g, graded[g]) for g in GRADE_ORDER)
         group_results.append(
             GroupResult(group, outcome.size, outcome.good_quota, outcome.shortlist, counts)
         )
@@ -765,24 +869,80 @@ def _score_quarter(
     )
 
 
-def _rate(rate: Decimal | None) -> Decimal | None:
-    return None if rate is None else to_decimal(rate, 4)
+def _points(
+    policy: Policy, numbers: _Numbers, participants: Sequence[Person], idx: _Index
+) -> dict[str, list[_Scored]]:
+    """Every participant's rounded score, tiebreak and negative-list events, by group."""
+    shared: dict[object, _Base] = {}
+    bases: list[_Base] = []
+    totals: dict[int, Decimal] = {}
+    for p in participants:
+        base = _base_of(numbers, p, idx, shared)
+        bases.append(base)
+        totals[p.id] = base.total
+    _add_adjustments(numbers, idx, totals)
+
+    by_category = policy.grades.ranking is Ranking.CATEGORY
+    groups: dict[str, list[_Scored]] = defaultdict(list)
+    likes, errors, roster = idx.likes.count, idx.error_count, idx.roster
+    for p, base in zip(participants, bases, strict=True):
+        pid = p.id
+        score = rounded(totals[pid])
+        liked, erred, position = likes.get(pid, 0), errors.get(pid, 0), roster[pid]
+        order = (-score, erred, -liked, base.rank_rate, position, pid)
+        events = idx.vetoes.get(pid)
+        vetoes, caps, cap = _events(policy, events) if events else ((), (), None)
+        groups[p.category if by_category else UNIT_GROUP].append(
+            _Scored(pid, score, vetoes, cap, caps, order, p, position, liked, erred, base)
+        )
+    return groups
 
 
-def _group_of(policy: Policy, person: Person) -> str:
-    return person.category if policy.grades.ranking is Ranking.CATEGORY else UNIT_GROUP
+_PersonResultDraft = make_dataclass(
+    "_PersonResultDraft", [f.name for f in fields(PersonResult)], slots=True
+)
 
 
-def _entrant(s: _Scored, roster_position: int) -> Entrant:
-    rate = s.filing_rate if s.filing_rate is not None else Decimal(-1)
-    return Entrant(
-        key=s.person.id,
-        score=s.score,
-        tiebreak=(s.errors, -s.likes, -rate, roster_position, s.person.id),
-        vetoes=s.vetoes,
-        cap=s.cap,
-        cap_kinds=s.caps,
-    )
+def _person_results(
+    group: str,
+    ordered: Sequence[_Scored],
+    outcome: GroupOutcome,
+    provisional: bool,
+    explanation: Explanation,
+) -> Iterator[PersonResult]:
+    """The results of a graded group, best first.
+
+    PersonResult is a frozen dataclass: its __init__ sets every field through
+    `object.__setattr__`, a fifth of the time of a 10,000-person quarter. So each result is
+    filled in as a plain slots twin with the very same fields and then made a PersonResult
+    (same layout, so `__class__` may be reassigned): an ordinary, frozen PersonResult.
+    """
+    rows = zip(ordered, outcome.grades, outcome.reasons, strict=True)
+    for rank, (s, grade, reason) in enumerate(rows, 1):
+        person, base = s.person, s.base
+        result = _PersonResultDraft(
+            s.key,
+            person.name,
+            person.department_id,
+            person.category,
+            group,
+            s.score,
+            rank,
+            outcome.size,
+            grade,
+            reason,
+            s.vetoes,
+            s.cap_kinds,
+            s.likes,
+            s.errors,
+            base.filing_shown,
+            base.review_shown,
+            s.roster_position,
+            provisional,
+            explanation,
+        )
+        result.__class__ = PersonResult
+        yield result
 
 
 def _departments(
@@ -794,42 +954,49 @@ def _departments(
         members[r.department_id].append(r)
     rows = []
     for dept, people in members.items():
-        mean = to_decimal(sum((r.score for r in people), ZERO) / len(people))
+        mean = to_decimal(sum(map(_score_of, people), ZERO) / len(people))
         given = idx.department.get(dept)
         score = to_decimal(given) if given is not None else mean
-        filing = [idx.filing[r.person_id] for r in people if r.person_id in idx.filing]
-        required = sum(f.required for f in filing)
-        filed = sum(f.on_time + f.late for f in filing)
+        ids = list(map(_id_of, people))
+        filing = [f for f in map(idx.filing.get, ids) if f is not None]
+        required = sum(f[0] for f in filing)
+        filed = sum(f[1] + f[2] for f in filing)
         filing_rate = Decimal(filed) / required if required else None
-        reviews = [idx.reviews[r.person_id] for r in people if r.person_id in idx.reviews]
+        reviews = [r for r in map(idx.reviews.get, ids) if r is not None]
         due = sum(r[0] for r in reviews)
         review_rate = Decimal(sum(r[1] for r in reviews)) / due if due else None
-        errors = sum(r.errors for r in people)
-        first = min(r.roster_position for r in people)
+        errors = sum(map(_errors_of, people))
+        first = min(map(_roster_of, people))
         rows.append((dept, people, mean, given, score, filing_rate, review_rate, errors, first))
 
     rows.sort(key=lambda row: (-row[4], -(row[5] if row[5] is not None else -1), row[7], row[8]))
-    out = []
-    for rank, (dept, people, mean, given, score, filing_rate, review_rate, errors, _) in enumerate(
-        rows, 1
-    ):
-        out.append(
-            DepartmentResult(
-                department_id=dept,
-                score=score,
-                source="given" if given is not None else "members",
-                members=len(people),
-                mean_member_score=mean,
-                filing_rate=None if filing_rate is None else to_decimal(filing_rate, 4),
-                review_rate=None if review_rate is None else to_decimal(review_rate, 4),
-                likes=sum(r.likes for r in people),
-                errors=errors,
-                good=sum(1 for r in people if r.grade is Grade.GOOD),
-                rank=rank,
-                red_flag=rank <= policy.departments.red_flags,
-            )
+    return tuple(
+        DepartmentResult(
+            department_id=dept,
+            score=score,
+            source="given" if given is not None else "members",
+            members=len(people),
+            mean_member_score=mean,
+            filing_rate=None if filing_rate is None else to_decimal(filing_rate, 4),
+            review_rate=None if review_rate is None else to_decimal(review_rate, 4),
+            likes=sum(map(_likes_of, people)),
+            errors=errors,
+            good=list(map(_grade_of, people)).count(Grade.GOOD),
+            rank=rank,
+            red_flag=rank <= policy.departments.red_flags,
         )
-    return tuple(out)
+        for rank, (dept, people, mean, given, score, filing_rate, review_rate, errors, _) in (
+            enumerate(rows, 1)
+        )
+    )
+
+
+_id_of = attrgetter("person_id")
+_score_of = attrgetter("score")
+_likes_of = attrgetter("likes")
+_errors_of = attrgetter("errors")
+_grade_of = attrgetter("grade")
+_roster_of = attrgetter("roster_position")  # of a PersonResult or a _Scored
 
 
 def explain(result: PersonResult) -> list[str]:
