@@ -74,6 +74,7 @@ class DemoWorld:
         self.chat_names: dict[int, str] = {}
         self.quiet = False
         self.now: datetime | None = None  # the simulated clock, for button presses
+        self.charts_dir: Path | None = None  # where the weekly pictures are written
 
     def clock(self) -> datetime:
         """The simulated time (real time until a scene sets it)."""
@@ -197,6 +198,7 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
     bot = make_bot(settings, session=offline)
     world = DemoWorld(None, bot, offline, out)  # type: ignore[arg-type]
     world.dp = make_dispatcher(settings, sessionmaker, clock=world.clock, catch_errors=False)
+    world.charts_dir = directory / "charts"
     try:
         out.say(f"kaohe 离线演示 —— {UNIT_NAME}（虚构）")
         out.say("=" * 40)

@@ -65,7 +65,14 @@ def _show(world: DemoWorld, result: RunResult, at: datetime) -> None:
     in_order = [m for m in result.messages if m.key in sent_keys]  # the plan's order
     shown = _pick(result.job, in_order)
     for message in shown:
-        first, *rest = message.text.split("\n")
+        if message.photo is not None and world.charts_dir is not None:
+            world.charts_dir.mkdir(parents=True, exist_ok=True)
+            name = f"{message.day:%m%d}-{message.target.replace(':', '-')}.png"
+            (world.charts_dir / name).write_bytes(message.photo)
+            text = f"[图片 charts/{name}] {message.text}"
+        else:
+            text = message.text
+        first, *rest = text.split("\n")
         world.out.say(f"    🤖 → {message.label or message.chat_id}：{first}")
         for line in rest:
             world.out.say(f"         {line}")
@@ -75,6 +82,6 @@ def _show(world: DemoWorld, result: RunResult, at: datetime) -> None:
 
 def _pick(job: core.Job, sent: list[Outgoing]) -> list[Outgoing]:
     """Notices are shown in full; other jobs show their first few messages."""
-    if job is core.Job.ESCALATE:
+    if job in {core.Job.ESCALATE, core.Job.LEADERBOARD}:
         return sent
     return sent[:SHOWN_PER_JOB]

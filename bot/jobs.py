@@ -28,13 +28,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
+from bot import pictures, texts
+from bot.scores import quarter_results
 from bot.sender import Delivery, Limits, Outgoing, Sender, instance_id
 from core import jobs as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.jobs import Job
 from core.people import Person
 from core.policy import Policy
+from core.quarter import Quarter
 from core.reports import short_date
 from storage import jobs as store
 from storage.people import assessment_start, get_unit
@@ -266,6 +268,7 @@ class Jobs:
             Job.ESCALATE: self._escalate,
             Job.MONTH_END: self._month_end,
             Job.DIGEST: self._digest,
+            Job.LEADERBOARD: self._leaderboard,
         }
         return await planner[job](session, world, day, record=record)
 
@@ -446,6 +449,11 @@ class Jobs:
             )
         )
 
+    async def _leaderboard(
+        self, session: AsyncSession, world: _World, day: date, **_: object
+    ) -> _Plan:
+        return await _leaderboard_plan(self, session, world, day)
+
     async def _digest(self, session: AsyncSession, world: _World, day: date, **_: object) -> _Plan:
         _groups, unit_chat = await store.groups(session, unit_id=world.unit_id)
         if unit_chat is None:
@@ -504,6 +512,75 @@ class Jobs:
         return _Plan(messages)
 
 
+async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: _World, day: date) -> _Plan:
+    """Weekly pictures: each department group its leaderboard; the unit group the department
+    ranking and the filing-rate chart (this week against last)."""
+    by_department, unit_chat = await store.groups(session, unit_id=world.unit_id)
+    if not by_department and unit_chat is None:
+        return _Plan()
+    now = core.fire_at(Job.LEADERBOARD, jobs.policy, day, jobs.zone)
+    quarter = Quarter.of(day)
+    result, gathered = await quarter_results(
+        session, policy=jobs.policy, calendar=jobs.calendar, quarter=quarter, now=now
+    )
+    monday, _ = jobs.calendar.week_of(day)
+    week = f"{short_date(monday)}—{short_date(day)}"
+    until = short_date(gathered.end) + ("，暂定" if result.provisional else "")
+    messages: list[Outgoing] = []
+    for department_id, chat_id in by_department.items():
+        if not any(p.department_id == department_id for p in result.people):
+            continue
+        name = gathered.departments.get(department_id, "")
+        png = await pictures.leaderboard_png(result, gathered, department_id, week=week)
+        caption = texts.rank_caption(
+            title=name, quarter=quarter.label, until=until,
+            top=pictures.top_three(result, department_id),
+        )  # fmt: skip
+        messages.append(
+            Outgoing(
+                Job.LEADERBOARD.value,
+                day,
+                f"dept:{department_id}",
+                chat_id,
+                caption,
+                label=f"{name}群",
+                photo=png,
+            )  # fmt: skip
+        )
+    if unit_chat is not None:
+        png = await pictures.ranking_png(result, gathered, unit="", week=week)
+        caption = texts.rank_caption(
+            title="各部门",
+            quarter=quarter.label,
+            until=until,
+            top=pictures.top_departments(result, gathered),
+        )
+        messages.append(
+            Outgoing(
+                Job.LEADERBOARD.value,
+                day,
+                "unit:ranking",
+                unit_chat,
+                caption,
+                label="全单位群",
+                photo=png,
+            )  # fmt: skip
+        )
+        png = await pictures.filing_png(session, jobs.calendar, gathered, day=day)
+        messages.append(
+            Outgoing(
+                Job.LEADERBOARD.value,
+                day,
+                "unit:filing",
+                unit_chat,
+                texts.filing_caption(week),
+                label="全单位群",
+                photo=png,
+            )  # fmt: skip
+        )
+    return _Plan(messages)
+
+
 def _some(messages: Iterable[Outgoing | None]) -> list[Outgoing]:
     return [m for m in messages if m is not None]
 
@@ -514,7 +591,7 @@ def _some(messages: Iterable[Outgoing | None]) -> list[Outgoing]:
 def trigger_label(job: Job, policy: Policy) -> str:
     """When a job fires, in words (for `kaohe jobs list`)."""
     at = f"{core.trigger_time(job, policy.schedule):%H:%M}"
-    if job in {Job.WEEKLY_REMIND, Job.DIGEST}:
+    if job in {Job.WEEKLY_REMIND, Job.DIGEST, Job.LEADERBOARD}:
         return texts.job_trigger_week(at)
     if job is Job.MONTH_END:
         return texts.job_trigger_month(policy.schedule.month_end_days, at)

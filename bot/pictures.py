@@ -42,6 +42,49 @@ async def ranking_png(result: QuarterResult, gathered: Gathered, *, unit: str, w
     return await asyncio.to_thread(charts.render_ranking, ranking)
 
 
+def top_departments(result: QuarterResult, gathered: Gathered) -> str:
+    """The first three departments, for a caption."""
+    return "、".join(gathered.departments.get(d.department_id, "") for d in result.departments[:3])
+
+
+async def filing_png(
+    session: AsyncSession, calendar: WorkCalendar, gathered: Gathered, *, day: date
+) -> bytes:
+    """Filing rate per department, this week (to `day`) against last week."""
+    monday = calendar.week_of(day)[0]
+    last_monday = monday - timedelta(days=7)
+    by_department: dict[int, list[int]] = {}
+    for person in gathered.people:
+        by_department.setdefault(person.department_id, []).append(person.id)
+    ids = [p.id for p in gathered.people]
+    filed, reviewed = await report_store.filed_days(
+        session, person_ids=ids, start=last_monday, end=day
+    )
+    leave = await report_store.leaves(session, person_ids=ids, start=last_monday, end=day)
+    start = gathered.start
+
+    def week(first: date, last: date) -> dict[int, Figures]:
+        first = max(first, start)
+        return {
+            d: figures(
+                calendar,
+                people=members,
+                start=first,
+                end=last,
+                leave=leave,
+                filed=filed,
+                reviewed=reviewed,
+            )  # fmt: skip
+            for d, members in by_department.items()
+        }
+
+    chart = charts.filing_from_figures(
+        week(monday, day), week(last_monday, monday - timedelta(days=1)), gathered.departments,
+        week=f"{monday.month}月{monday.day}日起",
+    )  # fmt: skip
+    return await asyncio.to_thread(charts.render_filing, chart)
+
+
 def top_three(result: QuarterResult, department_id: int | None) -> str:
     """'杨帆、黄磊、陈静' — the caption's names."""
     people = [

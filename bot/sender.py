@@ -60,6 +60,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,6 +72,7 @@ from storage.tables import Person, utcnow
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
+CAPTION = 1024  # Telegram's limit for a photo caption
 CLAIM_BATCH = 25  # small: a claim briefly holds the event loop
 IDLE_AFTER = 1.0  # seconds: a pace unused this long starts afresh (no catch-up burst)
 WINDOW = 1.001  # seconds over which at most `rate` sends may fall (a hair over one)
@@ -130,6 +132,7 @@ class Outgoing:
     text: str
     person_id: int | None = None  # the person written to privately (a 403 marks them)
     label: str = ""  # who it is for, in words (dry runs and the demo)
+    photo: bytes | None = None  # a PNG sent with `text` as its caption
 
     @property
     def key(self) -> store.Key:
@@ -415,7 +418,11 @@ class Sender:
             await self._turn(chat_id)
             started.add(row_id)
             try:
-                sent = await self.bot.send_message(chat_id, text)
+                if message.photo is not None:
+                    picture = BufferedInputFile(message.photo, f"{message.job}.png")
+                    sent = await self.bot.send_photo(chat_id, picture, caption=text[:CAPTION])
+                else:
+                    sent = await self.bot.send_message(chat_id, text)
             except TelegramRetryAfter as exc:
                 delivery.retry_after += 1
                 if exc.retry_after > limits.longest_wait:

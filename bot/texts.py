@@ -357,6 +357,7 @@ JOB_LABELS: dict[str, str] = {
     "weekly_remind": "周报提醒",
     "digest": "部门周报摘要",
     "month_end": "月末补报提醒",
+    "leaderboard": "每周排行榜",
 }
 JOB_AUDIENCE: dict[str, str] = {
     "remind": "当天未报日报、未请假的人（私聊）",
@@ -365,6 +366,7 @@ JOB_AUDIENCE: dict[str, str] = {
     "weekly_remind": "本周未交周报的人（私聊）",
     "digest": "全单位群：各部门本周摘要",
     "month_end": "本月有缺报的人（私聊）",
+    "leaderboard": "各部门群：本部门排行榜；全单位群：部门排名和填报率",
 }
 NAME_SEPARATOR = "、"
 
@@ -498,3 +500,8 @@ def rank_caption(*, title: str, quarter: str, until: str, top: str) -> str:
     """Caption under a ranking picture: the period and the top three."""
     lead = f"\n前三：{top}" if top else ""
     return f"🏆 {title} {quarter}（截至 {until}）{lead}"
+
+
+def filing_caption(week: str) -> str:
+    """Caption of the weekly filing-rate chart."""
+    return f"📊 各部门日报填报率：本周（{week}）与上周对比"

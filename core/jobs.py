@@ -46,6 +46,7 @@ class Job(StrEnum):
     WEEKLY_REMIND = "weekly_remind"
     DIGEST = "digest"
     MONTH_END = "month_end"
+    LEADERBOARD = "leaderboard"
 
 
 # Run order when several jobs share a trigger time (missing lists before notices).
@@ -56,6 +57,7 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.REMIND,
     Job.WEEKLY_REMIND,
     Job.DIGEST,
+    Job.LEADERBOARD,
 )
 
 
@@ -65,6 +67,8 @@ def trigger_time(job: Job, schedule: Schedule) -> time:
         return schedule.remind_at
     if job is Job.DIGEST:
         return schedule.digest_at
+    if job is Job.LEADERBOARD:
+        return schedule.leaderboard_at
     return schedule.missing_at  # missing, escalate, month_end: the working morning
 
 
@@ -72,7 +76,7 @@ def is_due_day(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> b
     """Whether `job` has anything to do on `day`."""
     if not calendar.is_workday(day):
         return False
-    if job in {Job.WEEKLY_REMIND, Job.DIGEST}:
+    if job in {Job.WEEKLY_REMIND, Job.DIGEST, Job.LEADERBOARD}:
         return calendar.last_workday_of_week(day) == day
     if job is Job.MONTH_END:
         return day in calendar.last_workdays_of_month(day, policy.schedule.month_end_days)

@@ -108,8 +108,11 @@ def test_trigger_times_come_from_the_policy() -> None:
                 (Job.WEEKLY_REMIND, D(2026, 11, 20)),
             ],
         ),
-        # Saturday morning, 12 h grace: only Friday's digest is still within reach.
-        (datetime(2026, 11, 21, 8, 0, tzinfo=ZONE), [(Job.DIGEST, D(2026, 11, 20))]),
+        # Saturday morning, 12 h grace: only Friday's digest and leaderboard are within reach.
+        (
+            datetime(2026, 11, 21, 8, 0, tzinfo=ZONE),
+            [(Job.DIGEST, D(2026, 11, 20)), (Job.LEADERBOARD, D(2026, 11, 20))],
+        ),
         # Monday 10-05 (holiday): nothing.
         (datetime(2026, 10, 5, 18, 0, tzinfo=ZONE), []),
         # Saturday 10-10 (调休) at 21:00: the week's reminders and digest are due on Saturday.
@@ -121,6 +124,7 @@ def test_trigger_times_come_from_the_policy() -> None:
                 (Job.REMIND, D(2026, 10, 10)),
                 (Job.WEEKLY_REMIND, D(2026, 10, 10)),
                 (Job.DIGEST, D(2026, 10, 10)),
+                (Job.LEADERBOARD, D(2026, 10, 10)),  # 21:00 itself is within reach
             ],
         ),
     ],

@@ -92,11 +92,12 @@ async def test_list_shows_each_job_its_trigger_and_next_run(
         ("weekly_remind", "每周最后一个工作日 17:00"),
         ("digest", "每周最后一个工作日 20:30"),
         ("month_end", "每月最后 2 个工作日 09:00"),
+        ("leaderboard", "每周最后一个工作日 21:00"),
     ]:
         block = out.split(f"\n{job}  ", 1)[1]
         assert f"触发：{trigger}" in block.split("\n")[2]
         assert "下次：20" in block
-    assert out.count("上次：—") == 6
+    assert out.count("上次：—") == 7
 
 
 @pytest.fixture
