@@ -109,19 +109,18 @@ async def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _with_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
-    async def go() -> int:
-        engine = await _ready_engine(settings)
-        try:
-            async with db.make_sessionmaker(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
+    """Run `work(session)` on a database whose schema is current."""
 
-    try:
-        return asyncio.run(go())
-    except db.SchemaOutdated as exc:
-        _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
-        return EXIT_USAGE
+    async def on_session(engine) -> int:  # type: ignore[no-untyped-def]
+        async with db.make_sessionmaker(engine)() as session:
+            return await work(session)
+
+    return _run_db(settings, on_session)
+
+
+def _schema_outdated(exc: db.SchemaOutdated) -> int:
+    _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
+    return EXIT_USAGE
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -147,8 +146,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         _err("BOT_TOKEN 格式不对（应形如 123456789:AA…）。")
         return EXIT_USAGE
     except db.SchemaOutdated as exc:
-        _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
-        return EXIT_USAGE
+        return _schema_outdated(exc)
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -311,8 +309,7 @@ def _run_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
     try:
         return asyncio.run(go())
     except db.SchemaOutdated as exc:
-        _err(f"数据库结构不是最新（{exc.current} → {exc.head}）。请先运行：kaohe db upgrade")
-        return EXIT_USAGE
+        return _schema_outdated(exc)
 
 
 def _cmd_score(args: argparse.Namespace, settings: Settings) -> int:

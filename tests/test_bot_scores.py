@@ -11,16 +11,11 @@ from aiogram.methods import SendPhoto
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
+from charts._png import png_size
 from storage import db
 from storage import people as people_store
 from tests.conftest import OFFICE_GROUP, Chat, Office, Roster, local
 from tests.factories import make_group, make_message
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 async def week_of_work(chat: Chat, office: Office, session: AsyncSession) -> None:

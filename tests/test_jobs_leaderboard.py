@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.jobs import Jobs
 from bot.sender import Limits
+from charts._png import png_size
 from core.jobs import Job
 from storage import people
 from tests.conftest import OFFICE_GROUP, SHANGHAI, Chat, FakeClock, Office, Roster, local
@@ -19,11 +20,6 @@ from tests.fakes import FakeSession
 
 UNIT_GROUP = -100_900
 FRIDAY = date(2026, 11, 20)
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 async def test_leaderboard_posts_each_group_once_even_when_run_twice(
