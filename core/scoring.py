@@ -32,13 +32,13 @@ roster. The top `departments.red_flags` get the 流动红旗.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, make_dataclass
 from decimal import Decimal
 from operator import attrgetter
 
+from core.collector import collector_paused
 from core.facts import FactsError, QuarterFacts
 from core.grades import GRADE_ORDER, Grade
 from core.grading import GroupOutcome, TieKey, grade_ranked
@@ -809,28 +809,8 @@ def score_quarter(
     policy: Policy, people: Sequence[Person], facts: QuarterFacts, *, provisional: bool = False
 ) -> QuarterResult:
     """Score, rank and grade every active person; `provisional` = quarter-to-date."""
-    with arithmetic(), _CollectorPaused():
+    with arithmetic(), collector_paused():
         return _score_quarter(policy, people, facts, provisional)
-
-
-class _CollectorPaused:
-    """Pause Python's cyclic garbage collector, as Mercurial's `util.nogc` does.
-
-    Scoring makes a few objects per person, keeps them until it returns and makes no
-    reference cycles; with the collector on, a 10,000-person quarter spends about a fifth
-    of its time walking them (and the facts) again and again. Results do not depend on it.
-    (A class, not a generator: leaving allocates nothing, so no collection starts there.)
-    """
-
-    __slots__ = ("_enabled",)
-
-    def __enter__(self) -> None:
-        self._enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self._enabled:
-            gc.enable()
 
 
 def _score_quarter(

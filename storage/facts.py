@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Date, and_
@@ -18,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import core.people as cp
 from core.calendar import WorkCalendar
+from core.collector import collector_paused
 from core.facts import Bonus, ErrorTally, Filing, QuarterFacts, Reviews, Tally, VetoEvent
 from core.policy import Severity
 from core.records import RecordKind
@@ -40,7 +42,8 @@ class Gathered:
 
 async def scored_people(session: AsyncSession, *, unit_id: int) -> list[cp.Person]:
     """Active people of the unit as the core sees them, in roster order."""
-    rows = await session.exec(
+    rows = await _plain_rows(
+        session,
         select(
             Person.roster_order,
             Person.id,
@@ -48,16 +51,17 @@ async def scored_people(session: AsyncSession, *, unit_id: int) -> list[cp.Perso
             Person.department_id,
             Person.category,
             Person.roles,
-        ).where(Person.unit_id == unit_id, col(Person.active).is_(True))
+        ).where(Person.unit_id == unit_id, col(Person.active).is_(True)),
     )  # columns, not ORM objects (5× faster); sorted here, cheaper than ORDER BY
-    people = sorted(rows.all(), key=lambda row: (row[0], row[1]))
+    people = sorted(rows, key=lambda row: (row[0], row[1]))
     supervised: dict[int, set[int]] = defaultdict(set)
-    links = await session.exec(
+    links = await _rows(
+        session,
         select(Supervision.person_id, Supervision.department_id)
         .join(Person, col(Person.id) == Supervision.person_id)
-        .where(Person.unit_id == unit_id)
+        .where(Person.unit_id == unit_id),
     )
-    for person_id, department_id in links.all():
+    for person_id, department_id in links:
         supervised[person_id].add(department_id)
     none: frozenset[int] = frozenset()
     return [
@@ -83,6 +87,18 @@ async def gather(
     period: str = "",
 ) -> Gathered:
     """Everything `core.scoring.score_quarter` needs for [start, end]."""
+    with collector_paused():  # tens of thousands of short-lived, cycle-free rows
+        return await _gather(session, unit_id, start, end, calendar, period)
+
+
+async def _gather(
+    session: AsyncSession,
+    unit_id: int,
+    start: date,
+    end: date,
+    calendar: WorkCalendar,
+    period: str,
+) -> Gathered:
     people = await scored_people(session, unit_id=unit_id)
     ids = {p.id for p in people}
     workdays = calendar.workdays(start, end) if start <= end else []
@@ -91,7 +107,8 @@ async def gather(
     # leave: excused working days per person, and reports filed on them (which then
     # neither count as required nor as filed)
     excused: dict[int, int] = defaultdict(int)
-    leave_rows = await session.exec(
+    leave_rows = await _rows(
+        session,
         select(Leave.person_id, Leave.start, Leave.end)
         .join(Person, col(Person.id) == Leave.person_id)
         .where(
@@ -99,9 +116,9 @@ async def gather(
             col(Leave.cancelled_at).is_(None),
             Leave.start <= end,
             Leave.end >= start,
-        )
+        ),
     )
-    leave_list = leave_rows.all()
+    leave_list = leave_rows
     for person_id, first, last in leave_list:
         excused[person_id] += sum(1 for d in workdays if first <= d <= last)
 
@@ -111,17 +128,18 @@ async def gather(
         Report.kind == ReportKind.DAILY.value,
         _day(Report.day, sqlite).between(start, end),
     )
-    counts = await session.exec(
+    counts = await _plain_rows(
+        session,
         select(Report.person_id, Report.status, func.count(), func.count(Report.reviewed_at))
         .where(daily)
-        .group_by(Report.person_id, Report.status)
+        .group_by(Report.person_id, Report.status),
     )  # in the covering index's order: no sort (CASE sums per person were 40% slower)
     on_time: dict[int, int] = defaultdict(int)
     late: dict[int, int] = defaultdict(int)
     reports: dict[int, int] = defaultdict(int)
     reviewed: dict[int, int] = defaultdict(int)
     on_time_status, late_statuses = FILED[0], FILED[1:]
-    for person_id, status, count, reviewed_count in counts.all():
+    for person_id, status, count, reviewed_count in counts:
         reports[person_id] += count
         reviewed[person_id] += reviewed_count
         if status == on_time_status:
@@ -133,7 +151,8 @@ async def gather(
     # people have leave in a quarter: ask only about them.
     on_leave_ids = sorted({person_id for person_id, _, _ in leave_list})
     for chunk in (on_leave_ids[i : i + 500] for i in range(0, len(on_leave_ids), 500)):
-        on_leave = await session.exec(
+        on_leave = await _rows(
+            session,
             select(Report.person_id, Report.status, func.count())
             .join(
                 Leave,
@@ -144,9 +163,9 @@ async def gather(
                 ),
             )
             .where(daily, col(Report.status).in_(FILED), col(Report.person_id).in_(chunk))
-            .group_by(Report.person_id, Report.status)
+            .group_by(Report.person_id, Report.status),
         )
-        for person_id, status, count in on_leave.all():
+        for person_id, status, count in on_leave:
             target = on_time if status == FilingStatus.ON_TIME.value else late
             target[person_id] -= count
 
@@ -162,7 +181,8 @@ async def gather(
     )
     review_facts = _reviews(people, reports, reviewed)
 
-    records = await session.exec(
+    records = await _plain_rows(
+        session,
         select(
             Record.person_id, Record.kind, Record.severity, func.count(), func.sum(Record.points)
         )
@@ -174,13 +194,13 @@ async def gather(
                 [RecordKind.LIKE.value, RecordKind.ERROR.value, RecordKind.NOTICE.value]
             ),
         )
-        .group_by(Record.person_id, Record.kind, Record.severity)
+        .group_by(Record.person_id, Record.kind, Record.severity),
     )
     likes: list[Tally] = []
     notices: list[Tally] = []
     errors: list[ErrorTally] = []
     like, notice, serious = RecordKind.LIKE.value, RecordKind.NOTICE.value, Severity.SERIOUS.value
-    for person_id, kind, severity, count, points in records.all():
+    for person_id, kind, severity, count, points in records:
         if person_id not in ids:
             continue
         if kind == like:
@@ -191,7 +211,8 @@ async def gather(
             heavy = Severity.SERIOUS if severity == serious else Severity.NORMAL
             errors.append(ErrorTally(person_id, heavy, count, float(points or 0)))
 
-    bonus_rows = await session.exec(
+    bonus_rows = await _rows(
+        session,
         select(Record.person_id, Record.reason, func.sum(Record.points))
         .where(
             Record.unit_id == unit_id,
@@ -199,28 +220,30 @@ async def gather(
             col(Record.day).between(start, end),
             col(Record.voided_at).is_(None),
         )
-        .group_by(Record.person_id, Record.reason)
+        .group_by(Record.person_id, Record.reason),
     )
-    bonuses = [Bonus(pid, float(points or 0), reason) for pid, reason, points in bonus_rows.all()]
-    veto_rows = await session.exec(
+    bonuses = [Bonus(pid, float(points or 0), reason) for pid, reason, points in bonus_rows]
+    veto_rows = await _rows(
+        session,
         select(Record.person_id, Record.severity, Record.reason).where(
             Record.unit_id == unit_id,
             Record.kind == RecordKind.VETO.value,
             col(Record.day).between(start, end),
             col(Record.voided_at).is_(None),
-        )
+        ),
     )
-    vetoes = [VetoEvent(pid, kind or reason, reason) for pid, kind, reason in veto_rows.all()]
+    vetoes = [VetoEvent(pid, kind or reason, reason) for pid, kind, reason in veto_rows]
 
     names = {
         d_id: name
         for d_id, name in (
-            await session.exec(
+            await _rows(
+                session,
                 select(Department.id, Department.name)
                 .where(Department.unit_id == unit_id)
-                .order_by(col(Department.sort_order), col(Department.id))
+                .order_by(col(Department.sort_order), col(Department.id)),
             )
-        ).all()
+        )
         if d_id is not None
     }
     facts = QuarterFacts(
@@ -235,6 +258,44 @@ async def gather(
         roster_order=tuple(p.id for p in people),
     )
     return Gathered(tuple(people), facts, names, start, end)
+
+
+async def _rows(session: AsyncSession, statement: Any) -> Sequence[Any]:
+    """Rows of a column query through SQLAlchemy Core (no per-row ORM loading)."""
+    connection = await session.connection()
+    return (await connection.execute(statement)).all()
+
+
+async def _plain_rows(session: AsyncSession, statement: Any) -> Sequence[tuple[Any, ...]]:
+    """Rows of a query whose columns are plain ints, floats and strings, as tuples.
+
+    On SQLite the driver's tuples are taken as they are: making a SQLAlchemy Row of each
+    costs about 1 µs, a third of the time of the big aggregates. Bound dates are passed
+    in SQLite's storage format (ISO). Elsewhere this is `_rows`.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return await _rows(session, statement)
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    values = compiled.construct_params()
+    params = [_sqlite_value(values[name]) for name in compiled.positiontup or ()]
+    raw = await connection.get_raw_connection()
+    cursor = await raw.driver_connection.execute(str(compiled), params)
+    try:
+        return await cursor.fetchall()
+    finally:
+        await cursor.close()
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A bound value as SQLite stores it (dates as ISO text, enums by value)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def _day(column: Any, sqlite: bool) -> Any:
