@@ -15,6 +15,7 @@ another instance died mid-run.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,13 +67,15 @@ class RunResult:
 
 
 @dataclass
-class _Plan:
+class Plan:
+    """What a run of a job will send, and how many 通报 records it made."""
+
     messages: list[Outgoing] = field(default_factory=list)
     notices: int = 0
 
 
 @dataclass(frozen=True, slots=True)
-class _World:
+class World:
     """The unit as a job sees it at one moment."""
 
     unit_id: int
@@ -241,7 +244,7 @@ class Jobs:
 
     # ---- planning ------------------------------------------------------------------------
 
-    async def _world(self, session: AsyncSession) -> _World | None:
+    async def _world(self, session: AsyncSession) -> World | None:
         unit = await get_unit(session)
         if unit is None or unit.id is None:
             return None
@@ -255,13 +258,13 @@ class Jobs:
         since = await assessment_start(session) or await store.first_filing_day(
             session, unit_id=unit.id
         )
-        return _World(unit.id, staff, reachable, since)
+        return World(unit.id, staff, reachable, since)
 
-    async def _plan(self, session: AsyncSession, job: Job, day: date, *, record: bool) -> _Plan:
+    async def _plan(self, session: AsyncSession, job: Job, day: date, *, record: bool) -> Plan:
         world = await self._world(session)
         if world is None:
-            return _Plan()
-        planner: dict[Job, Callable[..., Awaitable[_Plan]]] = {
+            return Plan()
+        planner: dict[Job, Callable[..., Awaitable[Plan]]] = {
             Job.REMIND: self._remind,
             Job.WEEKLY_REMIND: self._weekly_remind,
             Job.MISSING: self._missing,
@@ -270,10 +273,15 @@ class Jobs:
             Job.DIGEST: self._digest,
             Job.LEADERBOARD: self._leaderboard,
         }
-        return await planner[job](session, world, day, record=record)
+        if job in planner:
+            return await planner[job](session, world, day, record=record)
+        extra = _extra_planners()
+        if job not in extra:
+            raise ValueError(f"no planner for job {job.value}")
+        return await extra[job](self, session, world, day, record=record)
 
     async def _facts(
-        self, session: AsyncSession, world: _World, start: date, end: date
+        self, session: AsyncSession, world: World, start: date, end: date
     ) -> tuple[set[tuple[int, date]], dict[int, list[LeavePeriod]]]:
         filed = await store.filed_by(
             session, unit_id=world.unit_id, start=start, end=end, as_of=self.clock()
@@ -281,9 +289,9 @@ class Jobs:
         leave = await leaves(session, person_ids=list(world.staff.rows), start=start, end=end)
         return filed, leave
 
-    def _private(
+    def private(
         self,
-        world: _World,
+        world: World,
         job: Job,
         day: date,
         person_id: int,
@@ -303,7 +311,7 @@ class Jobs:
             label=world.name(person_id),
         )
 
-    async def _remind(self, session: AsyncSession, world: _World, day: date, **_: object) -> _Plan:
+    async def _remind(self, session: AsyncSession, world: World, day: date, **_: object) -> Plan:
         filed, leave = await self._facts(session, world, day, day)
         due = core.due_reminders(
             self.policy, self.calendar, world.people(), filed=filed, leave=leave, today=day
@@ -311,11 +319,11 @@ class Jobs:
         deadline = self.policy.schedule.deadline
         late = self.now() >= datetime.combine(day, deadline, tzinfo=self.zone)
         text = texts.remind_daily(short_date(day), f"{deadline:%H:%M}", late=late)
-        return _Plan(_some(self._private(world, Job.REMIND, day, r.person_id, text) for r in due))
+        return Plan(_some(self.private(world, Job.REMIND, day, r.person_id, text) for r in due))
 
     async def _weekly_remind(
-        self, session: AsyncSession, world: _World, day: date, **_: object
-    ) -> _Plan:
+        self, session: AsyncSession, world: World, day: date, **_: object
+    ) -> Plan:
         monday, sunday = self.calendar.week_of(day)
         weekly = await store.weekly_texts(
             session, unit_id=world.unit_id, start=monday, end=sunday, as_of=self.clock()
@@ -330,13 +338,11 @@ class Jobs:
             today=day,
         )
         text = texts.remind_weekly(f"{self.policy.schedule.deadline:%H:%M}")
-        return _Plan(
-            _some(self._private(world, Job.WEEKLY_REMIND, day, r.person_id, text) for r in due)
+        return Plan(
+            _some(self.private(world, Job.WEEKLY_REMIND, day, r.person_id, text) for r in due)
         )
 
-    async def _missing(
-        self, session: AsyncSession, world: _World, day: date, **_: object
-    ) -> _Plan:
+    async def _missing(self, session: AsyncSession, world: World, day: date, **_: object) -> Plan:
         previous = self.calendar.previous_workday(day)
         filed, leave = await self._facts(session, world, previous, previous)
         lists = core.missing_lists(
@@ -353,12 +359,12 @@ class Jobs:
             bound = [world.name(p) for p in item.missing if world.staff.rows[p].tg_user_id]
             unbound = [world.name(p) for p in item.missing if not world.staff.rows[p].tg_user_id]
             text = texts.missing_list(short_date(item.day), bound, unbound)
-            messages.append(self._private(world, Job.MISSING, day, item.head_id, text))
-        return _Plan(_some(messages))
+            messages.append(self.private(world, Job.MISSING, day, item.head_id, text))
+        return Plan(_some(messages))
 
     async def _escalate(
-        self, session: AsyncSession, world: _World, day: date, *, record: bool
-    ) -> _Plan:
+        self, session: AsyncSession, world: World, day: date, *, record: bool
+    ) -> Plan:
         start = day - timedelta(days=core.STREAK_LOOKBACK_DAYS)
         filed, leave = await self._facts(session, world, start, day)
         bound = [p for p in world.people() if world.staff.rows[p.id].tg_user_id]
@@ -411,7 +417,7 @@ class Jobs:
                     )
                 )
             messages.append(
-                self._private(
+                self.private(
                     world,
                     Job.ESCALATE,
                     item.trigger_day,
@@ -420,11 +426,11 @@ class Jobs:
                     target=f"dm:{item.person_id}",
                 )
             )
-        return _Plan(_some(messages), created)
+        return Plan(_some(messages), created)
 
     async def _month_end(
-        self, session: AsyncSession, world: _World, day: date, **_: object
-    ) -> _Plan:
+        self, session: AsyncSession, world: World, day: date, **_: object
+    ) -> Plan:
         filed, leave = await self._facts(session, world, day.replace(day=1), day)
         due = core.month_end_due(
             self.policy,
@@ -436,9 +442,9 @@ class Jobs:
             since=world.since,
         )
         backfill = self.policy.schedule.backfill_days
-        return _Plan(
+        return Plan(
             _some(
-                self._private(
+                self.private(
                     world,
                     Job.MONTH_END,
                     day,
@@ -450,15 +456,15 @@ class Jobs:
         )
 
     async def _leaderboard(
-        self, session: AsyncSession, world: _World, day: date, **_: object
-    ) -> _Plan:
+        self, session: AsyncSession, world: World, day: date, **_: object
+    ) -> Plan:
         return await _leaderboard_plan(self, session, world, day)
 
-    async def _digest(self, session: AsyncSession, world: _World, day: date, **_: object) -> _Plan:
+    async def _digest(self, session: AsyncSession, world: World, day: date, **_: object) -> Plan:
         _groups, unit_chat = await store.groups(session, unit_id=world.unit_id)
         if unit_chat is None:
             log.warning("digest for %s: no unit group is bound", day)
-            return _Plan()
+            return Plan()
         monday, sunday = self.calendar.week_of(day)
         filed, leave = await self._facts(session, world, monday, day)
         weekly = await store.weekly_texts(
@@ -509,15 +515,15 @@ class Jobs:
                     label="全单位群",
                 )
             )
-        return _Plan(messages)
+        return Plan(messages)
 
 
-async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: _World, day: date) -> _Plan:
+async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day: date) -> Plan:
     """Weekly pictures: each department group its leaderboard; the unit group the department
     ranking and the filing-rate chart (this week against last)."""
     by_department, unit_chat = await store.groups(session, unit_id=world.unit_id)
     if not by_department and unit_chat is None:
-        return _Plan()
+        return Plan()
     now = core.fire_at(Job.LEADERBOARD, jobs.policy, day, jobs.zone)
     quarter = Quarter.of(day)
     result, gathered = await quarter_results(
@@ -578,7 +584,25 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: _World, da
                 photo=png,
             )  # fmt: skip
         )
-    return _Plan(messages)
+    return Plan(messages)
+
+
+# A planner of a feature module: (jobs, session, world, day, *, record) → Plan. `record`
+# is False on a dry run: plan what would be sent, change nothing.
+ExtraPlanner = Callable[..., Awaitable[Plan]]
+
+
+def _extra_planners() -> dict[Job, ExtraPlanner]:
+    """Planners that live with their feature (quarter end, tasks): each module has a
+    `PLANNERS` dict. Imported here, late, because they import this module."""
+    planners: dict[Job, ExtraPlanner] = {}
+    for name in FEATURE_PLANNER_MODULES:
+        module = importlib.import_module(name)
+        planners.update(module.PLANNERS)
+    return planners
+
+
+FEATURE_PLANNER_MODULES: tuple[str, ...] = ()
 
 
 def _some(messages: Iterable[Outgoing | None]) -> list[Outgoing]:
@@ -595,6 +619,8 @@ def trigger_label(job: Job, policy: Policy) -> str:
         return texts.job_trigger_week(at)
     if job is Job.MONTH_END:
         return texts.job_trigger_month(policy.schedule.month_end_days, at)
+    if job in core.QUARTER_END_JOBS:
+        return texts.job_trigger_quarter(at)
     return texts.job_trigger_daily(at)
 
 

@@ -358,6 +358,16 @@ JOB_LABELS: dict[str, str] = {
     "digest": "部门周报摘要",
     "month_end": "月末补报提醒",
     "leaderboard": "每周排行榜",
+    "declare_open": "实绩申报开始",
+    "declare_remind": "实绩申报提醒",
+    "declare_close": "实绩申报截止",
+    "ratings_open": "季度评分开始",
+    "ratings_remind": "季度评分提醒",
+    "ratings_close": "季度评分截止",
+    "quarter_close": "季度结果公布",
+    "talk_remind": "反馈谈话提醒",
+    "task_due": "任务到期提醒",
+    "task_overdue": "任务逾期预警",
 }
 JOB_AUDIENCE: dict[str, str] = {
     "remind": "当天未报日报、未请假的人（私聊）",
@@ -367,6 +377,16 @@ JOB_AUDIENCE: dict[str, str] = {
     "digest": "全单位群：各部门本周摘要",
     "month_end": "本月有缺报的人（私聊）",
     "leaderboard": "各部门群：本部门排行榜；全单位群：部门排名和填报率",
+    "declare_open": "全体人员：可以申报本季度实绩（私聊）",
+    "declare_remind": "尚未申报实绩的人（私聊）",
+    "declare_close": "申报截止，告知未申报的人（私聊）",
+    "ratings_open": "各评分人：待评名单（私聊）",
+    "ratings_remind": "尚有未评分的评分人（私聊）",
+    "ratings_close": "评分截止，锁定评分（私聊告知）",
+    "quarter_close": "全单位群：季度结果；本人：结果明细（私聊）",
+    "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
+    "task_due": "任务承办人：即将到期的任务（私聊）",
+    "task_overdue": "承办人和交办领导：逾期任务（私聊）",
 }
 NAME_SEPARATOR = "、"
 
@@ -474,6 +494,11 @@ def job_trigger_week(at: str) -> str:
     return f"每周最后一个工作日 {at}"
 
 
+def job_trigger_quarter(at: str) -> str:
+    """A quarter-end job's trigger."""
+    return f"季末按考核日程 {at}"
+
+
 def job_trigger_month(days: int, at: str) -> str:
     """The month-end job's trigger."""
     return f"每月最后 {days} 个工作日 {at}"
@@ -505,3 +530,15 @@ def rank_caption(*, title: str, quarter: str, until: str, top: str) -> str:
 def filing_caption(week: str) -> str:
     """Caption of the weekly filing-rate chart."""
     return f"📊 各部门日报填报率：本周（{week}）与上周对比"
+
+
+# ---- 实绩申报 and ratings (issue 8) ----------------------------------------------------------
+
+
+# ---- results, talks, export, corrections (issue 8) -------------------------------------------
+
+
+# ---- indicators and tasks (issue 9) ----------------------------------------------------------
+
+
+# ---- production runtime (issue 10) -----------------------------------------------------------

@@ -23,6 +23,7 @@ from enum import StrEnum
 from core.calendar import LeavePeriod, WorkCalendar
 from core.people import Person, Role
 from core.policy import Policy, Schedule
+from core.quarter_end import windows_around
 
 PersonDay = tuple[int, date]
 Leave = Mapping[int, Sequence[LeavePeriod]]
@@ -47,6 +48,32 @@ class Job(StrEnum):
     DIGEST = "digest"
     MONTH_END = "month_end"
     LEADERBOARD = "leaderboard"
+    # quarter end (DESIGN §6; dates from core.quarter_end)
+    DECLARE_OPEN = "declare_open"
+    DECLARE_REMIND = "declare_remind"
+    DECLARE_CLOSE = "declare_close"
+    RATINGS_OPEN = "ratings_open"
+    RATINGS_REMIND = "ratings_remind"
+    RATINGS_CLOSE = "ratings_close"
+    QUARTER_CLOSE = "quarter_close"
+    TALK_REMIND = "talk_remind"
+    # tasks (DESIGN §10)
+    TASK_DUE = "task_due"
+    TASK_OVERDUE = "task_overdue"
+
+
+QUARTER_END_JOBS = frozenset(
+    {
+        Job.DECLARE_OPEN,
+        Job.DECLARE_REMIND,
+        Job.DECLARE_CLOSE,
+        Job.RATINGS_OPEN,
+        Job.RATINGS_REMIND,
+        Job.RATINGS_CLOSE,
+        Job.QUARTER_CLOSE,
+        Job.TALK_REMIND,
+    }
+)
 
 
 # Run order when several jobs share a trigger time (missing lists before notices).
@@ -58,6 +85,16 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.WEEKLY_REMIND,
     Job.DIGEST,
     Job.LEADERBOARD,
+    Job.DECLARE_CLOSE,
+    Job.RATINGS_CLOSE,
+    Job.QUARTER_CLOSE,
+    Job.DECLARE_OPEN,
+    Job.RATINGS_OPEN,
+    Job.DECLARE_REMIND,
+    Job.RATINGS_REMIND,
+    Job.TALK_REMIND,
+    Job.TASK_OVERDUE,
+    Job.TASK_DUE,
 )
 
 
@@ -69,7 +106,11 @@ def trigger_time(job: Job, schedule: Schedule) -> time:
         return schedule.digest_at
     if job is Job.LEADERBOARD:
         return schedule.leaderboard_at
-    return schedule.missing_at  # missing, escalate, month_end: the working morning
+    if job in {Job.DECLARE_CLOSE, Job.RATINGS_CLOSE}:
+        return schedule.deadline  # a window closes when the day's filing does
+    if job in {Job.DECLARE_REMIND, Job.RATINGS_REMIND, Job.TALK_REMIND, Job.TASK_DUE}:
+        return schedule.remind_at
+    return schedule.missing_at  # the working morning (opens, results, overdue, missing…)
 
 
 def is_due_day(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> bool:
@@ -80,7 +121,44 @@ def is_due_day(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> b
         return calendar.last_workday_of_week(day) == day
     if job is Job.MONTH_END:
         return day in calendar.last_workdays_of_month(day, policy.schedule.month_end_days)
+    if job in QUARTER_END_JOBS:
+        return _quarter_end_due(job, policy, calendar, day)
     return True
+
+
+def _quarter_end_due(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> bool:
+    """Quarter-end jobs act on their window's dates: opens and closes on those days,
+    reminders on the working day before a close and on the close day itself, talk
+    reminders on every working day from the talks' due date until the next declaration
+    opens."""
+    before, current = windows_around(policy, calendar, day)
+    for window in (before, current):
+        match job:
+            case Job.DECLARE_OPEN if day == window.declare_open:
+                return True
+            case Job.DECLARE_CLOSE if day == window.declare_close:
+                return True
+            case Job.RATINGS_OPEN if day == window.ratings_open:
+                return True
+            case Job.RATINGS_CLOSE if day == window.ratings_close:
+                return True
+            case Job.QUARTER_CLOSE if day == window.results:
+                return True
+            case Job.DECLARE_REMIND if window.declare_open < day <= window.declare_close and (
+                day == window.declare_close
+                or calendar.previous_workday(window.declare_close) == day
+            ):
+                return True
+            case Job.RATINGS_REMIND if window.ratings_open <= day <= window.ratings_close and (
+                day == window.ratings_close
+                or calendar.previous_workday(window.ratings_close) == day
+            ):
+                return True
+            case Job.TALK_REMIND if window is before and (
+                window.talks_due <= day < current.declare_open
+            ):
+                return True
+    return False
 
 
 def fire_at(job: Job, policy: Policy, day: date, zone: tzinfo | None) -> datetime:

@@ -168,6 +168,20 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True)
+class QuarterEnd:
+    """The quarter-end windows (DESIGN §6), in working days: 实绩申报 opens on the
+    `declare_opens_before_end`-th last working day of the quarter and closes at the
+    deadline of the `declare_closes_after_end`-th working day of the next; ratings are
+    open for `ratings_workdays` working days after that; results are published the next
+    working day; feedback talks are due `talks_within_workdays` working days later."""
+
+    declare_opens_before_end: int = 5
+    declare_closes_after_end: int = 3
+    ratings_workdays: int = 3
+    talks_within_workdays: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Anti-abuse limits on likes and errors."""
 
@@ -362,6 +376,7 @@ class Policy:
     title: str = "通用方案"
     calendar: CalendarRules = field(default_factory=CalendarRules)
     schedule: Schedule = field(default_factory=Schedule)
+    quarter_end: QuarterEnd = field(default_factory=QuarterEnd)
     limits: Limits = field(default_factory=Limits)
     components: Components = field(default_factory=Components)
     filing: FilingRules = field(default_factory=FilingRules)
@@ -580,6 +595,22 @@ def _schedule(r: _Reader) -> Schedule:
             "consecutive_misses", d.consecutive_misses, as_int(1, 30), "1–30"
         ),
         echo_to_group=r.get("echo_to_group", d.echo_to_group, as_bool, "true or false"),
+    )
+
+
+def _quarter_end(r: _Reader) -> QuarterEnd:
+    d = QuarterEnd()
+    return QuarterEnd(
+        declare_opens_before_end=r.get(
+            "declare_opens_before_end", d.declare_opens_before_end, as_int(1, 20), "1–20"
+        ),
+        declare_closes_after_end=r.get(
+            "declare_closes_after_end", d.declare_closes_after_end, as_int(1, 20), "1–20"
+        ),
+        ratings_workdays=r.get("ratings_workdays", d.ratings_workdays, as_int(1, 20), "1–20"),
+        talks_within_workdays=r.get(
+            "talks_within_workdays", d.talks_within_workdays, as_int(1, 60), "1–60"
+        ),
     )
 
 
@@ -826,6 +857,7 @@ def _incentive(r: _Reader) -> Incentive:
 SECTIONS: dict[str, Callable[[_Reader], Any]] = {
     "calendar": _calendar,
     "schedule": _schedule,
+    "quarter_end": _quarter_end,
     "limits": _limits,
     "components": _components,
     "filing": _filing,

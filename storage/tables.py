@@ -346,3 +346,15 @@ class Unreachable(SQLModel, table=True):
     since: datetime = _utc_column(nullable=False, default=utcnow)
     tried_at: datetime = _utc_column(nullable=False, default=utcnow)
     last_error: str = Field(default="", max_length=255)
+
+
+# ---- quarter end: declarations, ratings (issue 8; migration 0006) ----------------------------
+
+
+# ---- quarter end: published results, talks (issue 8; migration 0007) -------------------------
+
+
+# ---- indicators and tasks (issue 9; migration 0008) -------------------------------------------
+
+
+# ---- production runtime (issue 10; migration 0009) --------------------------------------------

@@ -104,8 +104,11 @@ def test_trigger_times_come_from_the_policy() -> None:
             [
                 (Job.MISSING, D(2026, 11, 20)),
                 (Job.ESCALATE, D(2026, 11, 20)),
+                (Job.TASK_OVERDUE, D(2026, 11, 20)),
                 (Job.REMIND, D(2026, 11, 20)),
                 (Job.WEEKLY_REMIND, D(2026, 11, 20)),
+                (Job.TALK_REMIND, D(2026, 11, 20)),  # Q3's talks were due 10-29
+                (Job.TASK_DUE, D(2026, 11, 20)),
             ],
         ),
         # Saturday morning, 12 h grace: only Friday's digest and leaderboard are within reach.
@@ -115,14 +118,19 @@ def test_trigger_times_come_from_the_policy() -> None:
         ),
         # Monday 10-05 (holiday): nothing.
         (datetime(2026, 10, 5, 18, 0, tzinfo=ZONE), []),
-        # Saturday 10-10 (调休) at 21:00: the week's reminders and digest are due on Saturday.
+        # Saturday 10-10 (调休) at 21:00: the week's reminders and digest are due on Saturday,
+        # and it is the last day of Q3's 实绩申报 (reminded at 17:00, closed at the deadline).
         (
             datetime(2026, 10, 10, 21, 0, tzinfo=ZONE),
             [
                 (Job.MISSING, D(2026, 10, 10)),
                 (Job.ESCALATE, D(2026, 10, 10)),
+                (Job.TASK_OVERDUE, D(2026, 10, 10)),
                 (Job.REMIND, D(2026, 10, 10)),
                 (Job.WEEKLY_REMIND, D(2026, 10, 10)),
+                (Job.DECLARE_REMIND, D(2026, 10, 10)),
+                (Job.TASK_DUE, D(2026, 10, 10)),
+                (Job.DECLARE_CLOSE, D(2026, 10, 10)),
                 (Job.DIGEST, D(2026, 10, 10)),
                 (Job.LEADERBOARD, D(2026, 10, 10)),  # 21:00 itself is within reach
             ],
@@ -138,7 +146,12 @@ def test_missed_runs_within_the_grace_period(
 def test_missed_runs_respect_a_shorter_grace() -> None:
     now = datetime(2026, 11, 20, 18, 0, tzinfo=ZONE)
     late = jobs.missed_runs(POLICY, CAL, now=now, grace=timedelta(hours=2))
-    assert late == [(Job.REMIND, D(2026, 11, 20)), (Job.WEEKLY_REMIND, D(2026, 11, 20))]
+    assert late == [
+        (Job.REMIND, D(2026, 11, 20)),
+        (Job.WEEKLY_REMIND, D(2026, 11, 20)),
+        (Job.TALK_REMIND, D(2026, 11, 20)),
+        (Job.TASK_DUE, D(2026, 11, 20)),
+    ]
 
 
 @pytest.mark.parametrize(
