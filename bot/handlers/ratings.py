@@ -1,0 +1,205 @@
+"""多主体评价 answers (DESIGN §6): grade buttons under each request, a typed number as a
+reply to a request, and `/ratings` for what is still to rate.
+
+A request is one message per (rater, ratee, kind): its buttons carry the rating's id, and
+a typed reply finds the rating through the message it answers. An answer counts only
+inside the ratings window of the rating's quarter and replaces an earlier one. Nothing
+here shows anyone a rating they received: a rater sees only their own answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import filters, texts
+from bot.ids import is_id
+from core import ratings as core
+from core.calendar import WorkCalendar
+from core.grades import GRADE_ORDER, Grade
+from core.jobs import Job
+from core.policy import Policy, RaterKind
+from core.quarter import Quarter
+from core.reports import short_date
+from storage import ratings as store
+from storage.facts import scored_people
+from storage.tables import Person, Rating
+
+PREFIX = "rt"
+SHOWN = 10  # requests /ratings sends at once
+REQUEST_JOBS = (Job.RATINGS_OPEN.value,)
+
+
+def make_router() -> Router:
+    """/ratings, the grade buttons and typed replies; before the reports catch-all."""
+    router = Router(name="ratings")
+    router.message.register(cmd_ratings, Command("ratings"), filters.private, filters.member)
+    router.callback_query.register(button, filters.callback_prefix(PREFIX), filters.member)
+    router.message.register(
+        typed, filters.private, filters.member, filters.has_text, reply_to_request
+    )
+    return router
+
+
+async def reply_to_request(message: Message, session: AsyncSession) -> bool | dict[str, Any]:
+    """A reply to one of the bot's rating requests: hands the handler its `rating`."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+        return False
+    rating = await store.rating_for_prompt(
+        session, chat_id=message.chat.id, message_id=replied.message_id, jobs=REQUEST_JOBS
+    )
+    return {"rating": rating} if rating is not None else False
+
+
+def keyboard(policy: Policy, rating_id: int) -> InlineKeyboardMarkup:
+    """The grade buttons of one request, with the score each stands for."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=f"{g.label} {texts.score_number(core.grade_score(policy, g))}",
+                    callback_data=f"{PREFIX}:{rating_id}:{g.value}",
+                )
+                for g in GRADE_ORDER
+            ]
+        ]
+    )
+
+
+def request_text(rating: Rating, ratee: str) -> str:
+    """The text of a request for `rating`."""
+    kind = RaterKind(rating.kind)
+    return texts.rate_request(
+        name=ratee,
+        kind=kind.label,
+        quarter=Quarter.parse(rating.quarter).label,
+        anonymous=kind in core.ANONYMOUS_KINDS,
+    )
+
+
+async def _name(session: AsyncSession, person_id: int) -> str:
+    person = await session.get(Person, person_id)
+    return person.name if person is not None else str(person_id)
+
+
+async def _apply(
+    session: AsyncSession,
+    me: Person,
+    rating: Rating | None,
+    score: float,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> str:
+    """Store `score` if the rating is the sender's and its window is open; the answer."""
+    if rating is None:
+        return texts.RATE_GONE
+    if rating.rater_id != me.id:
+        return texts.RATE_NOT_YOURS
+    window = core.rating_window(policy, calendar, now.date(), now.time())
+    if window is None or str(window.quarter) != rating.quarter:
+        return texts.RATE_CLOSED
+    await store.answer(session, rating=rating, score=score, now=now)
+    await session.commit()
+    kind = RaterKind(rating.kind)
+    return texts.rate_done(
+        name=await _name(session, rating.ratee_id),
+        kind=kind.label,
+        score=texts.score_number(score),
+        anonymous=kind in core.ANONYMOUS_KINDS,
+    )
+
+
+async def button(
+    query: CallbackQuery,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """A grade button under a request."""
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or not is_id(parts[1]) or parts[2] not in set(Grade):
+        await query.answer()
+        return
+    rating = await session.get(Rating, int(parts[1]))
+    score = core.grade_score(policy, Grade(parts[2]))
+    answer = await _apply(session, me, rating, score, policy, calendar, now)
+    stored = answer.startswith("✅")
+    await query.answer(answer if not stored else None, show_alert=not stored)
+    if stored and isinstance(query.message, Message) and rating is not None:
+        assert rating.id is not None
+        await query.message.edit_text(answer, reply_markup=keyboard(policy, rating.id))
+
+
+async def typed(
+    message: Message,
+    session: AsyncSession,
+    me: Person,
+    rating: Rating,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """A number typed as a reply to a request."""
+    try:
+        score = core.parse_score(message.text or "")
+    except core.BadScore:
+        await message.answer(texts.RATE_BAD_NUMBER)
+        return
+    await message.answer(await _apply(session, me, rating, score, policy, calendar, now))
+
+
+async def cmd_ratings(
+    message: Message,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """What the sender still has to rate, as requests they can answer right here."""
+    assert me.id is not None
+    window = core.rating_window(policy, calendar, now.date(), now.time())
+    if window is None:
+        await message.answer(texts.RATE_NOTHING)
+        return
+    # the requests are created by ratings_open; asking here first is as good
+    people = await scored_people(session, unit_id=me.unit_id)
+    mine = [a for a in core.assignments(policy, people) if a.rater_id == me.id]
+    await store.ensure_requests(
+        session, unit_id=me.unit_id, quarter=window.quarter, assignments=mine, now=now
+    )
+    rows = await store.requests_of(
+        session, unit_id=me.unit_id, quarter=window.quarter, rater_id=me.id
+    )
+    pending = [r for r in rows if r.score is None]
+    if not pending:
+        await session.commit()
+        await message.answer(texts.RATE_NOTHING)
+        return
+    shown = pending[:SHOWN]
+    await message.answer(
+        texts.ratings_pending(
+            quarter=window.quarter.label,
+            count=len(pending),
+            shown=len(shown),
+            close=short_date(window.ratings_close),
+        )
+    )
+    for rating in shown:
+        assert rating.id is not None
+        sent = await message.answer(
+            request_text(rating, await _name(session, rating.ratee_id)),
+            reply_markup=keyboard(policy, rating.id),
+        )
+        rating.prompt_chat_id, rating.prompt_message_id = sent.chat.id, sent.message_id
+        session.add(rating)
+    await session.commit()

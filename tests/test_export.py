@@ -1,0 +1,165 @@
+"""`kaohe export`: the workbook's figures are those of `kaohe score --json`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.cli import main
+from bot.jobs import Jobs
+from bot.sender import Limits
+from core.jobs import Job, fire_at
+from core.quarter import Quarter
+from core.quarter_end import window
+from storage import people
+from storage.tables import Record
+from tests.conftest import SHANGHAI, Chat, FakeClock, Office, Roster, local
+from tests.factories import make_callback, make_message
+
+Q3 = Quarter(2026, 3)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> Path:
+    for name in ("BOT_TOKEN", "TELEGRAM_API_BASE", "REDIS_URL", "KAOHE_POLICY", "KAOHE_TZ"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+async def kaohe(*argv: str) -> int:
+    return await asyncio.to_thread(main, list(argv))
+
+
+@pytest.fixture
+async def quarter3(
+    chat: Chat, office: Office, roster: Roster, session: AsyncSession, clock: FakeClock
+) -> None:
+    """Q3 from 09-21: reports, a like, a voided error, a bonus and a veto."""
+    await people.set_assessment_start(session, day=date(2026, 9, 21), actor="test")
+    await session.commit()
+    for day in (21, 22, 23, 24, 25, 28, 29, 30):
+        await chat.feed(make_message("走访企业", user=office.member, date=local(9, day, 10)))
+        if day % 2:
+            await chat.feed(make_message("整理档案", user=office.other, date=local(9, day, 21)))
+    head = office.head
+    await chat.feed(make_message("点赞 @杨帆 材料写得好", user=head, date=local(9, 24, 11)))
+    await chat.feed(make_message("错情 @赵丽 数据有误", user=head, date=local(9, 25, 11)))
+    error = (await session.exec(select(Record).where(Record.kind == "error"))).one()
+    admin = await roster.bind("周敏")
+    await chat.feed(make_message(f"/void {error.id} 核实无误", user=admin, date=local(9, 25, 15)))
+    for command in ("/bonus 赵丽 1.5 抗洪抢险", "/veto 黄磊 违纪违法 违反工作纪律"):
+        await chat.feed(make_message(command, user=admin, date=local(9, 29, 9)))
+        clock.at = local(9, 29, 9, 1)
+        prompt = chat.fake.last_message(admin.id)
+        data = prompt.reply_markup.inline_keyboard[0][0].callback_data
+        await chat.feed(make_callback(data, user=admin, message=prompt))
+
+
+async def test_export_figures_equal_kaohe_score_json(
+    cli_env: Path, quarter3: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await kaohe("score", "--quarter", "2026Q3", "--json") == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert await kaohe("export", "--quarter", "2026Q3", "-o", "q3.xlsx") == 0
+    assert "已导出 2026年第3季度（实时计算，暂定）：q3.xlsx" in capsys.readouterr().out
+    book = load_workbook(cli_env / "q3.xlsx")
+
+    sheet = book["个人结果"]
+    assert sheet["A1"].value.endswith("实时计算，截至 2026-09-30，尚未公布")
+    headers = [c.value for c in sheet[2]]
+    rows = [dict(zip(headers, (c.value for c in row), strict=True)) for row in sheet.iter_rows(3)]
+    assert len(rows) == len(scored["people"]) == 42
+    for person, row in zip(scored["people"], rows, strict=True):
+        assert (row["姓名"], row["部门"], row["类别"]) == (
+            person["name"], person["department"], person["category"],
+        )  # fmt: skip
+        assert (row["得分"], row["名次"], row["等次"]) == (
+            person["score"], person["rank"], person["grade_label"],
+        )  # fmt: skip
+        for component in person["components"]:
+            assert row[component["label"]] == component["value"]  # None: an empty cell
+        for adjustment in person["adjustments"]:
+            assert row[adjustment["label"]] == adjustment["points"]
+    by_name = {row["姓名"]: row for row in rows}
+    assert by_name["黄磊"]["等次"] == "较差" and by_name["黄磊"]["负面清单"] == "违纪违法"
+
+    departments = book["部门结果"]
+    headers = [c.value for c in departments[2]]
+    drows = [
+        dict(zip(headers, (c.value for c in r), strict=True)) for r in departments.iter_rows(3)
+    ]
+    assert [(r["部门"], r["得分"], r["名次"]) for r in drows] == [
+        (d["name"], d["score"], d["rank"]) for d in scored["departments"]
+    ]
+
+    details = book["明细"]
+    headers = [c.value for c in details[2]]
+    records = [dict(zip(headers, (c.value for c in r), strict=True)) for r in details.iter_rows(3)]
+    kinds = {(r["姓名"], r["类型"], r["分值"], r["状态"]) for r in records}
+    assert ("杨帆", "点赞", 1, "有效") in kinds
+    assert ("赵丽", "错情", -1, "已撤销") in kinds and ("赵丽", "加分", 1.5, "有效") in kinds
+    assert ("黄磊", "一票否决：违纪违法", 0, "有效") in kinds
+    voided = next(r for r in records if r["状态"] == "已撤销")
+    assert (voided["撤销人"], voided["撤销原因"], voided["记录人"]) == ("周敏", "核实无误", "陈静")
+
+    audit = book["审计日志"]
+    actions = [row[3].value for row in audit.iter_rows(3)]
+    assert {"record_void", "record_bonus", "record_veto"} <= set(actions)
+
+    filing = book["填报情况"]
+    headers = [c.value for c in filing[2]]
+    frows = {r[0].value: [c.value for c in r] for r in filing.iter_rows(3)}
+    member = dict(zip(headers, frows["杨帆"], strict=True))
+    other = dict(zip(headers, frows["赵丽"], strict=True))
+    assert (member["9-21"], member["9-26"], member["9-20"]) == ("按时", "非工作日", "未开始")
+    assert (other["9-21"], other["9-22"], member["9-25"]) == ("迟报", "缺报", "非工作日")  # 中秋
+    assert (member["按时"], member["缺报"], other["缺报"]) == (7, 0, 4)
+
+    for ws in book.worksheets:
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith("3")
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+        assert ws.print_title_rows == "$2:$2" and ws.page_setup.fitToWidth == 1
+        assert ws.column_dimensions["A"].width >= 6
+
+
+async def test_export_of_a_published_quarter_uses_the_snapshot(
+    cli_env: Path,
+    quarter3: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    clock: FakeClock,
+    dp: Dispatcher,
+    chat: Chat,
+    office: Office,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    results = window(dp["policy"], dp["calendar"], Q3).results
+    jobs = Jobs(
+        sessionmaker=sessionmaker, policy=dp["policy"], zone=SHANGHAI, bot=bot,
+        calendar=dp["calendar"], clock=clock, limits=Limits.unlimited(), owner="test",
+    )  # fmt: skip
+    clock.at = fire_at(Job.QUARTER_CLOSE, dp["policy"], results, SHANGHAI)
+    await jobs.run(Job.QUARTER_CLOSE, results)
+    # after publication, a late like for a Q3 day changes live figures, not the published ones
+    await chat.feed(make_message("点赞 @赵丽 补记", user=office.head, date=local(9, 30, 11)))
+    assert await kaohe("score", "--quarter", "2026Q3", "--json") == 0
+    live = json.loads(capsys.readouterr().out)
+    assert next(p for p in live["people"] if p["name"] == "赵丽")["likes"] == 1
+    assert await kaohe("export", "--quarter", "2026Q3", "-o", "q3.xlsx") == 0
+    assert "（已公布的结果）" in capsys.readouterr().out
+    sheet = load_workbook(cli_env / "q3.xlsx")["个人结果"]
+    assert "已公布结果（2026-10-15 公布）" in sheet["A1"].value
+    headers = [c.value for c in sheet[2]]
+    row = next(r for r in sheet.iter_rows(3, values_only=True) if r[2] == "赵丽")
+    assert dict(zip(headers, row, strict=True))["点赞次数"] == 0  # as published
