@@ -78,7 +78,7 @@ async def bench(n: int, scale: float, group: int, database_url: str | None) -> i
             settings = Settings(  # type: ignore[call-arg]
                 BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=base, DATABASE_URL=url
             )
-            bot = make_bot(settings)
+            bot = make_bot(settings, limits=Limits().scaled(scale))  # the same pace
             sender = Sender(bot, db.make_sessionmaker(engine), limits=Limits().scaled(scale))
             day = datetime.now(UTC).date()
             stamp = time.time_ns()  # a fresh key space, so a reused database sends again

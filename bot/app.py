@@ -18,8 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.config import Settings
 from bot.handlers import get_routers
-from bot.middlewares import ClockMiddleware, DbSessionMiddleware, IdentityMiddleware
+from bot.middlewares import (
+    ClockMiddleware,
+    DbSessionMiddleware,
+    IdentityMiddleware,
+    UpdateOnceMiddleware,
+)
+from bot.pacing import Pacer
 from bot.policies import load_policy
+from bot.sender import Limits, instance_id
 from core.calendar import WorkCalendar
 from core.policy import Policy
 from storage.tables import utcnow
@@ -41,6 +48,7 @@ def make_dispatcher(
     policy: Policy | None = None,
     clock: Callable[[], datetime] = utcnow,
     catch_errors: bool = True,
+    owner: str | None = None,
 ) -> Dispatcher:
     """A Dispatcher with the middlewares and fresh feature routers.
 
@@ -58,20 +66,29 @@ def make_dispatcher(
         sessionmaker=sessionmaker,
     )
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(UpdateOnceMiddleware(owner or instance_id()))
     dp.update.outer_middleware(IdentityMiddleware())
     dp.update.outer_middleware(ClockMiddleware(settings.zone, calendar, clock))
     dp.include_routers(*get_routers(catch_errors=catch_errors))
     return dp
 
 
-def make_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
-    """A Bot on the real API, on `TELEGRAM_API_BASE`, or on a given (offline) session."""
+def make_bot(
+    settings: Settings, *, session: BaseSession | None = None, limits: Limits | None = None
+) -> Bot:
+    """A Bot on the real API, on `TELEGRAM_API_BASE`, or on a given (offline) session.
+
+    Its sends are paced under Telegram's limits (`limits`, default `Limits()`; see
+    bot/pacing.py) on a network session, and on a given session only when `limits` is."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
     if session is None:
         session = AiohttpSession()
         if settings.telegram_api_base:
             session.api = TelegramAPIServer.from_base(settings.telegram_api_base.rstrip("/"))
+        limits = limits or Limits()
+    if limits is not None:
+        session.middleware(Pacer(limits))
     return Bot(token=settings.bot_token.get_secret_value(), session=session)
 
 

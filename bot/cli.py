@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_score
+from bot import cli_indicators, cli_score, export
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
@@ -37,7 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kaohe", description="平时考核 Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="start the bot (long polling)")
+    run = sub.add_parser("run", help="start the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook", action="store_true", help="serve a webhook (WEBHOOK_URL …) instead of polling"
+    )
+    backup = sub.add_parser(
+        "backup", help="back the database up (SQLite: a file; PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("-o", "--output", type=Path, help="the backup file (default: timestamped)")
     demo = sub.add_parser("demo", help="offline demo: simulated chats on ./kaohe-demo/")
     demo.add_argument(
         "--dir", default="kaohe-demo", help="where the demo writes (default ./kaohe-demo)"
@@ -63,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--all", action="store_true", help="include people already bound")
 
     cli_score.add_parser(sub)
+    cli_indicators.add_parser(sub)
+    export.add_parser(sub)
 
     unbind = sub.add_parser("unbind", help="release a person's Telegram binding (new code)")
     unbind.add_argument("who", help="姓名 or 工号")
@@ -86,8 +95,25 @@ def main(argv: list[str] | None = None) -> int:
         _err(f"配置有误：{exc}")
         return EXIT_USAGE
     secrets = [settings.bot_token.get_secret_value()] if settings.bot_token else []
-    quiet = args.command in {"demo", "import", "invites", "unbind", "db", "jobs", "score"}
-    setup_logging(level=logging.WARNING if quiet else logging.INFO, secrets=secrets)
+    quiet = args.command in {
+        "demo",
+        "import",
+        "invites",
+        "unbind",
+        "db",
+        "jobs",
+        "score",
+        "backup",
+        "export",
+        "import-indicators",
+    }
+    if settings.bot_token or settings.webhook_key:
+        secrets.append(settings.webhook_secret_token())  # the webhook's, set or derived
+    setup_logging(
+        level=logging.WARNING if quiet else logging.INFO,
+        secrets=secrets,
+        json_format=settings.log_format == "json",
+    )
     handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
         "run": _cmd_run,
         "demo": _cmd_demo,
@@ -97,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         "unbind": _cmd_unbind,
         "score": _cmd_score,
         "jobs": _cmd_jobs,
+        "backup": _cmd_backup,
+        "export": _cmd_export,
+        "import-indicators": _cmd_import_indicators,
     }
     return handlers[args.command](args, settings)
 
@@ -133,12 +162,18 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     from aiogram.utils.token import TokenValidationError
 
-    from bot.runtime import run_polling
+    from bot.runtime import run_polling, run_webhook
+
+    if args.webhook and not settings.webhook_url:
+        _err(
+            "webhook 模式需要设置 WEBHOOK_URL（Telegram 访问的公网 https 地址），见 .env.example。"
+        )
+        return EXIT_USAGE
 
     async def go() -> int:
         engine = await _ready_engine(settings)
         await engine.dispose()
-        return await run_polling(settings)
+        return await (run_webhook if args.webhook else run_polling)(settings)
 
     try:
         return asyncio.run(go())
@@ -319,5 +354,35 @@ def _cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return _with_db(settings, work)
     except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE
+
+
+def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import BackupError, backup
+
+    try:
+        path = asyncio.run(backup(settings.database_url, args.output))
+    except BackupError as exc:
+        _err(str(exc))
+        return 1
+    _out(f"备份完成：{path}")
+    return 0
+
+
+def _cmd_import_indicators(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_indicators.run_import(args, settings, session)
+
+    return _with_db(settings, work)
+
+
+def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await export.run_export(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --quarter, or a bad policy file
         _err(f"参数有误：{exc}")
         return EXIT_USAGE

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///kaohe.db"
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class Settings(BaseSettings):
@@ -22,8 +26,23 @@ class Settings(BaseSettings):
     policy: str = Field(default="standard", validation_alias="KAOHE_POLICY")
     tz: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("KAOHE_TZ"))
     bot_username: str | None = Field(default=None, validation_alias="BOT_USERNAME")
+    webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
+    webhook_path: str | None = Field(default=None, validation_alias="WEBHOOK_PATH")
+    webhook_key: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    webhook_host: str = Field(default="127.0.0.1", validation_alias="WEBHOOK_HOST")
+    webhook_port: int = Field(default=8080, validation_alias="WEBHOOK_PORT")
+    log_format: str = Field(default="text", validation_alias="KAOHE_LOG_FORMAT")
 
-    @field_validator("bot_token", "telegram_api_base", "redis_url", "bot_username", mode="before")
+    @field_validator(
+        "bot_token",
+        "telegram_api_base",
+        "redis_url",
+        "bot_username",
+        "webhook_url",
+        "webhook_path",
+        "webhook_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -38,6 +57,42 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}, expected e.g. Asia/Shanghai") from exc
         return value
+
+    @field_validator("webhook_key")
+    @classmethod
+    def _secret_token_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET: 1–256 characters of A–Z, a–z, 0–9, _ and -")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("WEBHOOK_URL must be a full URL, e.g. https://bot.example.org/tg")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("KAOHE_LOG_FORMAT is text or json")
+        return value.lower()
+
+    @property
+    def webhook_listen_path(self) -> str:
+        """The path the webhook server answers on: WEBHOOK_PATH, else WEBHOOK_URL's path."""
+        path = self.webhook_path or urlsplit(self.webhook_url or "").path or "/webhook"
+        return "/" + path.lstrip("/")
+
+    def webhook_secret_token(self) -> str:
+        """WEBHOOK_SECRET, else one derived from the token (the same on every replica)."""
+        if self.webhook_key is not None:
+            return self.webhook_key.get_secret_value()
+        if self.bot_token is None:
+            raise ValueError("BOT_TOKEN is not set")
+        seed = b"kaohe-webhook:" + self.bot_token.get_secret_value().encode()
+        return hashlib.sha256(seed).hexdigest()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -30,7 +30,9 @@ from sqlmodel import col, select
 
 from bot.app import make_bot, make_dispatcher
 from bot.config import Settings
+from bot.demo_quarter import scene_quarter_end
 from bot.demo_reports import scene_fortnight
+from bot.demo_tasks import scene_tasks_close, scene_tasks_open
 from bot.offline import OfflineSession, UpdateFactory
 from core.roster import UNIT_WIDE, parse_roster
 from storage import db, people
@@ -211,7 +213,10 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         out.say(f"\n【名单导入】新增 {report.added} 人，{report.departments_added} 个部门")
         await scene_binding(world, sessionmaker)
         await scene_groups(world, sessionmaker)
+        await scene_tasks_open(world, sessionmaker)  # issue 9: indicators, tasks
         await scene_fortnight(world, sessionmaker)
+        await scene_tasks_close(world, sessionmaker)
+        await scene_quarter_end(world, sessionmaker, directory)  # issue 8: results, talks
         await summary(world, sessionmaker)
     finally:
         await engine.dispose()

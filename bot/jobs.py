@@ -473,6 +473,9 @@ class Jobs:
         records = await store.likes_and_errors(
             session, unit_id=world.unit_id, start=monday, end=sunday
         )
+        from bot.task_jobs import digest_overdue  # a feature module that imports this one
+
+        overdue = await digest_overdue(self, session, world, day)
         messages = []
         for department_id, name in world.staff.departments.items():
             digest = core.department_digest(
@@ -505,6 +508,8 @@ class Jobs:
                 likes=list(digest.likes),
                 errors=list(digest.errors),
             )
+            if overdue.get(department_id):
+                text += "\n" + overdue[department_id]
             messages.append(
                 Outgoing(
                     Job.DIGEST.value,
@@ -602,7 +607,11 @@ def _extra_planners() -> dict[Job, ExtraPlanner]:
     return planners
 
 
-FEATURE_PLANNER_MODULES: tuple[str, ...] = ()
+FEATURE_PLANNER_MODULES: tuple[str, ...] = (
+    "bot.results_jobs",
+    "bot.quarter_jobs",
+    "bot.task_jobs",
+)
 
 
 def _some(messages: Iterable[Outgoing | None]) -> list[Outgoing]:

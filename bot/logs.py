@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 
 class RedactFilter(logging.Filter):
@@ -26,10 +28,35 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def setup_logging(*, level: int = logging.INFO, secrets: list[str] | None = None) -> None:
-    """Plain timestamped logs on stderr, with secrets redacted."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (KAOHE_LOG_FORMAT=json), for a log collector.
+
+    Uses the message and traceback text the RedactFilter already cleaned."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    *, level: int = logging.INFO, secrets: list[str] | None = None, json_format: bool = False
+) -> None:
+    """Timestamped logs on stderr (plain text, or JSON lines), with secrets redacted."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_format
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(RedactFilter(secrets or []))
     root = logging.getLogger()
     root.handlers[:] = [handler]

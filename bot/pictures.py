@@ -120,8 +120,9 @@ async def trend_png(
     for first in weeks:
         end = min(first + timedelta(days=6), until)
         gathered = await gather(
-            session, unit_id=unit.id, start=start, end=end, calendar=calendar, period=str(quarter)
-        )
+            session, unit_id=unit.id, start=start, end=end, calendar=calendar,
+            period=str(quarter), tasks=policy.tasks,
+        )  # fmt: skip
         results.append(score_quarter(policy, gathered.people, gathered.facts, provisional=True))
         labels.append(week_label(first))
         rates.append(await _week_rate(session, calendar, person_id, max(first, start), end))

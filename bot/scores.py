@@ -42,7 +42,13 @@ async def quarter_results(
     end = min(quarter.end, counted_until(policy, now)) if provisional else quarter.end
     start = await period_start(session, quarter.start)
     gathered = await gather(
-        session, unit_id=unit.id, start=start, end=end, calendar=calendar, period=str(quarter)
+        session,
+        unit_id=unit.id,
+        start=start,
+        end=end,
+        calendar=calendar,
+        period=str(quarter),
+        tasks=policy.tasks,
     )
     result = score_quarter(policy, gathered.people, gathered.facts, provisional=provisional)
     return result, gathered

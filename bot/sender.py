@@ -60,11 +60,12 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.pacing import self_paced
 from storage import jobs as store
 from storage.groups import migrate_chat
 from storage.tables import Person, utcnow
@@ -133,6 +134,7 @@ class Outgoing:
     person_id: int | None = None  # the person written to privately (a 403 marks them)
     label: str = ""  # who it is for, in words (dry runs and the demo)
     photo: bytes | None = None  # a PNG sent with `text` as its caption
+    buttons: InlineKeyboardMarkup | None = None  # inline buttons under the text
 
     @property
     def key(self) -> store.Key:
@@ -418,11 +420,14 @@ class Sender:
             await self._turn(chat_id)
             started.add(row_id)
             try:
-                if message.photo is not None:
-                    picture = BufferedInputFile(message.photo, f"{message.job}.png")
-                    sent = await self.bot.send_photo(chat_id, picture, caption=text[:CAPTION])
-                else:
-                    sent = await self.bot.send_message(chat_id, text)
+                with self_paced():  # the bot's pacer: only its global slot (bot/pacing.py)
+                    if message.photo is not None:
+                        picture = BufferedInputFile(message.photo, f"{message.job}.png")
+                        sent = await self.bot.send_photo(chat_id, picture, caption=text[:CAPTION])
+                    else:
+                        sent = await self.bot.send_message(
+                            chat_id, text, reply_markup=message.buttons
+                        )
             except TelegramRetryAfter as exc:
                 delivery.retry_after += 1
                 if exc.retry_after > limits.longest_wait:

@@ -12,16 +12,28 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("weekly", "填周报 / 生成周报草稿"),
     ("status", "本周填报情况"),
     ("leave", "请假登记与撤销"),
+    ("declare", "季度实绩申报"),
+    ("ratings", "季度评分：待评项目"),
     ("me", "我的本季度得分"),
     ("records", "点赞与错情记录"),
     ("stats", "填报率与审阅率（领导）"),
+    ("tasks", "我的任务（承办 / 交办）"),
+    ("indicators", "我的指标（一人一表）"),
+    ("task", "交办任务（领导）"),
     ("rank", "排名（领导）"),
+    ("talk", "反馈谈话（领导）"),
+    ("policy", "考核方案"),
+    ("export", "导出考核结果（考核办）"),
+    ("bonus", "加分 / 扣分（考核办）"),
+    ("veto", "负面清单（考核办）"),
+    ("talks", "谈话进度（考核办）"),
     ("whoami", "我的信息"),
     ("start", "开始 / 绑定账号"),
     ("help", "使用说明"),
 )
 GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("daily", "填日报"),
+    ("task", "交办任务：/task @某人 内容 截止 12-05"),
     ("weekly", "填周报"),
     ("rank", "本部门排名"),
     ("bindgroup", "绑定本群到部门（考核办）"),
@@ -45,6 +57,7 @@ HELP = (
     "/leave 11-24 11-26 事由 —— 请假，请假日不用填日报\n"
     "/me —— 我的本季度得分和明细\n"
     "/records —— 点赞与错情记录\n"
+    "/declare —— 季度实绩申报（申报期内）；/ratings —— 季度评分待评项目\n"
     "领导：回复日报「点赞 理由」或「错情 理由」，/stats 看填报率，/rank 看排名\n"
     "/whoami —— 我的信息\n"
     "在部门群里也可以发「#日报 内容」。"
@@ -313,7 +326,12 @@ def severity_label(kind: str, severity: str | None) -> str:
     """点赞 / 错情 / 严重错情."""
     if kind == "like":
         return "点赞"
+    if kind in OTHER_RECORD_LABELS:
+        return OTHER_RECORD_LABELS[kind]
     return "严重错情" if severity == "serious" else "错情"
+
+
+OTHER_RECORD_LABELS = {"notice": "通报", "missed": "缺报", "bonus": "加分", "veto": "一票否决"}
 
 
 def action_confirm(*, kind: str, name: str, points: str, reason: str, issuer: str,
@@ -534,11 +552,601 @@ def filing_caption(week: str) -> str:
 
 # ---- 实绩申报 and ratings (issue 8) ----------------------------------------------------------
 
+DECLARE_ADD = "➕ 添加一项"
+DECLARE_SUBMIT = "✅ 提交"
+DECLARE_CANCEL = "取消"
+DECLARE_KEEP = "不改内容"
+DECLARE_ASK_RATING = "这一项你自评："
+DECLARE_CLOSED_SHORT = "实绩申报已截止。"
+DECLARE_GONE = "这一项已不存在，请发送 /declare 查看。"
+DECLARE_STALE = "这个按钮已过期，请发送 /declare 继续。"
+DECLARE_EMPTY = "还没有申报内容，请先添加一项。"
+
+
+def declare_closed(
+    *, last_quarter: str, last_close: str, next_quarter: str, next_open: str, next_close: str
+) -> str:
+    """/declare outside the window: when it closed and when it opens."""
+    return (
+        f"实绩申报现在没有开放。\n{last_quarter}的申报已于{last_close}截止；"
+        f"{next_quarter}的申报{next_open}开放，{next_close}截止。"
+    )
+
+
+def declare_item(*, n: int, text: str, source: str, rating: str) -> str:
+    """One line of the declaration list."""
+    return f"{n}. [{source}·自评{rating}] {text}"
+
+
+def declare_overview(
+    *, quarter: str, close: str, items: list[str], submitted: bool, limit: int
+) -> str:
+    """The declaration so far."""
+    head = f"📝 {quarter}实绩申报（最多{limit}项，{close}截止）"
+    if not items:
+        return f"{head}\n还没有内容。"
+    state = "已提交，截止前仍可修改。" if submitted else "尚未提交：填好后点「提交」。"
+    return "\n".join([head, *items, state])
+
+
+def declare_ask_text(n: int, limit: int) -> str:
+    """Prompt for a new item's text."""
+    return f"请发送第{n}项实绩（共可填{limit}项），一两句话写清做了什么、成效如何。"
+
+
+def declare_ask_edit(n: int) -> str:
+    """Prompt for an edited item's text."""
+    return f"请发送第{n}项的新内容；只改来源或自评请点「不改内容」。"
+
+
+def declare_ask_source(text: str) -> str:
+    """Prompt for the task source, quoting the text."""
+    return f"「{text}」\n这项工作的任务来源是："
+
+
+def declare_bad_text(limit: int) -> str:
+    """An empty or too long item."""
+    return f"请发送文字内容，不超过{limit}字。"
+
+
+def declare_full(limit: int) -> str:
+    """No room for another item."""
+    return f"最多申报{limit}项。可以修改或删除已有的项。"
+
+
+def declare_saved(*, n: int, source: str, rating: str, text: str) -> str:
+    """An item was stored."""
+    return f"✅ 已保存第{n}项（{source}，自评{rating}）：{text}"
+
+
+def declare_deleted(n: int) -> str:
+    """An item was removed."""
+    return f"🗑 已删除第{n}项。"
+
+
+def declare_edit_button(n: int) -> str:
+    """Button: edit item n."""
+    return f"✏️ 改第{n}项"
+
+
+def declare_delete_button(n: int) -> str:
+    """Button: delete item n."""
+    return f"🗑 删第{n}项"
+
+
+def declare_submitted(*, quarter: str, count: int, close: str) -> str:
+    """The declaration was submitted."""
+    return f"📨 {quarter}实绩申报已提交，共{count}项。{close}截止前发送 /declare 仍可修改。"
+
+
+def declare_open_notice(*, quarter: str, close: str, limit: int) -> str:
+    """declare_open: the window is open."""
+    return (
+        f"📝 {quarter}实绩申报已开放，{close}截止。\n"
+        f"发送 /declare，按提示填写最多{limit}项实绩（内容、任务来源、自评），几分钟即可完成。"
+    )
+
+
+def declare_remind_notice(*, quarter: str, close: str, started: bool) -> str:
+    """declare_remind: not submitted yet."""
+    what = "已填写但还没有提交" if started else "还没有申报"
+    return f"⏰ 你的{quarter}实绩{what}，{close}截止。发送 /declare 继续。"
+
+
+def declare_close_notice(*, quarter: str) -> str:
+    """declare_close: to those who did not declare."""
+    return f"🔒 {quarter}实绩申报已截止，你本季度没有申报实绩。如有疑问请联系考核办。"
+
+
+RATE_CLOSED = "评分已截止（或尚未开始），这次评分没有记录。"
+RATE_GONE = "这项评分已不存在。"
+RATE_NOT_YOURS = "这项评分不是发给你的。"
+RATE_BAD_NUMBER = "请回复 0—100 之间的分数，例如 88。"
+RATE_NOTHING = "你目前没有待评分的项目。"
+RATE_ANONYMOUS = "（匿名：被评人看不到谁打了多少分）"
+
+
+def rate_request(*, name: str, kind: str, quarter: str, anonymous: bool) -> str:
+    """A rating request for one ratee."""
+    note = f"\n{RATE_ANONYMOUS}" if anonymous else ""
+    return (
+        f"⭐ {quarter}{kind}：请为 {name} 评分。\n"
+        f"点下面的等次，或回复本条消息一个 0—100 的分数。{note}"
+    )
+
+
+def rate_done(*, name: str, kind: str, score: str, anonymous: bool) -> str:
+    """A rating was stored (the request message is edited to say so)."""
+    note = f"\n{RATE_ANONYMOUS}" if anonymous else ""
+    return f"✅ {kind}：{name} {score}分。截止前可重新选择。{note}"
+
+
+def ratings_open_notice(*, quarter: str, count: int, close: str) -> str:
+    """ratings_open: the summary before the requests."""
+    return (
+        f"⭐ {quarter}多主体评价开始，{close}截止。你有{count}项评分，"
+        "请逐条点选等次或回复分数。随时发送 /ratings 查看未评项目。"
+    )
+
+
+def ratings_remind_notice(*, quarter: str, count: int, close: str) -> str:
+    """ratings_remind: outstanding ratings."""
+    return f"⏰ {quarter}评分你还有{count}项未完成，{close}截止。发送 /ratings 继续。"
+
+
+def ratings_close_notice(*, quarter: str, missing: int) -> str:
+    """ratings_close: to raters."""
+    if missing:
+        return f"🔒 {quarter}评分已截止，你有{missing}项未评，已不能再评。"
+    return f"🔒 {quarter}评分已截止，感谢你完成全部评分。"
+
+
+def ratings_pending(*, quarter: str, count: int, shown: int, close: str) -> str:
+    """/ratings header."""
+    more = f"先显示{shown}项，评完再发 /ratings 看其余的。" if shown < count else ""
+    return f"⭐ {quarter}评分：还有{count}项待评，{close}截止。{more}"
+
+
+def score_number(value: float) -> str:
+    """A score without a needless .0."""
+    return f"{value:g}"
+
 
 # ---- results, talks, export, corrections (issue 8) -------------------------------------------
+
+RESULTS_NO_UNIT_GROUP = "（没有绑定全单位群，结果只私聊发给个人。）"
+
+
+def results_grades_caption(*, quarter: str, counts: Iterable[tuple[str, int]]) -> str:
+    """Caption of the published grade distribution."""
+    shown = "，".join(f"{label} {n} 人" for label, n in counts)
+    return f"📊 {quarter} 平时考核结果公布：各部门等次分布\n{shown}"
+
+
+def results_honours(
+    *, quarter: str, stars: Iterable[tuple[str, str, str, str]], flags: Iterable[tuple[str, str]]
+) -> str:
+    """绩效之星 per ranking group and 流动红旗: (group, name, department, score), (name, score)."""
+    lines = [f"🌟 {quarter} 绩效之星"]
+    star_lines = [f"· {group}：{name}（{dept}）{score}分" for group, name, dept, score in stars]
+    lines += star_lines or ["· 本季度无人获评"]
+    flag_lines = [f"{name}（{score}分）" for name, score in flags]
+    lines.append(f"🚩 流动红旗：{NAME_SEPARATOR.join(flag_lines) or '暂无'}")
+    return "\n".join(lines)
+
+
+def showcase_header(quarter: str, part: int, parts: int) -> str:
+    """First line of a 实绩公示 message."""
+    more = f"（{part}/{parts}）" if parts > 1 else ""
+    return f"🏅 {quarter} 实绩公示{more}\n等次为“好”的同志申报的工作实绩："
+
+
+def showcase_person(name: str, department: str, items: Iterable[tuple[str, str]]) -> str:
+    """One person's block of the 实绩公示: (text, source label) per item."""
+    lines = [f"【{name} · {department}】"]
+    numbered = [f"{i}. {text}（{source}）" for i, (text, source) in enumerate(items, start=1)]
+    return "\n".join(lines + numbered)
+
+
+def showcase_silent(names: Iterable[str]) -> str:
+    """The last line of the 实绩公示: people graded 好 who declared nothing."""
+    return f"未申报实绩：{NAME_SEPARATOR.join(names)}"
+
+
+SHOWCASE_NOBODY = "本季度没有等次为“好”的人员。"
+
+
+def result_private(*, quarter: str, lines: Iterable[str], needs_talk: bool) -> str:
+    """Each person's own published result, with the breakdown."""
+    text = f"📋 你的{quarter}平时考核结果：\n" + "\n".join(lines)
+    if needs_talk:
+        text += "\n按规定，负责人将与你进行一次反馈谈话。"
+    return text
+
+
+TALK_NOT_LEADER = "只有部门负责人、分管领导和主要领导可以记录反馈谈话。"
+TALK_NO_RESULTS = "还没有公布的季度结果。结果公布后再记录反馈谈话。"
+TALK_PRIVATE = "反馈谈话请在与我的私聊中记录。"
+TALK_NOBODY = "没有你可以谈话的人员。"
+TALK_EMPTY = "请用文字回答（发送 /cancel 取消）。"
+TALK_CANCELLED = "已取消，谈话未记录。"
+TALK_GONE = "这个选择已失效，请重新发送 /talk。"
+TALK_ASK_SHORTCOMINGS = "第 2/3 步：存在的主要不足？"
+TALK_ASK_PLAN = "第 3/3 步：改进计划？"
+TALK_TOO_LONG = "太长了，请控制在 1000 字以内。"
+
+
+def talk_pick(quarter: str, mandatory: int) -> str:
+    """The question above the people buttons."""
+    must = f"\n❗ 为必谈（等次一般或较差），还有 {mandatory} 人未谈" if mandatory else ""
+    return f"📝 {quarter} 反馈谈话：请选择谈话对象。{must}\n✅ 为已谈"
+
+
+def talk_not_yours(name: str) -> str:
+    """The leader has no authority over that person."""
+    return f"你不能记录与 {name} 的谈话：只能与你负责的人员谈话。"
+
+
+def talk_not_scored(name: str, quarter: str) -> str:
+    """The person has no published result."""
+    return f"{name} 不在 {quarter} 的考核结果中。"
+
+
+def talk_already(name: str, leader: str, day: str) -> str:
+    """The talk is on record already."""
+    return f"与 {name} 的反馈谈话已由 {leader} 于 {day} 记录，不能重复记录。"
+
+
+def talk_ask_strengths(*, name: str, quarter: str, grade: str, mandatory: bool) -> str:
+    """First step of the talk."""
+    must = "，必谈" if mandatory else ""
+    return (
+        f"📝 与 {name} 的反馈谈话（{quarter}，等次：{grade}{must}）\n"
+        "第 1/3 步：主要优点？\n（随时发送 /cancel 取消）"
+    )
+
+
+def talk_saved(name: str) -> str:
+    """The talk is stored."""
+    return f"✅ 已记录与 {name} 的反馈谈话，并已告知本人。"
+
+
+def talk_notice(*, leader: str, quarter: str, strengths: str, shortcomings: str, plan: str) -> str:
+    """What the person is told: the whole record of their talk."""
+    return (
+        f"📝 {leader} 记录了与你的{quarter}反馈谈话：\n"
+        f"优点：{strengths}\n不足：{shortcomings}\n改进计划：{plan}\n"
+        "如有不同意见，可以联系考核办。"
+    )
+
+
+def talk_remind(*, quarter: str, due: str, names: Iterable[str], overdue: bool) -> str:
+    """A leader's reminder of mandatory talks not yet recorded."""
+    when = f"已过截止日（{due}）" if overdue else f"截止 {due}"
+    return (
+        f"⏰ {quarter} 反馈谈话提醒：以下人员等次为一般或较差，必须谈话，{when}：\n"
+        f"{NAME_SEPARATOR.join(names)}\n发送 /talk 记录。"
+    )
+
+
+TALKS_DENIED = "只有考核办可以查看反馈谈话进度。"
+
+
+def talks_overview(
+    *, quarter: str, due: str, rows: Iterable[tuple[str, list[str], list[str], int]]
+) -> str:
+    """/talks: per department (name, outstanding mandatory, done mandatory, optional done)."""
+    lines = [f"📝 {quarter} 反馈谈话进度（必谈截止 {due}）"]
+    for name, outstanding, done, optional in rows:
+        head = f"【{name}】必谈 {len(done)}/{len(done) + len(outstanding)}"
+        lines.append(head + (f"，另谈 {optional} 人" if optional else ""))
+        if outstanding:
+            lines.append(f"  未谈：{NAME_SEPARATOR.join(outstanding)}")
+        if done:
+            lines.append(f"  已谈：{NAME_SEPARATOR.join(done)}")
+    return "\n".join(lines)
+
+
+EXPORT_DENIED = "只有考核办可以导出考核结果。"
+EXPORT_PRIVATE = "导出请在与我的私聊中进行。"
+EXPORT_USAGE = "用法：/export 2026Q4（不写季度则导出本季度）"
+EXPORT_NO_UNIT = "还没有名单，无法导出。"
+
+
+def export_caption(quarter: str, published: bool) -> str:
+    """Caption of the exported workbook."""
+    source = "已公布的结果" if published else "实时计算，暂定"
+    return f"📎 {quarter} 平时考核结果（{source}）"
+
+
+def export_title(
+    *, unit: str, quarter: str, sheet: str, published: str | None, until: str, provisional: bool
+) -> str:
+    """The title row of each sheet: where the figures come from."""
+    if published:
+        source = f"已公布结果（{published} 公布）"
+    else:
+        source = f"实时计算，截至 {until}" + ("，暂定" if provisional else "，尚未公布")
+    return f"{unit} {quarter} 平时考核 · {sheet} —— {source}"
+
+
+EXPORT_SHEETS = {
+    "people": "个人结果",
+    "departments": "部门结果",
+    "records": "明细",
+    "filing": "填报情况",
+    "audit": "审计日志",
+}
+EXPORT_FILING_STATUS = {
+    "on_time": "按时",
+    "late": "迟报",
+    "backfill": "补报",
+    "missed": "缺报",
+    "leave": "请假",
+    "rest": "非工作日",
+    "before": "未开始",
+    "future": "",
+}
+
+CORRECTION_DENIED = "只有考核办可以加分、扣分或记负面清单。"
+CORRECTION_PRIVATE = "加分、扣分和负面清单请在与我的私聊中操作。"
+BONUS_USAGE = (
+    "用法：/bonus 姓名 [日期] 分值 原因\n例：/bonus 杨帆 2 获市级表彰\n"
+    "扣分写负数：/bonus 杨帆 -1 原因；补记上季度：/bonus 杨帆 6-30 2 原因"
+)
+VETO_USAGE = "用法：/veto 姓名 [日期] 类别 原因\n例：/veto 杨帆 违纪违法 受到党纪处分"
+CORRECTION_CANCELLED = "已取消，未记录。"
+CORRECTION_GONE = "这个确认已失效，请重新发送命令。"
+BUTTON_CONFIRM = "✅ 确认"
+BUTTON_CANCEL = "✖️ 取消"
+
+
+def bonus_points_bad(text: str, low: str) -> str:
+    """The points are not a usable number."""
+    return f"分值「{text}」不对：请写不为 0 的数字，如 2 或 -1.5（扣分最多 {low} 分）。"
+
+
+def bonus_over_cap(*, name: str, cap: str, used: str, left: str) -> str:
+    """A bonus beyond the quarter's cap."""
+    return f"本季度加分上限 {cap} 分，{name} 已加 {used} 分，最多还能加 {left} 分。"
+
+
+def veto_kind_unknown(kind: str, kinds: Iterable[str]) -> str:
+    """The 类别 is not in the policy's 负面清单."""
+    listed = "\n".join(f"· {k}" for k in kinds)
+    return f"类别「{kind}」不在负面清单中。可选：\n{listed}"
+
+
+def bonus_confirm(*, name: str, department: str, points: str, reason: str, day: str) -> str:
+    """Asked before a bonus or deduction is stored."""
+    what = "加分" if not points.startswith(("-", "−")) else "扣分"
+    return f"请确认：{name}（{department}）{what} {points}：{reason}\n记在 {day}。"
+
+
+def veto_confirm(
+    *, name: str, department: str, kind: str, reason: str, effect: str, day: str
+) -> str:
+    """Asked before a 负面清单 event is stored."""
+    what = f"请确认：{name}（{department}）记入负面清单「{kind}」：{reason}"
+    return f"{what}\n{effect}\n记在 {day}。"
+
+
+def correction_day_bad(word: str) -> str:
+    """A correction date that cannot be used."""
+    return f"日期「{word}」不对：只能是今天或更早、本季度或上季度的日期，如 6-30。"
+
+
+def correction_published(quarter: str) -> str:
+    """A correction for a quarter whose results are out."""
+    return f"{quarter}结果已公布，不能再补记。如需更正，请按程序重新审定。"
+
+
+def veto_effect(grade: str | None) -> str:
+    """What a 负面清单 kind does to the grade."""
+    if grade is None:
+        return "一票否决：本季度等次为较差。"
+    return f"本季度等次最高为{grade}。"
+
+
+def correction_done(*, record_id: int, text: str) -> str:
+    """The correction is stored."""
+    return f"✅ 已记录 #{record_id}：{text}\n如需撤销：/void {record_id} 理由"
+
+
+def bonus_line(name: str, points: str, reason: str) -> str:
+    """'杨帆 加分 +2：理由'."""
+    what = "扣分" if points.startswith(("-", "−")) else "加分"
+    return f"{name} {what} {points}：{reason}"
+
+
+def veto_line(name: str, kind: str, reason: str) -> str:
+    """'杨帆 负面清单「违纪违法」：理由'."""
+    return f"{name} 负面清单「{kind}」：{reason}"
+
+
+def bonus_notice(*, by: str, points: str, reason: str) -> str:
+    """The person is told of a bonus or deduction."""
+    what = "扣分" if points.startswith(("-", "−")) else "加分"
+    return f"{'➖' if what == '扣分' else '➕'} {by}（考核办）给你{what} {points}：{reason}"
+
+
+def veto_notice(*, by: str, kind: str, reason: str, effect: str) -> str:
+    """The person is told of a 负面清单 event."""
+    return f"⛔ {by}（考核办）将你记入负面清单「{kind}」：{reason}\n{effect}"
+
+
+def policy_summary(
+    *,
+    title: str,
+    name: str,
+    components: Iterable[tuple[str, str]],
+    raters: Iterable[tuple[str, str]],
+    grades: Iterable[str],
+    adjustments: Iterable[str],
+    vetoes: Iterable[str],
+) -> str:
+    """/policy: the active scheme in short."""
+    lines = [f"📐 考核方案：{title}（{name}）", "得分 = Σ 权重 × 分项 + 加减分"]
+    lines.append("分项：" + "，".join(f"{label} {w}" for label, w in components))
+    rater_text = "，".join(f"{label} {w}" for label, w in raters)
+    if rater_text:
+        lines.append("评价：" + rater_text)
+    lines.append("等次：" + "；".join(grades))
+    lines.append("加减分：" + "；".join(adjustments))
+    lines.append("负面清单：" + "；".join(vetoes))
+    return "\n".join(lines)
 
 
 # ---- indicators and tasks (issue 9) ----------------------------------------------------------
 
+TASK_USAGE = (
+    "交办任务：/task @用户名或姓名 内容 截止 12-05\n"
+    "也可以回复某人的消息：/task 内容 截止 12-05\n"
+    "关联指标：在截止前加「指标 编号」。"
+)
+TASK_DENIED = "你没有给此人交办任务的权限（仅本部门负责人、分管领导、主要领导可以）。"
+TASK_DUE_PAST = "截止日期已经过去了，请重新设定。"
+TASK_NOT_IN_ROSTER = "你还没有绑定账号，不能交办任务。"
+TASK_TARGET_UNKNOWN = "看不出要交办给谁：请回复此人的消息，或写 @用户名、姓名。"
+TASK_UNKNOWN = "找不到这项任务。请回复任务消息，或写任务编号，如 /progress 12 进展。"
+TASK_NOT_ASSIGNEE = "只有任务承办人可以汇报进度或标记完成。"
+TASK_NOT_ASSIGNER = "只有交办这项任务的领导可以验收或退回。"
+TASK_ALREADY_ACCEPTED = "这项任务已经验收，不能再修改。"
+TASK_NOT_DONE = "这项任务还没有标记完成，暂不能验收。"
+TASK_PROGRESS_USAGE = "汇报进度：回复任务消息写进展，或 /progress 任务编号 进展。"
+TASK_ACCEPT_USAGE = "验收：/accept 任务编号 优|良|中|差；退回：/return 任务编号 理由。"
+TASK_NONE = "你目前没有待办或待验收的任务。"
+INDICATORS_NONE = "还没有导入你的指标。指标表由考核办导入（kaohe import-indicators）。"
+
+
+def task_due_label(due: str, workday: str | None) -> str:
+    """The due date, and the working day it moves to when it is not one."""
+    return f"{due}（非工作日，顺延至{workday}）" if workday else due
+
+
+def task_assigned(number: int, name: str, text: str, due: str, indicator: str | None) -> str:
+    """The confirmation in the chat where the task was assigned."""
+    link = f"\n关联指标：{indicator}" if indicator else ""
+    return f"📌 已交办 {name}：{text}\n截止：{due}（任务 #{number}）{link}"
+
+
+def task_notice(number: int, leader: str, text: str, due: str, indicator: str | None) -> str:
+    """The private message to the assignee."""
+    link = f"\n关联指标：{indicator}" if indicator else ""
+    return (
+        f"📌 {leader} 交办任务 #{number}：{text}\n截止：{due}{link}\n"
+        f"回复本消息即可汇报进度；完成后发送 /done {number}"
+    )
+
+
+def task_progress_saved(number: int) -> str:
+    """The assignee's progress report was stored."""
+    return f"✅ 已记录任务 #{number} 的进展，已转告交办领导。"
+
+
+def task_progress_to_leader(number: int, name: str, text: str) -> str:
+    """A progress report, forwarded to the assigning leader."""
+    return f"📈 {name} 汇报任务 #{number} 进展：{text}"
+
+
+def task_done_saved(number: int, on_time: bool) -> str:
+    """The assignee marked the task done."""
+    when = "按时" if on_time else "逾期"
+    return f"✅ 任务 #{number} 已标记完成（{when}），等待交办领导验收。"
+
+
+def task_done_to_leader(number: int, name: str, text: str, note: str, on_time: bool) -> str:
+    """The leader is asked to accept a done task."""
+    when = "按时完成" if on_time else "逾期完成"
+    extra = f"\n说明：{note}" if note else ""
+    return f"🔔 {name} 已完成任务 #{number}（{when}）：{text}{extra}\n请评定质量验收，或退回。"
+
+
+def task_accepted(number: int, name: str, quality: str) -> str:
+    """The leader's confirmation of an acceptance."""
+    return f"👌 已验收 {name} 的任务 #{number}，质量：{quality}"
+
+
+def task_accepted_to_assignee(number: int, leader: str, quality: str) -> str:
+    """The assignee is told the task was accepted."""
+    return f"🎉 {leader} 已验收你的任务 #{number}，质量评定：{quality}"
+
+
+def task_returned(number: int, name: str) -> str:
+    """The leader's confirmation of sending a task back."""
+    return f"↩️ 已退回 {name} 的任务 #{number}。"
+
+
+def task_returned_to_assignee(number: int, leader: str, reason: str) -> str:
+    """The assignee is told the task was sent back."""
+    why = f"：{reason}" if reason else ""
+    return f"↩️ {leader} 退回了任务 #{number}{why}\n请继续办理，完成后再发送 /done {number}"
+
+
+def task_line(number: int, text: str, due: str, status: str, extra: str = "") -> str:
+    """One task in a list."""
+    return f"#{number} {text}（截止 {due}，{status}{extra}）"
+
+
+def task_due_reminder(lines: list[str]) -> str:
+    """task_due: the assignee's tasks due soon."""
+    return "⏰ 以下任务即将到期：\n" + "\n".join(lines) + "\n完成后发送 /done 任务编号"
+
+
+def task_overdue_assignee(lines: list[str]) -> str:
+    """task_overdue: the assignee's overdue tasks."""
+    return "⚠️ 以下任务已逾期，请尽快办理：\n" + "\n".join(lines)
+
+
+def task_overdue_leader(lines: list[str]) -> str:
+    """task_overdue: overdue tasks a leader assigned."""
+    return "⚠️ 你交办的以下任务已逾期：\n" + "\n".join(lines)
+
+
+def digest_overdue(lines: list[str]) -> str:
+    """The overdue tasks of a department, appended to its weekly digest."""
+    return "逾期任务：" + "；".join(lines) if lines else ""
+
+
+def stats_tasks(total: int, accepted: int, awaiting: int, overdue: int, rate: str) -> str:
+    """Task figures of a department in /stats."""
+    return f"  本季度任务 {total} 项：验收 {accepted}（{rate}）待验收 {awaiting} 逾期 {overdue}"
+
+
+def indicator_line(title: str, weight: str, target: str, actual: str, version: int) -> str:
+    """One indicator of a table."""
+    revised = f"，第{version}版" if version > 1 else ""
+    return f"· {title}：目标 {target}，完成 {actual}，权重 {weight}{revised}"
+
 
 # ---- production runtime (issue 10) -----------------------------------------------------------
+
+# faults (issue 10, part 1): never a false "saved"
+DB_UNAVAILABLE = "⚠️ 系统暂时连不上数据库，刚才这条没有保存。请稍后再发一次。"
+SOMETHING_FAILED = "抱歉，处理时出了问题，请稍后再试。"
+
+# echo batching at peak (issue 10, part 2)
+REVIEW_ALL_BUTTON = "👀 全部已阅"
+
+
+def echo_batch_header(count: int) -> str:
+    """First line of a batched echo: several reports in one group message."""
+    return f"📋 日报汇总（{count}条），请逐条审阅："
+
+
+def echo_batch_entry(*, n: int, echo: str) -> str:
+    """One report in a batched echo, numbered like its button."""
+    return f"{n}. {echo}"
+
+
+def echo_batch_button(*, n: int, name: str, reviewers: list[str]) -> str:
+    """The per-report button under a batched echo."""
+    return f"✅ {n}.{name}" if reviewers else f"👀 {n}.{name}"
+
+
+def reviewed_many(count: int) -> str:
+    """Answer to 「全部已阅」."""
+    return f"已标记 {count} 份为已阅 ✅"
+
+
+STALE_BUTTON = "这个按钮已失效。"

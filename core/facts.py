@@ -74,11 +74,26 @@ class DepartmentScore:
 
 
 @dataclass(frozen=True, slots=True)
+class IndicatorItem:
+    """One line of an indicator score: an indicator, or tasks of one outcome (core.indicators).
+
+    `value` is its completion or credit (0–100), `share` its part of the component: the
+    items' Σ share × value is the completion.
+    """
+
+    label: str
+    value: float
+    share: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class IndicatorScore:
-    """A person's indicator / task completion (0–100) for the period."""
+    """A person's indicator / task completion (0–100) for the period, with its items."""
 
     person_id: int
     completion: float
+    items: tuple[IndicatorItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

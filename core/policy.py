@@ -5,9 +5,11 @@
 the value found and what was expected. Unknown keys are problems too.
 
 Sections: `calendar` (overrides), `schedule`, `limits` (anti-abuse), `components` (weights of
-the score components), `filing`, `raters` (rater kinds and weights), `adjustments` (points
+the score components), `filing`, `raters` (rater kinds and weights), `rating_scale` (scores of
+the rating buttons), `adjustments` (points
 and caps), `veto` (一票否决 kinds and grade caps), `grades` (quarterly grading), `departments`,
-`annual` (年度考核 rules) and `incentive` (grade coefficients for the bonus pool).
+`annual` (年度考核 rules), `incentive` (grade coefficients for the bonus pool) and `tasks`
+(indicators and tasks: weights, timeliness and quality factors).
 """
 
 from __future__ import annotations
@@ -182,6 +184,31 @@ class QuarterEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskRules:
+    """Indicators and tasks (DESIGN §10): how the `indicators` component is made.
+
+    component = indicators · I + tasks · T (renormalised when one has no data), where I is
+    the weighted completion of the person's indicators and T the mean credit of their
+    tasks due in the period: accepted = timeliness factor × quality factor, overdue and
+    not accepted = 0. Reminders go out `remind_workdays` working days before the due day.
+    """
+
+    indicators: float = 0.6
+    tasks: float = 0.4
+    on_time_factor: float = 1.0
+    late_factor: float = 0.8
+    excellent: float = 1.0
+    good: float = 0.85
+    fair: float = 0.7
+    poor: float = 0.5
+    remind_workdays: int = 1
+
+    def quality(self, grade: str) -> float:
+        """The factor of a quality rating: excellent | good | fair | poor."""
+        return float(getattr(self, grade))
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Anti-abuse limits on likes and errors."""
 
@@ -238,6 +265,25 @@ class Raters:
             RaterKind.PEERS: self.peers,
             RaterKind.SUBORDINATES: self.subordinates,
         }[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class RatingScale:
+    """The score (0–100) a rating button stands for (多主体评价: 好 / 较好 / 一般 / 较差)."""
+
+    good: float = 95.0
+    fairly_good: float = 85.0
+    average: float = 75.0
+    poor: float = 60.0
+
+    def score(self, grade: Grade) -> float:
+        """The score of the button for `grade`."""
+        return {
+            Grade.GOOD: self.good,
+            Grade.FAIRLY_GOOD: self.fairly_good,
+            Grade.AVERAGE: self.average,
+            Grade.POOR: self.poor,
+        }[grade]
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,12 +427,14 @@ class Policy:
     components: Components = field(default_factory=Components)
     filing: FilingRules = field(default_factory=FilingRules)
     raters: Raters = field(default_factory=Raters)
+    rating_scale: RatingScale = field(default_factory=RatingScale)
     adjustments: Adjustments = field(default_factory=Adjustments)
     veto: Veto = field(default_factory=Veto)
     grades: GradeRules = field(default_factory=GradeRules)
     departments: DepartmentRules = field(default_factory=DepartmentRules)
     annual: AnnualRules = field(default_factory=AnnualRules)
     incentive: Incentive = field(default_factory=Incentive)
+    tasks: TaskRules = field(default_factory=TaskRules)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -614,6 +662,21 @@ def _quarter_end(r: _Reader) -> QuarterEnd:
     )
 
 
+def _tasks(r: _Reader) -> TaskRules:
+    d = TaskRules()
+    weights = _weights(r, {"indicators": d.indicators, "tasks": d.tasks}, "weights")
+    factor = as_number(0, 1)
+    values = {
+        key: r.get(key, getattr(d, key), factor, "a factor from 0 to 1")
+        for key in ("on_time_factor", "late_factor", "excellent", "good", "fair", "poor")
+    }
+    quality = [values[k] for k in ("excellent", "good", "fair", "poor")]
+    if quality != sorted(quality, reverse=True):
+        r.problem("poor", values["poor"], "quality factors that never rise for a worse rating")
+    remind = r.get("remind_workdays", d.remind_workdays, as_int(0, 10), "0–10")
+    return TaskRules(**weights, **values, remind_workdays=remind)
+
+
 def _limits(r: _Reader) -> Limits:
     d = Limits()
     return Limits(
@@ -654,6 +717,17 @@ def _raters(r: _Reader) -> Raters:
     values = _weights(r, keys, "rater weights")
     values["self_rating"] = values.pop(RaterKind.SELF.value)
     return Raters(**values)
+
+
+def _rating_scale(r: _Reader) -> RatingScale:
+    d = RatingScale()
+    scale = RatingScale(
+        **{g.value: r.get(g.value, d.score(g), as_number(0, 100), SCORE) for g in GRADE_ORDER}
+    )
+    values = [scale.score(g) for g in GRADE_ORDER]
+    if values != sorted(values, reverse=True):
+        r.problem("", scale, "scores that never rise for a worse grade")
+    return scale
 
 
 def _adjustments(r: _Reader) -> Adjustments:
@@ -862,10 +936,12 @@ SECTIONS: dict[str, Callable[[_Reader], Any]] = {
     "components": _components,
     "filing": _filing,
     "raters": _raters,
+    "rating_scale": _rating_scale,
     "adjustments": _adjustments,
     "veto": _veto,
     "grades": _grades,
     "departments": _departments,
     "annual": _annual,
     "incentive": _incentive,
+    "tasks": _tasks,
 }

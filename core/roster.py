@@ -35,6 +35,10 @@ COLUMN_LABELS = {key: f"{spellings[0]}/{spellings[1]}" for key, spellings in COL
 _LIST_SPLIT = re.compile(r"[;；,，、\s]+")
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 MAX_NAME = 64
+MAX_DEPARTMENT = 100  # the database's column sizes
+MAX_CATEGORY = 32
+MAX_EMPLOYEE_ID = 32
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and the like: PostgreSQL refuses NUL
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,14 @@ def _parse_row(
         found.append("部门为空")
     elif department == UNIT_WIDE:
         found.append(f"部门不能叫「{UNIT_WIDE}」（留给单位群使用）")
+    elif len(department) > MAX_DEPARTMENT:
+        found.append(f"部门名称过长（最多 {MAX_DEPARTMENT} 字）")
+    if len(get("category")) > MAX_CATEGORY:
+        found.append(f"类别过长（最多 {MAX_CATEGORY} 字）")
+    if len(get("employee_id")) > MAX_EMPLOYEE_ID:
+        found.append(f"工号过长（最多 {MAX_EMPLOYEE_ID} 字）")
+    if any(_CONTROL.search(get(key)) for key in ("name", "department", "category", "employee_id")):
+        found.append("含有换行或不可见的控制字符")
 
     roles: set[Role] = set()
     for word in _split(get("roles")):

@@ -39,7 +39,7 @@ from decimal import Decimal
 from operator import attrgetter
 
 from core.collector import collector_paused
-from core.facts import FactsError, QuarterFacts
+from core.facts import FactsError, IndicatorItem, QuarterFacts
 from core.grades import GRADE_ORDER, Grade
 from core.grading import GroupOutcome, TieKey, grade_ranked
 from core.people import Person, Role
@@ -67,6 +67,7 @@ class BreakdownLine:
     value: Decimal | None
     points: Decimal
     detail: str = ""
+    items: tuple[str, ...] = ()  # what the line is made of, one text per item (indicators)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +263,7 @@ def _explain_lines(lines: Sequence[_Line], notes: Sequence[str]) -> Explained:
     for line, count in zip(lines, line_cents, strict=True):
         points = cents(count)
         value = None if line.value is None else to_decimal(line.value)
-        breakdown.append(BreakdownLine(line.label, value, points, line.detail))
+        breakdown.append(BreakdownLine(line.label, value, points, line.detail, line.items))
         if line.component is not None:
             base += count
             nominal, weight = to_decimal(line.nominal, 4), to_decimal(line.weight, 4)
@@ -305,6 +306,7 @@ class _Index:
     ratings: dict[int, dict[RaterKind, _Sum]] = field(default_factory=dict)
     department: dict[int, Decimal] = field(default_factory=dict)
     indicators: dict[int, Decimal] = field(default_factory=dict)
+    indicator_items: dict[int, tuple[IndicatorItem, ...]] = field(default_factory=dict)
     likes: _Tallies = field(default_factory=_Tallies)
     errors: dict[Severity, _Tallies] = field(default_factory=dict)  # severities in order
     error_count: dict[int, int] = field(default_factory=dict)  # all severities
@@ -376,6 +378,8 @@ def _index_components(
             if ind.person_id in idx.indicators:
                 problems.append(f"indicators of person {ind.person_id}: more than one row")
             idx.indicators[ind.person_id] = _bounded(ind.completion, problems, "indicators")
+            if ind.items:
+                idx.indicator_items[ind.person_id] = ind.items
 
 
 def _index_adjustments(
@@ -465,6 +469,7 @@ class _Line:
     weight: Decimal = ZERO
     kind: str = ""
     count: int = 0
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,7 +617,10 @@ def _evaluate(
         detail = f"{_describe(component, numbers, person, idx)}；权重{_pct(weight)}"
         if weight != nominal:
             detail += f"（原{_pct(nominal)}）"
-        lines.append(_Line(component.label, value, points, detail, component, nominal, weight))
+        line = _Line(component.label, value, points, detail, component, nominal, weight)
+        if component is Component.INDICATORS:
+            line.items = _indicator_items(idx.indicator_items.get(pid, ()))
+        lines.append(line)
     if base.present == 0:
         notes.append("暂无任何计分项数据，得分仅含加减分")
 
@@ -679,7 +687,20 @@ def _describe(component: Component, numbers: _Numbers, person: Person, idx: _Ind
         )
     if component is Component.DEPARTMENT:
         return "所在部门绩效得分"
-    return "指标及任务完成度"
+    items = idx.indicator_items.get(pid, ())
+    tasks = sum(1 for item in items if item.label.startswith("任务"))
+    if not items:
+        return "指标及任务完成度"
+    return f"指标{len(items) - tasks}项、任务{tasks}类，完成度按权重合计"
+
+
+def _indicator_items(items: Sequence[IndicatorItem]) -> tuple[str, ...]:
+    """One text per indicator or task outcome: its value and its share of the component."""
+    return tuple(
+        f"{item.label} {_num(dec(item.value))}（占{_pct(dec(item.share))}）"
+        + (f"  [{item.detail}]" if item.detail else "")
+        for item in items
+    )
 
 
 # --- adjustments ------------------------------------------------------------------------
@@ -989,5 +1010,6 @@ def explain(result: PersonResult) -> list[str]:
         sign = "+" if line.points >= 0 else ""
         detail = f"  [{line.detail}]" if line.detail else ""
         lines.append(f"· {line.label}{value} → {sign}{line.points}{detail}")
+        lines.extend(f"    – {item}" for item in line.items)
     lines.extend(f"注：{note}" for note in result.notes)
     return lines

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -20,11 +20,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import core.people as cp
 from core.calendar import WorkCalendar
 from core.collector import collector_paused
-from core.facts import Bonus, ErrorTally, Filing, QuarterFacts, Reviews, Tally, VetoEvent
-from core.policy import Severity
+from core.facts import (
+    Bonus,
+    ErrorTally,
+    Filing,
+    IndicatorScore,
+    QuarterFacts,
+    RatingMean,
+    Reviews,
+    Tally,
+    VetoEvent,
+)
+from core.indicators import indicator_scores
+from core.policy import Severity, TaskRules
+from core.quarter import Quarter
+from core.ratings import countable
 from core.records import RecordKind
 from core.reports import FilingStatus, ReportKind
+from storage.indicators import indicator_facts
+from storage.ratings import rating_means
 from storage.tables import Department, Leave, Person, Record, Report, Supervision
+from storage.tasks import task_tallies
 
 FILED = (FilingStatus.ON_TIME.value, FilingStatus.LATE.value, FilingStatus.BACKFILL.value)
 
@@ -85,10 +101,33 @@ async def gather(
     end: date,
     calendar: WorkCalendar,
     period: str = "",
+    tasks: TaskRules | None = None,
 ) -> Gathered:
-    """Everything `core.scoring.score_quarter` needs for [start, end]."""
+    """Everything `core.scoring.score_quarter` needs for [start, end]; `tasks` are the
+    policy's rules for the indicators component (default: the standard ones)."""
     with collector_paused():  # tens of thousands of short-lived, cycle-free rows
-        return await _gather(session, unit_id, start, end, calendar, period)
+        gathered = await _gather(session, unit_id, start, end, calendar, period)
+    indicators = await _indicators(session, unit_id, start, end, gathered.people, tasks)
+    if not indicators:
+        return gathered
+    facts = replace(gathered.facts, indicators=indicators)
+    return replace(gathered, facts=facts)
+
+
+async def _indicators(
+    session: AsyncSession,
+    unit_id: int,
+    start: date,
+    end: date,
+    people: Sequence[cp.Person],
+    rules: TaskRules | None,
+) -> tuple[IndicatorScore, ...]:
+    """The indicators component (issue 9): the year's person indicators and the tasks due
+    in [start, end], per person and outcome (GROUP BY), through core.indicators."""
+    ids = [p.id for p in people]
+    facts = await indicator_facts(session, unit_id=unit_id, year=start.year, person_ids=ids)
+    tallies = await task_tallies(session, unit_id=unit_id, start=start, end=end, person_ids=ids)
+    return indicator_scores(rules or TaskRules(), facts, tallies)
 
 
 async def _gather(
@@ -250,6 +289,7 @@ async def _gather(
         period=period,
         filing=filing,
         reviews=review_facts,
+        ratings=await _ratings(session, unit_id, start, ids),
         likes=tuple(t for t in likes if t.person_id in ids),
         errors=tuple(errors),
         notices=tuple(t for t in notices if t.person_id in ids),
@@ -258,6 +298,15 @@ async def _gather(
         roster_order=tuple(p.id for p in people),
     )
     return Gathered(tuple(people), facts, names, start, end)
+
+
+async def _ratings(
+    session: AsyncSession, unit_id: int, start: date, ids: set[int]
+) -> tuple[RatingMean, ...]:
+    """The 多主体评价 means of the quarter `start` falls in (issue 8): AVG/COUNT of the
+    answered ratings GROUP BY ratee, rater kind (storage.ratings)."""
+    means = await rating_means(session, unit_id=unit_id, quarter=Quarter.of(start))
+    return countable(m for m in means if m.person_id in ids)
 
 
 async def _rows(session: AsyncSession, statement: Any) -> Sequence[Any]:

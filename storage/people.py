@@ -6,15 +6,27 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlmodel import col, delete, select
+from sqlalchemy import bindparam
+from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import core.people as cp
 from core.binding import INVITE_ALPHABET, INVITE_LENGTH
 from core.roster import KnownPerson, RosterEntry, match_roster
 from storage.audit import audit
-from storage.tables import Department, Person, Setting, Supervision, Unit, utcnow
+from storage.tables import (
+    ChatGroup,
+    Department,
+    Leave,
+    Person,
+    Setting,
+    Supervision,
+    Unit,
+    utcnow,
+)
 
 DEFAULT_UNIT_NAME = "本单位"
 
@@ -188,6 +200,49 @@ def _snapshot(person: Person) -> tuple[object, ...]:
 async def person_by_tg(session: AsyncSession, *, tg_user_id: int) -> Person | None:
     """The person bound to a Telegram user id (active or not)."""
     return (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who sent an update, read in one query: the bound person, their department's group
+    (the first bound, if several) and the last day of their active leave (None: none)."""
+
+    person: Person | None
+    home_group: ChatGroup | None = None
+    leave_until: date | None = None
+
+
+@cache
+def _identity_query() -> Any:
+    """The query of `identity_by_tg`, built once: it runs for every update, and a reused
+    statement skips SQLAlchemy's construction and cache-key work."""
+    first_group = (
+        select(ChatGroup.id)
+        .where(ChatGroup.department_id == Person.department_id)
+        .order_by(col(ChatGroup.id))
+        .limit(1)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+    leave_until = (
+        select(func.max(Leave.end))
+        .where(Leave.person_id == Person.id, col(Leave.cancelled_at).is_(None))
+        .correlate(Person)
+        .scalar_subquery()
+    )
+    return (
+        select(Person, ChatGroup, leave_until)
+        .outerjoin(ChatGroup, col(ChatGroup.id) == first_group)
+        .where(Person.tg_user_id == bindparam("tg_user_id"))
+    )
+
+
+async def identity_by_tg(session: AsyncSession, *, tg_user_id: int) -> Identity:
+    """The person bound to a Telegram user id (active or not), with their department's
+    group and how long their leave runs, in one query (each update needs them)."""
+    rows = await session.exec(_identity_query(), params={"tg_user_id": tg_user_id})
+    row = rows.first()
+    return Identity(row[0], row[1], row[2]) if row is not None else Identity(None)
 
 
 async def supervised_ids(session: AsyncSession, *, person_id: int) -> frozenset[int]:

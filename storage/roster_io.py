@@ -31,7 +31,12 @@ def _read_csv(raw: bytes) -> list[list[object]]:
             continue
         first = text.split("\n", 1)[0]
         delimiter = "\t" if "\t" in first and "," not in first else ","
-        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        try:
+            return [list(row) for row in reader]
+        except csv.Error as exc:  # e.g. a cell beyond csv's field size limit (128 KiB)
+            problem = f"无法读取这一行（单元格过长或引号不配对）：{exc}"
+            raise RosterError([RosterProblem(reader.line_num or None, problem)]) from exc
     raise RosterError([RosterProblem(None, "无法识别文件编码：请另存为 UTF-8 或 GBK 的 CSV")])
 
 

@@ -351,10 +351,266 @@ class Unreachable(SQLModel, table=True):
 # ---- quarter end: declarations, ratings (issue 8; migration 0006) ----------------------------
 
 
+class Declaration(SQLModel, table=True):
+    """实绩申报: one person's declaration for a quarter (items in DeclarationItem)."""
+
+    __table_args__ = (UniqueConstraint("person_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    quarter: str = Field(max_length=8, description="e.g. '2026Q4'")
+    submitted_at: datetime | None = _utc_column(nullable=True)
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    updated_at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+class DeclarationItem(SQLModel, table=True):
+    """One achievement of a declaration: text, task source and self-rating."""
+
+    __table_args__ = (Index("ix_declarationitem_declaration", "declaration_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    declaration_id: int = Field(foreign_key="declaration.id")
+    position: int = Field(default=1, description="1-based order in the list")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(max_length=16, description="annual | temporary | chosen")
+    self_rating: str = Field(max_length=16, description="a core.grades.Grade value")
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    updated_at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+class Rating(SQLModel, table=True):
+    """多主体评价: one rater's rating of one ratee, of one rater kind, for a quarter.
+
+    The row exists from the request on (score NULL); answering fills the score and
+    re-answering inside the window replaces it.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("quarter", "rater_id", "ratee_id", "kind"),
+        Index("ix_rating_facts", "unit_id", "quarter", "ratee_id", "kind", "score"),
+        Index("ix_rating_rater", "rater_id", "quarter"),
+        Index("ix_rating_prompt", "prompt_chat_id", "prompt_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    quarter: str = Field(max_length=8, description="e.g. '2026Q4'")
+    rater_id: int = Field(foreign_key="person.id")
+    ratee_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=16, description="a core.policy.RaterKind value")
+    score: float | None = Field(default=None)
+    requested_at: datetime = _utc_column(nullable=False, default=utcnow)
+    answered_at: datetime | None = _utc_column(nullable=True)
+    # the latest request message shown by /ratings, so a typed reply to it finds the row
+    # (the scheduled requests are found through sent_message)
+    prompt_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    prompt_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+
+
 # ---- quarter end: published results, talks (issue 8; migration 0007) -------------------------
+
+
+class PublishedQuarter(SQLModel, table=True):
+    """The results of a quarter as `quarter_close` published them: a snapshot that later
+    changes to records (a void, a late bonus) never rewrite. Department figures and the
+    honours (绩效之星, 流动红旗) are kept as JSON; people are in PublishedResult."""
+
+    __tablename__ = "published_quarter"
+    __table_args__ = (UniqueConstraint("unit_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    quarter: str = Field(max_length=8, description="e.g. '2026Q4'")
+    policy: str = Field(max_length=64)
+    start: date
+    end: date
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="departments, groups, stars, red flags (as `kaohe score --json`)",
+    )
+    published_at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+class PublishedResult(SQLModel, table=True):
+    """One person's published quarter result, with the whole breakdown in `data`."""
+
+    __tablename__ = "published_result"
+    __table_args__ = (UniqueConstraint("published_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    published_id: int = Field(foreign_key="published_quarter.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    department_id: int = Field(foreign_key="department.id")
+    position: int = Field(default=0, description="order in the results (group, then rank)")
+    score: float
+    rank: int
+    grade: str = Field(max_length=16, description="a core.grades.Grade value")
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="as one person of `kaohe score --json`, plus the explained lines",
+    )
+
+
+class FeedbackTalk(SQLModel, table=True):
+    """反馈谈话: a leader's one-to-one talk with a person about a published quarter."""
+
+    __tablename__ = "feedback_talk"
+    __table_args__ = (UniqueConstraint("unit_id", "quarter", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    quarter: str = Field(max_length=8)
+    person_id: int = Field(foreign_key="person.id")
+    leader_id: int = Field(foreign_key="person.id")
+    mandatory: bool = Field(default=False, description="graded 一般 / 较差 that quarter")
+    strengths: str = Field(sa_column=Column(Text, nullable=False))
+    shortcomings: str = Field(sa_column=Column(Text, nullable=False))
+    plan: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
 
 
 # ---- indicators and tasks (issue 9; migration 0008) -------------------------------------------
 
 
+class Indicator(SQLModel, table=True):
+    """One version of an indicator (指标) of the unit, a department or a person (一人一表).
+
+    A revision (三上三下) adds a new version and marks the previous one not current; the
+    old row stays, with who changed it and when. `key` names the indicator across versions.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "key", "version"),
+        Index("ix_indicator_current", "unit_id", "current", "person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    year: int
+    key: str = Field(max_length=64)
+    version: int = Field(default=1)
+    current: bool = Field(default=True)
+    level: str = Field(max_length=12, description="unit | department | person")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    title: str = Field(max_length=200)
+    weight: float = Field(default=1.0)
+    target: float = Field(default=100.0)
+    measure: str = Field(default="", max_length=16, description="unit of the target, e.g. 件")
+    actual: float | None = Field(default=None)
+    changed_by: int | None = Field(default=None, foreign_key="person.id")
+    changed_by_name: str = Field(default="", max_length=100)
+    changed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    note: str = Field(default="", max_length=200)
+
+
+class Task(SQLModel, table=True):
+    """A task assigned in chat (动态指标 / 督办): assignee, leader, due day, status."""
+
+    __table_args__ = (
+        Index("ix_task_facts", "unit_id", "assignee_id", "due_workday", "status"),
+        Index("ix_task_notice", "notice_chat_id", "notice_message_id"),
+        Index("ix_task_confirm", "confirm_chat_id", "confirm_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    assignee_id: int = Field(foreign_key="person.id", index=True)
+    assigner_id: int = Field(foreign_key="person.id", index=True)
+    indicator_key: str | None = Field(default=None, max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    due: date
+    due_workday: date = Field(description="the due date, or the next working day after it")
+    status: str = Field(default="open", max_length=12, description="open | done | accepted")
+    on_time: bool | None = Field(default=None, description="done by the due working day")
+    quality: str | None = Field(default=None, max_length=12)
+    done_on: date | None = Field(default=None)
+    source_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    confirm_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    confirm_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    notice_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    notice_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    done_at: datetime | None = _utc_column(nullable=True)
+    accepted_at: datetime | None = _utc_column(nullable=True)
+
+
+class TaskEvent(SQLModel, table=True):
+    """The history of a task: progress reports (进度汇报), done, returned, accepted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=12, description="progress | done | returned | accepted")
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
 # ---- production runtime (issue 10; migration 0009) --------------------------------------------
+
+
+class EchoQueue(SQLModel, table=True):
+    """A report item waiting to be echoed to a busy department group in a batch (issue 10).
+
+    `owner`/`claimed_at` mark a flush in progress (another instance skips it until it is
+    stale); `message_id` is the batch message once sent. Rows are deleted after the batch
+    is sent and the item's echo ids point at it."""
+
+    __tablename__ = "echo_queue"
+    __table_args__ = (Index("ix_echo_queue_chat", "chat_id", "queued_at"),)
+
+    item_id: int = Field(foreign_key="reportitem.id", primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    queued_at: datetime = _utc_column(nullable=False)
+    owner: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _utc_column(nullable=True)
+
+
+class EchoBatch(SQLModel, table=True):
+    """A group message standing for several report items (a batched echo, issue 10)."""
+
+    __tablename__ = "echo_batch"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    item_ids: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    sent_at: datetime = _utc_column(nullable=False)
+
+
+class EchoBudget(SQLModel, table=True):
+    """Echoes sent straight to a group in one clock minute, shared by all instances."""
+
+    __tablename__ = "echo_budget"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    minute: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    sent: int = Field(default=0)
+
+
+class UpdateClaim(SQLModel, table=True):
+    """A Telegram update an instance handled (issue 10): Telegram may deliver an update
+    twice, and several instances may see it. The row is inserted in the transaction that
+    stores the update's effects, so it exists exactly when they do; rows older than a few
+    days are pruned (Telegram keeps an update for 24 hours)."""
+
+    __tablename__ = "update_claim"
+
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    owner: str = Field(default="", max_length=64)
+    claimed_at: datetime = _utc_column(nullable=False, index=True)

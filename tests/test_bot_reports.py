@@ -92,7 +92,11 @@ async def test_double_delivery_stores_once(
 ) -> None:
     update = make_message("只发了一次", user=office.member, date=local(11, 20, 9))
     await chat.feed(update)
-    sent = await chat.feed(update)  # Telegram delivers the same update again
+    assert await chat.feed(update) == []  # Telegram delivers the same update again
+    assert await reports(session) == [("2026-11-20", "daily", "on_time", 1)]
+    # the same message under another update id (e.g. claimed by a replica that then died)
+    again = update.model_copy(update={"update_id": update.update_id + 10_000})
+    sent = await chat.feed(again)
     assert await reports(session) == [("2026-11-20", "daily", "on_time", 1)]
     assert [m.chat_id for m in sent] == [office.member.id]  # acknowledged, not echoed twice
 

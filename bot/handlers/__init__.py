@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import errors, groups, leave, likes, reports, review, scores, start, status
+from bot.handlers import (
+    buttons,
+    corrections,
+    declare,
+    errors,
+    groups,
+    indicators,
+    leave,
+    likes,
+    ratings,
+    reports,
+    review,
+    scores,
+    start,
+    status,
+    talks,
+    tasks,
+)
 
 
 def get_routers(*, catch_errors: bool = True) -> list[Router]:
@@ -13,11 +30,18 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         groups.make_router(),
         start.make_router(),
         likes.make_router(),
+        tasks.make_router(),  # before review: a /task reply to an echo is no 批复
+        indicators.make_router(),
         review.make_router(),
         leave.make_router(),
         status.make_router(),
         scores.make_router(),
+        declare.make_router(),
+        ratings.make_router(),
+        talks.make_router(),
+        corrections.make_router(),
         reports.make_router(),  # last: its private catch-all files any text as a 日报
+        buttons.make_router(),  # callback queries only: answers presses nobody took
     ]
     if catch_errors:
         routers.append(errors.make_router())

@@ -6,9 +6,18 @@ import logging
 
 from aiogram import Router
 from aiogram.types import ErrorEvent
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from bot import texts
 
 log = logging.getLogger(__name__)
-SORRY = "抱歉，处理时出了问题，已记录。请稍后再试。"
+
+
+def database_down(exc: BaseException) -> bool:
+    """The database is down, restarting or unreachable (so the update was not stored)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 def make_router() -> Router:
@@ -21,14 +30,15 @@ def make_router() -> Router:
 async def on_error(event: ErrorEvent) -> None:
     """Log with traceback; answer the chat if there is one."""
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    sorry = texts.DB_UNAVAILABLE if database_down(event.exception) else texts.SOMETHING_FAILED
     message = event.update.message or event.update.edited_message
     if message is not None:
         try:
-            await message.answer(SORRY)
+            await message.answer(sorry)
         except Exception:  # the error may be Telegram itself; nothing more to do
             log.warning("could not send the error notice", exc_info=True)
     elif event.update.callback_query is not None:
         try:
-            await event.update.callback_query.answer(SORRY, show_alert=True)
+            await event.update.callback_query.answer(sorry, show_alert=True)
         except Exception:
             log.warning("could not answer the callback", exc_info=True)

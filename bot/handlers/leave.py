@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
+from bot.ids import parse_id
 from core import reports as core
 from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
@@ -133,7 +134,7 @@ async def _list(message: Message, session: AsyncSession, me: Person, today: date
 async def cancel_button(query: CallbackQuery, session: AsyncSession, me: Person) -> None:
     """Cancel a leave period: its person or an admin."""
     try:
-        leave = await session.get(Leave, int((query.data or "").split(":", 1)[1]))
+        leave = await session.get(Leave, parse_id((query.data or "").split(":", 1)[1]))
     except (IndexError, ValueError):
         leave = None
     if leave is None or leave.cancelled_at is not None:

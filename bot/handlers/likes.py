@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
+from bot.ids import is_id, parse_id
 from core import records as core
 from core.people import Role, can_lead, decode_roles
 from core.policy import Policy
@@ -180,7 +181,7 @@ async def on_pick(
     pending = (await state.get_data()).get(PENDING)
     message = query.message
     try:
-        person_id = int((query.data or "").split(":", 1)[1])
+        person_id = parse_id((query.data or "").split(":", 1)[1])
     except (IndexError, ValueError):
         person_id = -1
     if me is None or not isinstance(message, Message):
@@ -378,7 +379,7 @@ async def cmd_void(
             session, chat_id=message.chat.id, message_id=message.reply_to_message.message_id
         )
         reason = (command.args or "").strip()
-    elif words and words[0].lstrip("#").isdigit():
+    elif words and is_id(words[0].lstrip("#")):
         record = await session.get(Record, int(words[0].lstrip("#")))
         reason = words[1].strip() if len(words) > 1 else ""
     else:

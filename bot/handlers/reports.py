@@ -4,12 +4,13 @@ weekly drafts, and the echo into the department group (DESIGN §3)."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -17,15 +18,17 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReactionTypeEmoji,
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import filters, texts
+from bot import echoes, filters, texts
 from core import reports as core
-from core.calendar import WorkCalendar
+from core.calendar import LeavePeriod, WorkCalendar
 from core.policy import Policy
+from storage import echoes as echo_store
 from storage import reports as store
-from storage.tables import Person, Report, ReportItem
+from storage.tables import ChatGroup, Person, Report, ReportItem
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024
@@ -43,7 +46,9 @@ def make_router() -> Router:
     router.message.register(cmd_daily, Command("daily"), filters.member)
     router.message.register(cmd_weekly, Command("weekly"), filters.member)
     router.callback_query.register(weekly_button, filters.callback_prefix("wk"), filters.member)
-    router.message.register(weekly_text, WeeklyForm.text, filters.private, filters.member)
+    router.message.register(  # StateFilter: a bare State is a sync filter (thread pool)
+        weekly_text, StateFilter(WeeklyForm.text), filters.private, filters.member
+    )
     router.message.register(
         group_report, filters.in_group, filters.bound_group, filters.member,
         filters.starts_with("#日报", "#周报"),
@@ -66,10 +71,32 @@ class Env:
     policy: Policy
     calendar: WorkCalendar
     now: datetime
+    home_group: ChatGroup | None | object  # `me`'s department group; MISSING: not read yet
+    leave_until: date | None | object  # last day of `me`'s active leave; MISSING: not read
+
+
+MISSING = object()
 
 
 def _env(data: dict[str, object]) -> Env:
-    return Env(**{k: data[k] for k in Env.__slots__})  # type: ignore[arg-type]
+    fields = {k: data.get(k, MISSING) for k in Env.__slots__}
+    return Env(**fields)  # type: ignore[arg-type]
+
+
+async def home_group(env: Env) -> ChatGroup | None:
+    """The group of the person's department (IdentityMiddleware read it with `me`)."""
+    if isinstance(env.home_group, ChatGroup) or env.home_group is None:
+        return env.home_group
+    return await store.group_of_department(env.session, department_id=env.me.department_id)
+
+
+async def leave_on(env: Env, day: date) -> list[LeavePeriod]:
+    """The person's leave covering `day` (no query when none of it reaches `day`)."""
+    assert env.me.id is not None
+    if env.leave_until is None or (isinstance(env.leave_until, date) and env.leave_until < day):
+        return []
+    leave = await store.leaves(env.session, person_ids=[env.me.id], start=day, end=day)
+    return leave.get(env.me.id, [])
 
 
 def _media(message: Message) -> tuple[str | None, str | None]:
@@ -162,9 +189,9 @@ async def _file(
     if kind is core.ReportKind.WEEKLY:
         day, status = core.classify_weekly(env.policy, env.calendar, filed_at=local_now)
     else:
-        leave = await store.leaves(env.session, person_ids=[env.me.id], start=day, end=day)
+        leave = await leave_on(env, day)
         status = core.classify_daily(
-            env.policy, env.calendar, day=day, filed_at=local_now, leave=leave.get(env.me.id, [])
+            env.policy, env.calendar, day=day, filed_at=local_now, leave=leave
         )
     chat_id, message_id = source or (message.chat.id, message.message_id)
     result = await store.file_item(
@@ -180,9 +207,19 @@ async def _file(
         file_id=file_id,
         file_kind=file_kind,
     )
-    await env.session.commit()  # stored before we say so
-
     report, item = result.report, result.item
+    in_group = message.chat.type in filters.GROUP_CHATS
+    group, queued = None, False
+    if item.echo_message_id is None:
+        group = await home_group(env)
+        own_group = in_group and group is not None and group.chat_id == message.chat.id
+        if group is not None and (own_group or env.policy.schedule.echo_to_group):
+            assert item.id is not None  # busy group: the echo waits in the same transaction
+            queued = await echoes.should_queue(
+                env.session, chat_id=group.chat_id, item_id=item.id, at=env.now
+            )
+    await env.session.commit()  # stored (and its echo queued) before we say so
+
     status_label = core.STATUS_LABELS[core.FilingStatus(report.status)]
     ack = texts.filed(
         day=core.short_date(report.day),
@@ -191,25 +228,29 @@ async def _file(
         count=result.count,
         weekly=kind is core.ReportKind.WEEKLY,
     )
-    in_group = message.chat.type in filters.GROUP_CHATS
     if item.echo_message_id is not None:  # a duplicate delivery that was fully handled
         if not in_group:
             await message.answer(ack)
         return
     keyboard = await review_keyboard(env.session, report)
     if in_group:
+        own_group = group is not None and group.chat_id == message.chat.id
+        if own_group and queued:
+            with suppress(TelegramAPIError):  # a reaction is not a message: no group budget
+                await message.react([ReactionTypeEmoji(emoji="✍")])
+            return
         sent = await message.reply(ack, reply_markup=keyboard)
-        group = await store.group_of_department(env.session, department_id=env.me.department_id)
-        if group is not None and group.chat_id == message.chat.id:
+        if own_group:
             store.set_echo(
                 env.session, item=item, chat_id=sent.chat.id, message_id=sent.message_id
             )
             await env.session.commit()
             return
-        await echo_item(env, report, item, keyboard)
+        if not queued:
+            await echo_item(env, report, item, keyboard, group)
         return
     await message.answer(ack)
-    if await echo_item(env, report, item, keyboard) is False:
+    if not queued and await echo_item(env, report, item, keyboard, group) is False:
         await message.answer(texts.REPORT_ECHO_FAILED)
 
 
@@ -238,13 +279,14 @@ def echo_text(env: Env, report: Report, item: ReportItem, name: str) -> str:
 
 
 async def echo_item(
-    env: Env, report: Report, item: ReportItem, keyboard: InlineKeyboardMarkup
+    env: Env,
+    report: Report,
+    item: ReportItem,
+    keyboard: InlineKeyboardMarkup,
+    group: ChatGroup | None,
 ) -> bool | None:
     """Post the item to the author's department group; None when there is nothing to do."""
-    if not env.policy.schedule.echo_to_group:
-        return None
-    group = await store.group_of_department(env.session, department_id=env.me.department_id)
-    if group is None:
+    if not env.policy.schedule.echo_to_group or group is None:
         return None
     text = echo_text(env, report, item, env.me.name)
     try:
@@ -303,8 +345,13 @@ async def on_edit(message: Message, **data: object) -> None:
             return  # filed in the group itself: the group already shows the edit
         new_text = echo_text(env, report, item, env.me.name)
         keyboard = await review_keyboard(env.session, report)
+        batch = await echo_store.batch_at(
+            env.session, chat_id=item.echo_chat_id, message_id=item.echo_message_id
+        )
+        if batch is not None:
+            new_text, keyboard, _ = await echoes.batch_view(env.session, batch)
         try:
-            if item.file_id:
+            if item.file_id and batch is None:
                 await env.bot.edit_message_caption(
                     chat_id=item.echo_chat_id, message_id=item.echo_message_id,
                     caption=new_text, reply_markup=keyboard,
@@ -361,8 +408,8 @@ async def weekly_button(query: CallbackQuery, state: FSMContext, **data: object)
     """「提交草稿」 files the draft; 「自己写」 waits for the person's own text."""
     env = _env(data)
     message = query.message
-    if not isinstance(message, Message):
-        await query.answer()
+    if not isinstance(message, Message) or message.chat.type != "private":
+        await query.answer(texts.STALE_BUTTON)  # the buttons only come in a private chat
         return
     if query.data == "wk:own":
         await state.set_state(WeeklyForm.text)

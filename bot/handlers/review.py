@@ -9,10 +9,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import filters, texts
+from bot import echoes, filters, texts
 from bot.handlers.reports import review_keyboard
+from bot.ids import parse_id
 from core.people import can_lead
 from core.reports import short_date
+from storage import echoes as echo_store
 from storage import people
 from storage import reports as store
 from storage.tables import Person, Report
@@ -27,6 +29,7 @@ def make_router() -> Router:
     """「已阅」 callbacks anywhere; 批复 replies in bound groups."""
     router = Router(name="review")
     router.callback_query.register(press_reviewed, filters.callback_prefix("rv"))
+    router.callback_query.register(press_all_reviewed, filters.callback_prefix("rva"))
     router.message.register(
         leader_reply, filters.in_group, filters.bound_group, filters.member, _reply_to_report
     )
@@ -64,7 +67,7 @@ async def press_reviewed(
 ) -> None:
     """Mark a report reviewed; anyone without authority gets an alert and nothing changes."""
     try:
-        report_id = int((query.data or "").split(":", 1)[1])
+        report_id = parse_id((query.data or "").split(":", 1)[1])
     except (IndexError, ValueError):
         await query.answer(texts.REVIEW_GONE, show_alert=True)
         return
@@ -90,14 +93,56 @@ async def press_reviewed(
     await refresh_buttons(session, bot, report)
 
 
+async def press_all_reviewed(
+    query: CallbackQuery, session: AsyncSession, bot: Bot, me: Person | None
+) -> None:
+    """「全部已阅」 under a batched echo: review every report in it the presser may review."""
+    message = query.message
+    batch = (
+        await echo_store.batch_at(session, chat_id=message.chat.id, message_id=message.message_id)
+        if message is not None
+        else None
+    )
+    if batch is None:
+        await query.answer(texts.REVIEW_GONE, show_alert=True)
+        return
+    if me is None or not me.active or me.id is None:
+        await query.answer(texts.REVIEW_DENIED, show_alert=True)
+        return
+    _, _, entries = await echoes.batch_view(session, batch)
+    done: list[Report] = []
+    allowed = 0
+    for report_id in dict.fromkeys(e.report_id for e in entries):
+        report = await session.get(Report, report_id)
+        if report is None or report.person_id == me.id:
+            continue
+        if await _authority(session, me, report) is None:
+            continue
+        allowed += 1
+        if await store.add_review(session, report=report, leader_id=me.id):
+            done.append(report)
+    if not allowed:
+        await query.answer(texts.REVIEW_DENIED, show_alert=True)
+        return
+    if not done:
+        await query.answer(texts.REVIEW_AGAIN)
+        return
+    await session.commit()
+    await query.answer(texts.reviewed_many(len(done)))
+    for report in done:
+        await refresh_buttons(session, bot, report)
+
+
 async def refresh_buttons(session: AsyncSession, bot: Bot, report: Report) -> None:
     """Show the reviewers on every echo of the report."""
     assert report.id is not None
     keyboard = await review_keyboard(session, report)
     for chat_id, message_id in await store.echo_ids(session, report_id=report.id):
+        batch = await echo_store.batch_at(session, chat_id=chat_id, message_id=message_id)
+        markup = keyboard if batch is None else (await echoes.batch_view(session, batch))[1]
         try:
             await bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
         except TelegramAPIError:
             log.warning("could not update the 已阅 button on %s/%s", chat_id, message_id)

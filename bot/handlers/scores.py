@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from aiogram import Router
 from aiogram.filters import Command
@@ -15,6 +15,7 @@ from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
 from core.policy import Policy
 from core.quarter import Quarter
+from core.quarter_end import windows_around
 from core.reports import short_date
 from core.scoring import QuarterResult, explain
 from storage import people
@@ -32,10 +33,18 @@ def make_router() -> Router:
     return router
 
 
+def scored_quarter(policy: Policy, calendar: WorkCalendar, day: date) -> Quarter:
+    """The quarter /me and /rank show: the previous one until its results are published
+    (its declarations and ratings come in during the new quarter's first days), then
+    the current one."""
+    closing, _ = windows_around(policy, calendar, day)
+    return closing.quarter if day < closing.results else Quarter.of(day)
+
+
 async def _results(
     session: AsyncSession, policy: Policy, calendar: WorkCalendar, now: datetime
 ) -> tuple[QuarterResult, Gathered, Quarter]:
-    quarter = Quarter.of(now.date())
+    quarter = scored_quarter(policy, calendar, now.date())
     result, gathered = await quarter_results(
         session, policy=policy, calendar=calendar, quarter=quarter, now=now
     )

@@ -151,4 +151,9 @@ async def cmd_stats(
         lines.append(line("合计", ids))
     for dept_id in (d for d in names if d in by_department):
         lines.append(line(names[dept_id], by_department[dept_id]))
+    from bot.handlers.tasks import stats_lines  # issue 9: task figures per department
+
+    lines += await stats_lines(
+        session, unit_id=me.unit_id, departments=wanted, names=names, today=now.date()
+    )
     await message.answer("\n".join(lines))
