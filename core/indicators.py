@@ -21,6 +21,7 @@ Every value comes with its items (one per indicator, one per kind of task outcom
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -154,12 +155,15 @@ def _person(
         a, b = (1.0 if indicators else 0.0), (0.0 if indicators else 1.0)
     a, b = a / (a + b), b / (a + b)
     items: list[IndicatorItem] = []
-    total_weight = sum(f.weight for f in indicators)
-    for fact in indicators:
+    # Shares as weight ratios, renormalised to sum to exactly 1: a weight × factor product
+    # could underflow for tiny weights and let the shares add up to more than the whole.
+    ratios = [f.weight / math.fsum(g.weight for g in indicators) for f in indicators]
+    ratio_sum = math.fsum(ratios)
+    for fact, ratio in zip(indicators, ratios, strict=True):
         value = completion(fact.target, fact.actual)
         actual = "未报" if fact.actual is None else f"{_num(fact.actual)}{fact.unit}"
         detail = f"目标{_num(fact.target)}{fact.unit}，完成{actual}，权重{_num(fact.weight)}"
-        items.append(IndicatorItem(fact.title, value, a * fact.weight / total_weight, detail))
+        items.append(IndicatorItem(fact.title, value, a * (ratio / ratio_sum), detail))
     count = sum(t.count for t in tasks)
     order = {o: i for i, o in enumerate(Outcome)}
     ranks = {q: i for i, q in enumerate(Quality)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from core.facts import QuarterFacts
@@ -124,6 +124,10 @@ def test_a_golmud_like_policy_weighs_tasks_more() -> None:
     counts=st.lists(st.integers(0, 5), min_size=3, max_size=3),
     quality=st.sampled_from(list(Quality)),
 )
+@example(  # a subnormal weight once made the shares add up to 1.02
+    weights=[5e-324], actuals=[7.0, None, None, None, None], counts=[0, 1, 0],
+    quality=Quality.EXCELLENT,
+)  # fmt: skip
 def test_value_is_within_0_100_and_items_sum_to_it(
     weights: list[float], actuals: list[float | None], counts: list[int], quality: Quality
 ) -> None:
