@@ -28,8 +28,8 @@ LOOKAHEAD_DAYS = 40  # calendar days that certainly hold `remind_workdays` worki
 
 def _line(task: Task, world: World | None = None) -> str:
     assert task.id is not None
-    who = f"，承办人{world.name(task.assignee_id)}" if world is not None else ""
-    return f"#{task.id} {task.text}（截止 {short_date(task.due_workday)}{who}）"
+    assignee = world.name(task.assignee_id) if world is not None else None
+    return texts.task_job_line(task.id, task.text, short_date(task.due_workday), assignee)
 
 
 async def plan_due(
@@ -91,7 +91,7 @@ async def digest_overdue(
         row = world.staff.rows.get(task.assignee_id)
         if row is not None:
             lines[row.department_id].append(
-                f"{row.name}「{task.text}」（截止 {short_date(task.due_workday)}）"
+                texts.digest_overdue_line(row.name, task.text, short_date(task.due_workday))
             )
     return {dept: texts.digest_overdue(items) for dept, items in lines.items()}
 

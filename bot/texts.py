@@ -997,6 +997,77 @@ def policy_summary(
     return "\n".join(lines)
 
 
+def policy_grades_forced(
+    *, by_category: bool, good: float, fairly_good: float, average: float, poor: float
+) -> list[str]:
+    """/policy's grade rules under a forced distribution (shares per grade)."""
+    group = "按类别" if by_category else "全单位"
+    return [
+        f"{group}强制分布：好 {good:.0%}、较好 {fairly_good:.0%}、"
+        f"一般 {average:.0%}、较差 {poor:.0%}"
+    ]
+
+
+def policy_grades_quota(
+    *, by_category: bool, good_ratio: float, good_min: float, fair_below: float, poor_below: float
+) -> list[str]:
+    """/policy's grade rules under a quota for 好 and score thresholds."""
+    group = "按类别" if by_category else "全单位"
+    return [
+        f"{group}排名，好 不超过 {good_ratio:.0%} 且 ≥{good_min:g} 分",
+        f"一般 <{fair_below:g} 分",
+        f"较差 <{poor_below:g} 分或负面清单",
+    ]
+
+
+def policy_shortlist(ratio: float) -> str:
+    """/policy: 好 comes only from the top share of the ranking."""
+    return f"好 只从前 {ratio:.0%} 中产生"
+
+
+def policy_adjustments(
+    *,
+    like: float,
+    like_cap: float,
+    error: float,
+    serious_error: float,
+    notice: float,
+    bonus_cap: float,
+    missed_day: float,
+) -> list[str]:
+    """/policy's points for likes, errors, notices, bonuses and (if any) missed days."""
+    lines = [
+        f"点赞 {like:+g}（每季最多 {like_cap:g} 分）",
+        f"错情 {error:+g}，严重 {serious_error:+g}",
+        f"通报 {notice:+g}",
+        f"加分每季最多 {bonus_cap:g} 分",
+    ]
+    if missed_day:
+        lines.append(f"缺报每天 {missed_day:+g}")
+    return lines
+
+
+def policy_vetoes(kinds: Iterable[str], caps: Iterable[tuple[str, str]]) -> list[str]:
+    """/policy's 负面清单: 一票否决 kinds, then capping kinds as (kind, best grade)."""
+    vetoes = [f"{k}（等次较差）" for k in kinds]
+    vetoes += [f"{k}（最高{grade}）" for k, grade in caps]
+    return vetoes or ["无"]
+
+
+TALK_CANCEL_WORDS = frozenset({"取消", "算了"})
+
+
+def talk_choice(name: str, *, done: bool, mandatory: bool) -> str:
+    """A person's button in /talk: ✅ talked, ❗ mandatory and not yet talked."""
+    mark = "✅ " if done else ("❗ " if mandatory else "")
+    return f"{mark}{name}"
+
+
+def talk_taken(name: str) -> str:
+    """The talk was recorded by someone else while this one was being typed."""
+    return talk_already(name, "他人", "此前")
+
+
 # ---- indicators and tasks (issue 9) ----------------------------------------------------------
 
 TASK_USAGE = (
@@ -1117,6 +1188,49 @@ def indicator_line(title: str, weight: str, target: str, actual: str, version: i
     """One indicator of a table."""
     revised = f"，第{version}版" if version > 1 else ""
     return f"· {title}：目标 {target}，完成 {actual}，权重 {weight}{revised}"
+
+
+BUTTON_TASK_RETURN = "退回"
+TASKS_MINE = "📌 我承办的任务："
+TASKS_GIVEN = "📋 我交办的任务："
+TASK_STATUS_OVERDUE = "已逾期"
+STATS_TASKS_HEADER = "📌 任务（动态指标 / 督办）"
+
+
+def task_line_assignee(name: str) -> str:
+    """The assignee's name after a task's status in /tasks (tasks I assigned)."""
+    return f"，{name}"
+
+
+def task_job_line(number: int, text: str, due: str, assignee: str | None = None) -> str:
+    """One task in a due or overdue reminder; a leader's also names the assignee."""
+    who = f"，承办人{assignee}" if assignee is not None else ""
+    return f"#{number} {text}（截止 {due}{who}）"
+
+
+def digest_overdue_line(name: str, text: str, due: str) -> str:
+    """One overdue task in a department's weekly digest."""
+    return f"{name}「{text}」（截止 {due}）"
+
+
+INDICATOR_NOT_REPORTED = "未报"
+INDICATORS_OWN_NONE = "（本人暂无指标）"
+INDICATOR_OF_DEPARTMENT = "部门"
+
+
+def indicator_actual(actual: str, done: str) -> str:
+    """An indicator's reported value and its completion percentage."""
+    return f"{actual}（{done}%）"
+
+
+def indicators_header(name: str, year: int) -> str:
+    """First line of /indicators."""
+    return f"📋 {name} {year}年指标（一人一表）"
+
+
+def indicators_department(name: str) -> str:
+    """The heading of a department's indicators in /indicators."""
+    return f"🏢 {name}"
 
 
 # ---- production runtime (issue 10) -----------------------------------------------------------

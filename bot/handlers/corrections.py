@@ -381,32 +381,39 @@ def policy_text(policy: Policy) -> str:
         if policy.raters.weight(k) > 0
     ]
     g = policy.grades
-    group = "按类别" if g.ranking.value == "category" else "全单位"
+    by_category = g.ranking.value == "category"
     if g.mode.value == "forced" and g.forced_shares is not None:
         shares = g.forced_shares
-        grades = [
-            f"{group}强制分布：好 {shares.good:.0%}、较好 {shares.fairly_good:.0%}、"
-            f"一般 {shares.average:.0%}、较差 {shares.poor:.0%}"
-        ]
+        grades = texts.policy_grades_forced(
+            by_category=by_category,
+            good=shares.good,
+            fairly_good=shares.fairly_good,
+            average=shares.average,
+            poor=shares.poor,
+        )
     else:
-        grades = [
-            f"{group}排名，好 不超过 {g.good_ratio:.0%} 且 ≥{g.good_min:g} 分",
-            f"一般 <{g.fair_below:g} 分",
-            f"较差 <{g.poor_below:g} 分或负面清单",
-        ]
+        grades = texts.policy_grades_quota(
+            by_category=by_category,
+            good_ratio=g.good_ratio,
+            good_min=g.good_min,
+            fair_below=g.fair_below,
+            poor_below=g.poor_below,
+        )
     if g.shortlist_ratio < 1:
-        grades.append(f"好 只从前 {g.shortlist_ratio:.0%} 中产生")
+        grades.append(texts.policy_shortlist(g.shortlist_ratio))
     a = policy.adjustments
-    adjustments = [
-        f"点赞 {a.like_points:+g}（每季最多 {a.like_cap_per_quarter:g} 分）",
-        f"错情 {a.error_points:+g}，严重 {a.serious_error_points:+g}",
-        f"通报 {a.notice_points:+g}",
-        f"加分每季最多 {a.bonus_cap_per_quarter:g} 分",
-    ]
-    if a.missed_day_points:
-        adjustments.append(f"缺报每天 {a.missed_day_points:+g}")
-    vetoes = [f"{k}（等次较差）" for k in policy.veto.kinds]
-    vetoes += [f"{k}（最高{grade.label}）" for k, grade in policy.veto.caps]
+    adjustments = texts.policy_adjustments(
+        like=a.like_points,
+        like_cap=a.like_cap_per_quarter,
+        error=a.error_points,
+        serious_error=a.serious_error_points,
+        notice=a.notice_points,
+        bonus_cap=a.bonus_cap_per_quarter,
+        missed_day=a.missed_day_points,
+    )
+    vetoes = texts.policy_vetoes(
+        policy.veto.kinds, [(k, grade.label) for k, grade in policy.veto.caps]
+    )
     return texts.policy_summary(
         title=policy.title,
         name=policy.name,
@@ -414,5 +421,5 @@ def policy_text(policy: Policy) -> str:
         raters=raters if policy.components.ratings > 0 else [],
         grades=grades,
         adjustments=adjustments,
-        vetoes=vetoes or ["无"],
+        vetoes=vetoes,
     )

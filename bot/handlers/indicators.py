@@ -32,13 +32,17 @@ def _num(value: float) -> str:
 
 def _line(indicator: Indicator) -> str:
     measure = indicator.measure
-    actual = "未报" if indicator.actual is None else f"{_num(indicator.actual)}{measure}"
+    actual = (
+        texts.INDICATOR_NOT_REPORTED
+        if indicator.actual is None
+        else f"{_num(indicator.actual)}{measure}"
+    )
     done = _num(completion(indicator.target, indicator.actual))
     return texts.indicator_line(
         indicator.title,
         _num(indicator.weight),
         f"{_num(indicator.target)}{measure}",
-        f"{actual}（{done}%）",
+        texts.indicator_actual(actual, done),
         indicator.version,
     )
 
@@ -51,7 +55,7 @@ async def cmd_indicators(
     assert me.id is not None
     year = now.year
     own = await current_indicators(session, unit_id=me.unit_id, year=year, person_ids=[me.id])
-    lines = [f"📋 {me.name} {year}年指标（一人一表）"]
+    lines = [texts.indicators_header(me.name, year)]
     lines.extend(_line(i) for i in own)
     roles = decode_roles(me.roles)
     departments: list[int] = []
@@ -66,7 +70,7 @@ async def cmd_indicators(
         await message.answer(texts.INDICATORS_NONE)
         return
     if not own:
-        lines.append("（本人暂无指标）")
+        lines.append(texts.INDICATORS_OWN_NONE)
     if departments:
         names = await people.department_names(session, unit_id=me.unit_id)
         rows = await current_indicators(
@@ -78,8 +82,12 @@ async def cmd_indicators(
             in_dept = [r for r in rows if r.department_id == dept and r.person_id != me.id]
             if not in_dept:
                 continue
-            lines.append(f"🏢 {names.get(dept, '')}")
+            lines.append(texts.indicators_department(names.get(dept, "")))
             for row in in_dept:
-                who = members.get(row.person_id, "") if row.person_id else "部门"
+                who = (
+                    members.get(row.person_id, "")
+                    if row.person_id
+                    else texts.INDICATOR_OF_DEPARTMENT
+                )
                 lines.append(f"{who} {_line(row)}")
     await message.answer("\n".join(lines[:MAX_LINES]))

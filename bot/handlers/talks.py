@@ -74,7 +74,7 @@ async def _waiting(message: Message, state: FSMContext, now: datetime) -> bool:
 
 
 async def _says_cancel(message: Message) -> bool:
-    return (message.text or "").strip() in {"取消", "算了"}
+    return (message.text or "").strip() in texts.TALK_CANCEL_WORDS
 
 
 def _is_leader(person: Person) -> bool:
@@ -130,9 +130,9 @@ async def cmd_talk(
         if result is None or not can_lead(leader, person):
             continue
         must = Grade(result["grade"]).needs_talk
-        mark = "✅ " if person.id in done else ("❗ " if must else "")
+        label = texts.talk_choice(person.name, done=person.id in done, mandatory=must)
         order = 2 if person.id in done else (0 if must else 1)
-        choices.append((order, len(choices), f"{mark}{person.name}", person.id))
+        choices.append((order, len(choices), label, person.id))
     if not choices:
         await message.answer(texts.TALK_NOBODY)
         return
@@ -260,7 +260,7 @@ async def on_answer(
     )
     await session.commit()  # stored before we say so
     if talk is None:
-        await message.answer(texts.talk_already(person.name, "他人", "此前"))
+        await message.answer(texts.talk_taken(person.name))
         return
     await message.answer(texts.talk_saved(person.name))
     if person.tg_user_id is not None:

@@ -297,7 +297,9 @@ def _rating_buttons(task_id: int) -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=q.label, callback_data=f"tk:{task_id}:{q.value}")
         for q in Quality
     ]
-    back = InlineKeyboardButton(text="退回", callback_data=f"tk:{task_id}:{RETURN}")
+    back = InlineKeyboardButton(
+        text=texts.BUTTON_TASK_RETURN, callback_data=f"tk:{task_id}:{RETURN}"
+    )
     return InlineKeyboardMarkup(inline_keyboard=[row, [back]])
 
 
@@ -418,12 +420,15 @@ async def cmd_tasks(
     lines: list[str] = []
     today = now.date()
     if mine:
-        lines.append("📌 我承办的任务：")
+        lines.append(texts.TASKS_MINE)
         lines.extend(_line(calendar, t, today) for t in mine)
     if given:
         names = {p.id: p.name for p in await _people(session, [t.assignee_id for t in given])}
-        lines.append("📋 我交办的任务：")
-        lines.extend(_line(calendar, t, today, f"，{names.get(t.assignee_id, '')}") for t in given)
+        lines.append(texts.TASKS_GIVEN)
+        lines.extend(
+            _line(calendar, t, today, texts.task_line_assignee(names.get(t.assignee_id, "")))
+            for t in given
+        )
     await message.answer("\n".join(lines))
 
 
@@ -431,7 +436,7 @@ def _line(calendar: WorkCalendar, task: Task, today: date, extra: str = "") -> s
     assert task.id is not None
     status = core.TaskStatus(task.status).label
     if core.is_overdue(calendar, task.due, today=today, done=task.status != "open"):
-        status = "已逾期"
+        status = texts.TASK_STATUS_OVERDUE
     return texts.task_line(task.id, task.text, _due_text(calendar, task), status, extra)
 
 
@@ -455,4 +460,4 @@ async def stats_lines(
         rate = percent(f.rate)
         lines.append(f"{names[dept]}\n" + texts.stats_tasks(f.total, f.accepted, f.awaiting,
                                                              f.overdue, rate))  # fmt: skip
-    return (["📌 任务（动态指标 / 督办）"] + lines) if lines else []
+    return ([texts.STATS_TASKS_HEADER] + lines) if lines else []
