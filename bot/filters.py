@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
+from core.people import Role, decode_roles
 from storage.tables import ChatGroup, Person
 
 GROUP_CHATS = frozenset({"group", "supergroup"})
@@ -38,6 +39,11 @@ async def member(event: TelegramObject, me: Person | None) -> bool:
 async def stranger(event: TelegramObject, me: Person | None) -> bool:
     """The sender is not bound, or no longer active."""
     return me is None or not me.active
+
+
+def is_admin(person: Person) -> bool:
+    """The person belongs to the 考核办 (role admin)."""
+    return Role.ADMIN in decode_roles(person.roles)
 
 
 async def has_text(message: Message) -> bool:

@@ -319,7 +319,7 @@ class Jobs:
         deadline = self.policy.schedule.deadline
         late = self.now() >= datetime.combine(day, deadline, tzinfo=self.zone)
         text = texts.remind_daily(short_date(day), f"{deadline:%H:%M}", late=late)
-        return Plan(_some(self.private(world, Job.REMIND, day, r.person_id, text) for r in due))
+        return Plan(present(self.private(world, Job.REMIND, day, r.person_id, text) for r in due))
 
     async def _weekly_remind(
         self, session: AsyncSession, world: World, day: date, **_: object
@@ -339,7 +339,7 @@ class Jobs:
         )
         text = texts.remind_weekly(f"{self.policy.schedule.deadline:%H:%M}")
         return Plan(
-            _some(self.private(world, Job.WEEKLY_REMIND, day, r.person_id, text) for r in due)
+            present(self.private(world, Job.WEEKLY_REMIND, day, r.person_id, text) for r in due)
         )
 
     async def _missing(self, session: AsyncSession, world: World, day: date, **_: object) -> Plan:
@@ -360,7 +360,7 @@ class Jobs:
             unbound = [world.name(p) for p in item.missing if not world.staff.rows[p].tg_user_id]
             text = texts.missing_list(short_date(item.day), bound, unbound)
             messages.append(self.private(world, Job.MISSING, day, item.head_id, text))
-        return Plan(_some(messages))
+        return Plan(present(messages))
 
     async def _escalate(
         self, session: AsyncSession, world: World, day: date, *, record: bool
@@ -426,7 +426,7 @@ class Jobs:
                     target=f"dm:{item.person_id}",
                 )
             )
-        return Plan(_some(messages), created)
+        return Plan(present(messages), created)
 
     async def _month_end(
         self, session: AsyncSession, world: World, day: date, **_: object
@@ -443,7 +443,7 @@ class Jobs:
         )
         backfill = self.policy.schedule.backfill_days
         return Plan(
-            _some(
+            present(
                 self.private(
                     world,
                     Job.MONTH_END,
@@ -614,7 +614,9 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
 )
 
 
-def _some(messages: Iterable[Outgoing | None]) -> list[Outgoing]:
+def present(messages: Iterable[Outgoing | None]) -> list[Outgoing]:
+    """The messages that could be addressed (`Jobs.private` gives None for people the bot
+    cannot write to)."""
     return [m for m in messages if m is not None]
 
 

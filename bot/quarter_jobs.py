@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.handlers.ratings import keyboard, request_text
-from bot.jobs import Jobs, Plan, World
+from bot.jobs import Jobs, Plan, World, present
 from bot.sender import Outgoing
 from core import ratings as core_ratings
 from core.declarations import MAX_ITEMS
@@ -52,10 +52,6 @@ def _bound(world: World) -> list[int]:
     return [p.id for p in world.people() if world.chat(p.id) is not None]
 
 
-def _some(messages: list[Outgoing | None]) -> list[Outgoing]:
-    return [m for m in messages if m is not None]
-
-
 async def declare_open(
     jobs: Jobs, session: AsyncSession, world: World, day: date, *, record: bool
 ) -> Plan:
@@ -67,7 +63,7 @@ async def declare_open(
         quarter=window.quarter.label, close=short_date(window.declare_close), limit=MAX_ITEMS
     )
     return Plan(
-        _some([jobs.private(world, Job.DECLARE_OPEN, day, pid, text) for pid in _bound(world)])
+        present([jobs.private(world, Job.DECLARE_OPEN, day, pid, text) for pid in _bound(world)])
     )
 
 
@@ -85,7 +81,7 @@ async def declare_remind(
     started = await declarations.declaring_people(session, unit_id=world.unit_id, quarter=quarter)
     close = short_date(window.declare_close)
     return Plan(
-        _some(
+        present(
             [
                 jobs.private(
                     world,
@@ -115,7 +111,7 @@ async def declare_close(
     )
     text = texts.declare_close_notice(quarter=window.quarter.label)
     return Plan(
-        _some(
+        present(
             [
                 jobs.private(world, Job.DECLARE_CLOSE, day, pid, text)
                 for pid in _bound(world)
@@ -186,7 +182,7 @@ async def ratings_open(
             if base is not None and row.id is not None:
                 base = replace(base, buttons=keyboard(jobs.policy, row.id))
             messages.append(base)
-    return Plan(_some(messages))
+    return Plan(present(messages))
 
 
 async def ratings_remind(
@@ -199,7 +195,7 @@ async def ratings_remind(
     left = await ratings.outstanding(session, unit_id=world.unit_id, quarter=window.quarter)
     close = short_date(window.ratings_close)
     return Plan(
-        _some(
+        present(
             [
                 jobs.private(
                     world,
@@ -229,7 +225,7 @@ async def ratings_close(
     for row in rows:
         missing[row.rater_id] = missing.get(row.rater_id, 0) + (row.score is None)
     return Plan(
-        _some(
+        present(
             [
                 jobs.private(
                     world,

@@ -161,4 +161,7 @@ async def quarter_view(
     snapshot = await store.published(session, unit_id=unit.id, quarter=quarter)
     if snapshot is not None:
         return published_view(snapshot)
-    return await compute(session, policy=policy, calendar=calendar, quarter=quarter, now=now)
+    result, gathered = await quarter_results(
+        session, policy=policy, calendar=calendar, quarter=quarter, now=now
+    )
+    return live_view(unit.id, quarter, result, gathered)

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.jobs import Jobs, Plan, World, _some
+from bot.jobs import Jobs, Plan, World, present
 from core.jobs import Job
 from core.reports import short_date
 from core.tasks import is_overdue, remind_today
@@ -46,7 +46,7 @@ async def plan_due(
             due[task.assignee_id].append(task)
     text = texts.task_due_reminder
     return Plan(
-        _some(
+        present(
             jobs.private(world, Job.TASK_DUE, day, pid, text([_line(t) for t in items]))
             for pid, items in due.items()
         )
@@ -79,7 +79,7 @@ async def plan_overdue(
                      target=f"leader:{pid}")
         for pid, items in by_leader.items()
     )  # fmt: skip
-    return Plan(_some(messages))
+    return Plan(present(messages))
 
 
 async def digest_overdue(

@@ -30,7 +30,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import filters, texts
 from bot.export import build_export
 from core.calendar import WorkCalendar
-from core.people import Role, decode_roles
 from core.policy import Policy, RaterKind
 from core.quarter import Quarter
 from core.records import RecordKind, signed
@@ -57,12 +56,8 @@ def make_router() -> Router:
     return router
 
 
-def _is_admin(person: Person) -> bool:
-    return Role.ADMIN in decode_roles(person.roles)
-
-
 async def _admin_in_private(message: Message, me: Person, denied: str, private: str) -> bool:
-    if not _is_admin(me):
+    if not filters.is_admin(me):
         await message.reply(denied)
         return False
     if message.chat.type != "private":
@@ -284,7 +279,7 @@ async def on_confirm(
         not isinstance(message, Message)
         or not pending
         or pending.get("confirm_id") != message.message_id
-        or not _is_admin(me)
+        or not filters.is_admin(me)
     ):
         await query.answer(texts.CORRECTION_GONE, show_alert=True)
         return

@@ -13,7 +13,6 @@ from bot import filters, texts
 from bot.ids import parse_id
 from core import reports as core
 from core.calendar import WorkCalendar
-from core.people import Role, decode_roles
 from core.policy import Policy
 from storage import people
 from storage import reports as store
@@ -30,10 +29,6 @@ def make_router() -> Router:
     )
     router.callback_query.register(cancel_button, filters.callback_prefix("lv"), filters.member)
     return router
-
-
-def _is_admin(person: Person) -> bool:
-    return Role.ADMIN in decode_roles(person.roles)
 
 
 def _period(leave: Leave) -> str:
@@ -61,7 +56,7 @@ async def cmd_leave(
         return
     target = me
     if not core.looks_like_day(words[0]):
-        if not _is_admin(me):
+        if not filters.is_admin(me):
             await message.answer(texts.LEAVE_ONLY_ADMIN)
             return
         found = await people.resolve_person(session, unit_id=me.unit_id, ref=words[0])
@@ -84,7 +79,7 @@ async def cmd_leave(
         await message.answer(texts.LEAVE_USAGE)
         return
     oldest = now.date() - timedelta(days=policy.schedule.backfill_days)
-    if request.start < oldest and not _is_admin(me):
+    if request.start < oldest and not filters.is_admin(me):
         await message.answer(texts.leave_too_early(policy.schedule.backfill_days))
         return
     assert target.id is not None
@@ -140,7 +135,7 @@ async def cancel_button(query: CallbackQuery, session: AsyncSession, me: Person)
     if leave is None or leave.cancelled_at is not None:
         await query.answer(texts.LEAVE_GONE, show_alert=True)
         return
-    if leave.person_id != me.id and not _is_admin(me):
+    if leave.person_id != me.id and not filters.is_admin(me):
         await query.answer(texts.LEAVE_CANCEL_DENIED, show_alert=True)
         return
     store.cancel_leave(session, leave=leave, by=me)

@@ -52,7 +52,7 @@ def _label(record: Record) -> str:
     return texts.severity_label(record.kind, record.severity)
 
 
-async def _target_from_reply(
+async def target_from_reply(
     session: AsyncSession, bot: Bot, message: Message
 ) -> tuple[Person | None, Report | None]:
     """Who a reply means: the author of the echoed report, or the replied-to person."""
@@ -79,7 +79,9 @@ async def _target_from_reply(
     return person, report
 
 
-async def _named(session: AsyncSession, message: Message, me: Person, ref: str) -> list[Person]:
+async def named_people(
+    session: AsyncSession, message: Message, me: Person, ref: str
+) -> list[Person]:
     """People an @mention means: a Telegram text mention, a username, else a name."""
     for entity in message.entities or []:
         if entity.type == "text_mention" and entity.user is not None:
@@ -107,7 +109,7 @@ async def on_action(
         return
     report: Report | None = None
     if action.target:
-        found = await _named(session, message, me, action.target)
+        found = await named_people(session, message, me, action.target)
         if not found:
             await message.reply(texts.action_who(action.target))
             return
@@ -120,7 +122,7 @@ async def on_action(
             found = allowed
         target = found[0]
     elif message.reply_to_message is not None:
-        person, report = await _target_from_reply(session, bot, message)
+        person, report = await target_from_reply(session, bot, message)
         if person is None:
             await message.reply(texts.ACTION_TARGET_UNKNOWN)
             return
@@ -411,7 +413,7 @@ async def cmd_records(
     person = me
     ref = (command.args or "").strip()
     if ref:
-        found = await _named(session, message, me, ref)
+        found = await named_people(session, message, me, ref)
         if len(found) != 1:
             await message.answer(
                 texts.who_ambiguous(ref, len(found)) if found else texts.action_who(ref)

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
-from bot.handlers.likes import _named, _target_from_reply
+from bot.handlers.likes import named_people, target_from_reply
 from bot.ids import is_id, parse_id
 from core import tasks as core
 from core.calendar import WorkCalendar
@@ -112,7 +112,7 @@ async def cmd_task(
         return
     leader = await people.to_core(session, me)
     if parsed.target is not None:
-        found = await _named(session, message, me, parsed.target)
+        found = await named_people(session, message, me, parsed.target)
         if len(found) > 1:
             allowed = [p for p in found if can_lead(leader, await people.to_core(session, p))]
             found = allowed if len(allowed) == 1 else found
@@ -124,7 +124,7 @@ async def cmd_task(
             return
         target: Person | None = found[0]
     else:
-        target, _ = await _target_from_reply(session, bot, message)
+        target, _ = await target_from_reply(session, bot, message)
     if target is None:
         await message.reply(texts.TASK_TARGET_UNKNOWN)
         return
