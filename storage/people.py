@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,7 @@ import core.people as cp
 from core.binding import INVITE_ALPHABET, INVITE_LENGTH
 from core.roster import KnownPerson, RosterEntry, match_roster
 from storage.audit import audit
+from storage.db import dialect_insert
 from storage.tables import (
     ChatGroup,
     Department,
@@ -392,10 +394,17 @@ async def get_setting(session: AsyncSession, *, key: str) -> str | None:
 
 
 async def set_setting(session: AsyncSession, *, key: str, value: str) -> None:
-    """Store an app setting (no commit)."""
-    row = await session.get(Setting, key) or Setting(key=key)
-    row.value = value
-    session.add(row)
+    """Store an app setting (no commit). An upsert: instances starting together both
+    store the bot's username, and the second must not fail on the first's row."""
+    upsert = (
+        dialect_insert(session, Setting)
+        .values(key=key, value=value)
+        .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+    )
+    await session.exec(upsert)  # type: ignore[call-overload]
+    cached = session.identity_map.get(session.identity_key(Setting, key))
+    if cached is not None:  # a row this session loaded earlier shows the new value
+        set_committed_value(cached, "value", value)
 
 
 async def admin_chat_ids(session: AsyncSession) -> list[int]:
