@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.config import Settings
+from bot.filing import Filer
 from bot.handlers import get_routers
 from bot.middlewares import (
     ClockMiddleware,
@@ -52,8 +53,9 @@ def make_dispatcher(
 ) -> Dispatcher:
     """A Dispatcher with the middlewares and fresh feature routers.
 
-    Handlers receive `settings`, `policy`, `calendar` and `zone` (app lifetime), and per
-    update `session`, `me`, `group`, `now` and `today` from the middlewares.
+    Handlers receive `settings`, `policy`, `calendar`, `zone` and `filer` (app lifetime),
+    and per update `session`, `claim`, `me`, `group`, `now` and `today` from the
+    middlewares.
     """
     policy = policy or load_policy(settings.policy)
     calendar = WorkCalendar(policy.calendar)
@@ -64,10 +66,11 @@ def make_dispatcher(
         calendar=calendar,
         zone=settings.zone,
         sessionmaker=sessionmaker,
+        filer=Filer(sessionmaker),
     )
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dp.update.outer_middleware(UpdateOnceMiddleware(owner or instance_id()))
-    dp.update.outer_middleware(IdentityMiddleware())
+    dp.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, owner or instance_id()))
+    dp.update.outer_middleware(IdentityMiddleware(sessionmaker))
     dp.update.outer_middleware(ClockMiddleware(settings.zone, calendar, clock))
     dp.include_routers(*get_routers(catch_errors=catch_errors))
     return dp

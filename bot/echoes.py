@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
@@ -43,19 +43,6 @@ BATCHES_PER_FLUSH = 2  # batch messages per group per flush at most
 ENTRY_CHARS = 300  # an item's text in a batch is cut here
 MESSAGE_CHARS = 4096
 STALE_AFTER = timedelta(minutes=10)  # a claim older than this is taken over
-
-
-async def should_queue(
-    session: AsyncSession, *, chat_id: int, item_id: int, at: datetime, limit: int | None = None
-) -> bool:
-    """Decide, and record, whether an item's echo waits for the group's next batch."""
-    limit = DIRECT_PER_MINUTE if limit is None else limit
-    if await store.enqueue_if_waiting(session, item_id=item_id, chat_id=chat_id, at=at):
-        return True  # others wait: queue behind them, in order (one statement)
-    if not await store.take_slot(session, chat_id=chat_id, at=at, limit=limit):
-        await store.enqueue(session, item_id=item_id, chat_id=chat_id, at=at)
-        return True
-    return False
 
 
 def _line(entry: store.Entry, n: int, limit: int) -> str:

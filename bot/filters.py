@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from core.people import Role, decode_roles
+from core.records import parse_action
 from storage.tables import ChatGroup, Person
 
 GROUP_CHATS = frozenset({"group", "supergroup"})
@@ -49,6 +50,25 @@ def is_admin(person: Person) -> bool:
 async def has_text(message: Message) -> bool:
     """A text message."""
     return message.text is not None
+
+
+async def plain_report(message: Message, me: Person | None, raw_state: str | None) -> bool:
+    """A private text from a member that no handler but the 日报 catch-all takes: no
+    command, no reply (answers to the bot's prompts are replies), no 点赞/错情, and no
+    conversation waiting for the person's next text. The dispatcher tries it first, so
+    the common message at a deadline skips every other router's filters (see
+    `bot.handlers.get_routers`; tests/test_fast_route.py holds the promise)."""
+    text = message.text
+    return (
+        text is not None
+        and message.chat.type == "private"
+        and me is not None
+        and me.active
+        and raw_state is None
+        and message.reply_to_message is None
+        and not text.lstrip().startswith("/")
+        and parse_action(text) is None
+    )
 
 
 async def migrated(message: Message) -> bool:

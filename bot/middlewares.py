@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,15 +15,18 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.batching import Batcher
 from core.calendar import WorkCalendar
 from storage import runtime
-from storage.groups import group_for_chat
-from storage.people import Identity, admin_chat_ids, get_setting, identity_by_tg, set_setting
-from storage.tables import utcnow
+from storage.groups import groups_for_chats
+from storage.people import Identity, admin_chat_ids, get_setting, identities_by_tg, set_setting
+from storage.runtime import ClaimKey
+from storage.tables import ChatGroup, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +48,44 @@ class DbSessionMiddleware(BaseMiddleware):
 class IdentityMiddleware(BaseMiddleware):
     """Resolves `me` (the bound person, or None) and `group` (the chat's binding, or None);
     with `me`, in the same query, `home_group` (their department's group, or None) and
-    `leave_until` (the last day of their active leave, or None) for filing reports."""
+    `leave_until` (the last day of their active leave, or None) for filing reports.
+
+    Concurrent updates are looked up together (bot/batching.py): at a deadline one query
+    serves all the updates that arrived while the previous one ran."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self.lookup: Batcher[LookupKey, tuple[Identity, ChatGroup | None]] = Batcher(self._look)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        session: AsyncSession = data["session"]
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        who = await identity_by_tg(session, tg_user_id=user.id) if user else Identity(None)
+        in_group = chat is not None and chat.type in {"group", "supergroup"}
+        key = (user.id if user else None, chat.id if chat is not None and in_group else None)
+        who, group = await self.lookup(key) if key != (None, None) else (NOBODY, None)
         data["me"] = who.person
         data["home_group"] = who.home_group
         data["leave_until"] = who.leave_until
-        in_group = chat is not None and chat.type in {"group", "supergroup"}
-        data["group"] = await group_for_chat(session, chat_id=chat.id) if in_group else None
+        data["group"] = group
         return await handler(event, data)
+
+    async def _look(self, keys: list[LookupKey]) -> list[tuple[Identity, ChatGroup | None]]:
+        users = sorted({user for user, _ in keys if user is not None})
+        chats = sorted({chat for _, chat in keys if chat is not None})
+        async with self.sessionmaker() as session:
+            people = await identities_by_tg(session, tg_user_ids=users)
+            groups = await groups_for_chats(session, chat_ids=chats)
+        return [
+            (
+                people.get(user, NOBODY) if user is not None else NOBODY,
+                groups.get(chat) if chat is not None else None,
+            )
+            for user, chat in keys
+        ]
+
+
+LookupKey = tuple[int | None, int | None]  # (Telegram user id, group chat id)
+NOBODY = Identity(None)
 
 
 def event_time(event: TelegramObject) -> datetime | None:
@@ -126,9 +156,26 @@ async def warn_unknown_year(
                 await bot.send_message(tg_id, texts.calendar_fallback(day.year))
             except TelegramAPIError:
                 log.warning("could not tell admin %s about the calendar", tg_id)
+    except AlreadyHandled:
+        raise
     except Exception:  # never let this block a report
         log.exception("calendar warning failed")
         await session.rollback()
+
+
+class AlreadyHandled(Exception):
+    """The update's claim was refused: an earlier delivery or another instance has it."""
+
+
+@dataclass(slots=True)
+class Claim:
+    """An update's claim, until a transaction takes it: the handler's session with its
+    first statement, or the filer's batch together with the report (bot/filing.py)."""
+
+    key: ClaimKey
+    taken: bool = False  # a transaction has it (or had it)
+    stored: bool = False  # committed by the filer, with what the update stored
+    refused: bool = False  # the update was handled before: nothing stored
 
 
 class UpdateOnceMiddleware(BaseMiddleware):
@@ -136,59 +183,105 @@ class UpdateOnceMiddleware(BaseMiddleware):
 
     Telegram may deliver an update twice (a webhook answer lost, a restart while polling),
     and with several instances behind one webhook two may see it. The update id is claimed
-    in the handler's own transaction, so the claim is committed together with what the
-    update stored — no extra round trip on the busy path — and rolled back with it when
-    the handler fails or the instance dies: a redelivery is then handled afresh (a handler
-    failing after it committed gives its claim back). A second
-    instance claiming the same update waits for the first one's transaction and then
-    skips it. A handler that stores nothing (a question, a refusal) has its update
-    remembered afterwards. Reports, likes and replies are also keyed by chat + message id.
+    in the handler's own transaction — its first statement claims it (a session hook) — so
+    the claim is committed together with what the update stored, with no extra round
+    trip, and rolled back with it when the handler fails or the instance dies: a
+    redelivery is then handled afresh (a handler failing after it committed gives its
+    claim back). A filing that goes through the batched filer has its claim taken there,
+    with its report (`data["claim"]`). A second instance claiming the same update waits
+    for the first one's transaction and then skips it. A handler that stores nothing (a
+    question, a refusal) has its update remembered afterwards, and an update remembered
+    before is skipped at once (concurrent updates are checked together, one query).
+    Reports, likes and replies are also keyed by chat + message id.
     """
 
     def __init__(
-        self, owner: str, *, keep: timedelta = timedelta(days=3), prune_every: int = 1000
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        owner: str,
+        *,
+        keep: timedelta = timedelta(days=3),
+        prune_every: int = 1000,
     ) -> None:
+        self.sessionmaker = sessionmaker
         self.owner = owner[:64]
         self.keep = keep
         self.prune_every = prune_every
+        self.seen: Batcher[tuple[int, int], bool] = Batcher(self._seen)
+
+    async def _seen(self, keys: list[tuple[int, int]]) -> list[bool]:
+        bots = {bot_id for bot_id, _ in keys}
+        async with self.sessionmaker() as session:
+            done = {
+                (bot_id, update_id)
+                for bot_id in bots
+                for update_id in await runtime.claimed(
+                    session, bot_id=bot_id, update_ids=[u for b, u in keys if b == bot_id]
+                )
+            }
+        return [key in done for key in keys]
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
         session: AsyncSession = data["session"]
-        key = {"bot_id": data["bot"].id, "update_id": event.update_id, "owner": self.owner}
         now = utcnow()  # wall time, not the unit clock
-        if not await runtime.claim_update(session, **key, now=now):
-            await session.rollback()
+        if await self.seen((data["bot"].id, event.update_id)):
             log.info("update %s skipped: already handled", event.update_id)
             return UNHANDLED
+        claim = Claim(ClaimKey(data["bot"].id, event.update_id, self.owner))
+        data["claim"] = claim
         commits: list[object] = []
+
+        def began(_session: object, _transaction: object, connection: Connection) -> None:
+            if claim.taken:
+                return
+            claim.taken = True
+            if not runtime.claim_on(connection, claim.key, now=now):
+                claim.refused = True
+                raise AlreadyHandled(event.update_id)
 
         def committed(sync_session: object) -> None:
             commits.append(sync_session)
 
-        sa_event.listen(session.sync_session, "after_commit", committed)
+        sync = session.sync_session
+        sa_event.listen(sync, "after_begin", began)
+        sa_event.listen(sync, "after_commit", committed)
         try:
             result = await handler(event, data)
+        except AlreadyHandled:
+            with suppress(Exception):
+                await session.rollback()
+            log.info("update %s skipped: already handled", event.update_id)
+            return UNHANDLED
         except BaseException:
-            sa_event.remove(session.sync_session, "after_commit", committed)
-            if commits:  # failed after storing: let a redelivery finish the job
-                try:
-                    await session.rollback()
-                    await runtime.release_update(session, **key)
-                    await session.commit()
-                except Exception:
-                    log.warning("could not release update %s", event.update_id, exc_info=True)
+            if commits or claim.stored:  # failed after storing: let a redelivery finish it
+                await self._release(session, claim)
             raise
-        sa_event.remove(session.sync_session, "after_commit", committed)
-        if not commits or event.update_id % self.prune_every == 0:
+        finally:
+            sa_event.remove(sync, "after_begin", began)
+            sa_event.remove(sync, "after_commit", committed)
+        remember = not (commits or claim.stored or claim.refused)
+        prune = event.update_id % self.prune_every == 0
+        if remember or prune:
             try:
                 await session.rollback()  # nothing the handler left uncommitted is kept
-                if not commits:
-                    await runtime.claim_update(session, **key, now=now)
-                if event.update_id % self.prune_every == 0:
+                if remember:
+                    await runtime.claim_updates(session, [claim.key], now=now)
+                if prune:
                     await runtime.prune_updates(session, before=now - self.keep)
                 await session.commit()
             except Exception:  # answered already; at worst a redelivery is answered again
                 log.warning("could not record update %s", event.update_id, exc_info=True)
         return result
+
+    async def _release(self, session: AsyncSession, claim: Claim) -> None:
+        try:
+            await session.rollback()
+            key = claim.key
+            await runtime.release_update(
+                session, bot_id=key.bot_id, update_id=key.update_id, owner=key.owner
+            )
+            await session.commit()
+        except Exception:
+            log.warning("could not release update %s", claim.key.update_id, exc_info=True)

@@ -3,8 +3,9 @@ direct echoes per group and minute. Functions never commit; callers do."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -14,78 +15,83 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import dialect_insert
 from storage.tables import EchoBatch, EchoBudget, EchoQueue, Person, Report, ReportItem
 
 
 def _minute(at: datetime) -> datetime:
-    return at.replace(second=0, microsecond=0)
+    """The clock minute of `at`, in UTC (budgets are kept per minute)."""
+    return at.replace(second=0, microsecond=0).astimezone(UTC)
 
 
-async def take_slot(session: AsyncSession, *, chat_id: int, at: datetime, limit: int) -> bool:
-    """Count one direct echo to the group in `at`'s clock minute; False beyond `limit`.
+@dataclass(frozen=True, slots=True)
+class EchoWanted:
+    """An item whose echo should go to group `chat_id`, filed at `at`."""
 
-    One upsert, so instances sharing the database share the budget."""
-    upsert = (
-        dialect_insert(session, EchoBudget)
-        .values(chat_id=chat_id, minute=_minute(at), sent=1)
-        .on_conflict_do_update(
-            index_elements=["chat_id", "minute"], set_={"sent": EchoBudget.sent + 1}
-        )
-        .returning(EchoBudget.sent)
-    )
-    sent = (await session.exec(upsert)).scalar_one()  # type: ignore[call-overload]
-    return int(sent) <= limit
-
-
-async def has_queue(session: AsyncSession, *, chat_id: int) -> bool:
-    """Whether echoes wait for the group (new ones then queue behind them, in order)."""
-    query = select(EchoQueue.item_id).where(EchoQueue.chat_id == chat_id).limit(1)
-    return (await session.exec(query)).first() is not None
+    item_id: int
+    chat_id: int
+    at: datetime
 
 
 @cache
-def _enqueue_if_waiting(dialect: str) -> Any:
-    """The statement of `enqueue_if_waiting` for a dialect, built once (it runs for every
-    filing at peak)."""
-    columns = EchoQueue.__table__.c  # type: ignore[attr-defined]
-    chat_id = bindparam("chat_id", type_=columns.chat_id.type)  # BIGINT: ids exceed 32 bits
-    waiting = select(EchoQueue.item_id).where(EchoQueue.chat_id == chat_id).exists()
-    row = select(
-        bindparam("item_id", type_=columns.item_id.type),
-        chat_id,
-        bindparam("at", type_=columns.queued_at.type),
-    ).where(waiting)
-    table = EchoQueue.__table__  # type: ignore[attr-defined]  # Core: params are one row
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    return (
-        insert.from_select(["item_id", "chat_id", "queued_at"], row)
-        .on_conflict_do_update(
-            index_elements=["item_id"], set_={"item_id": insert.excluded.item_id}
-        )
-        .returning(table.c.item_id)
+def _queue_statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The statements of `queue_echoes` for a dialect, built once (they run for every
+    batch of filings at peak); the last two take a list of rows."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    queue = EchoQueue.__table__  # type: ignore[attr-defined]  # Core: plain rows
+    waiting = (
+        select(queue.c.chat_id)
+        .where(queue.c.chat_id.in_(bindparam("chats", expanding=True)))
+        .distinct()
     )
+    table = EchoBudget.__table__  # type: ignore[attr-defined]
+    budget = insert(table)
+    budget = budget.on_conflict_do_update(
+        index_elements=["chat_id", "minute"], set_={"sent": table.c.sent + budget.excluded.sent}
+    ).returning(table.c.chat_id, table.c.minute, table.c.sent)
+    enqueue = insert(queue).on_conflict_do_nothing(index_elements=["item_id"])
+    return waiting, budget, enqueue
 
 
-async def enqueue_if_waiting(
-    session: AsyncSession, *, item_id: int, chat_id: int, at: datetime
-) -> bool:
-    """Queue an item's echo behind the group's waiting ones, in one statement; False (and
-    nothing stored) when nothing waits for the group. True too when the item is queued
-    already."""
-    insert = _enqueue_if_waiting(session.get_bind().dialect.name)
-    params = {"item_id": item_id, "chat_id": chat_id, "at": at}
-    return (await session.exec(insert, params=params)).first() is not None  # type: ignore[call-overload]
+async def queue_echoes(
+    session: AsyncSession, wanted: list[EchoWanted], *, limit: int
+) -> list[bool]:
+    """Decide, and record, for each echo in order whether it waits for its group's next
+    batch (True: queued) or may be posted now (False: one of the group's `limit` direct
+    echoes in the item's clock minute, counted here).
 
-
-async def enqueue(session: AsyncSession, *, item_id: int, chat_id: int, at: datetime) -> None:
-    """Queue an item's echo (nothing if it is queued already)."""
-    insert = (
-        dialect_insert(session, EchoQueue)
-        .values(item_id=item_id, chat_id=chat_id, queued_at=at)
-        .on_conflict_do_nothing(index_elements=["item_id"])
-    )
-    await session.exec(insert)  # type: ignore[call-overload]
+    Behind echoes already waiting for a group, new ones queue too, in order. Three
+    statements for any number of echoes; the budget is one upsert per group and minute,
+    so instances sharing the database share it. An item queued already stays queued.
+    """
+    if not wanted:
+        return []
+    waiting, budget, enqueue = _queue_statements(session.get_bind().dialect.name)
+    chats = sorted({w.chat_id for w in wanted})
+    busy = set((await session.exec(waiting, params={"chats": chats})).all())  # type: ignore[call-overload]
+    asks = Counter((w.chat_id, _minute(w.at)) for w in wanted if w.chat_id not in busy)
+    left: dict[tuple[int, datetime], int] = {}
+    if asks:
+        rows = [{"chat_id": c, "minute": m, "sent": n} for (c, m), n in sorted(asks.items())]
+        for chat_id, minute, sent in (await session.exec(budget, params=rows)).all():  # type: ignore[call-overload]
+            key = (chat_id, minute.astimezone(UTC))
+            left[key] = limit - (sent - asks[key])
+    queued = []
+    for w in wanted:
+        key = (w.chat_id, _minute(w.at))
+        if w.chat_id in busy or left[key] <= 0:
+            busy.add(w.chat_id)  # the ones after it in this batch queue behind it
+            queued.append(True)
+        else:
+            left[key] -= 1
+            queued.append(False)
+    rows = [
+        {"item_id": w.item_id, "chat_id": w.chat_id, "queued_at": w.at}
+        for w, wait in zip(wanted, queued, strict=True)
+        if wait
+    ]
+    if rows:
+        await session.exec(enqueue, params=rows)  # type: ignore[call-overload]
+    return queued
 
 
 async def waiting_chats(session: AsyncSession, *, stale: datetime) -> list[int]:

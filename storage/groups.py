@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.audit import audit
@@ -12,6 +12,14 @@ from storage.tables import ChatGroup, Person
 async def group_for_chat(session: AsyncSession, *, chat_id: int) -> ChatGroup | None:
     """The binding of a Telegram chat, if it is bound."""
     return (await session.exec(select(ChatGroup).where(ChatGroup.chat_id == chat_id))).first()
+
+
+async def groups_for_chats(session: AsyncSession, *, chat_ids: list[int]) -> dict[int, ChatGroup]:
+    """The bindings of Telegram chats, by chat id (unbound chats are left out)."""
+    if not chat_ids:
+        return {}
+    rows = await session.exec(select(ChatGroup).where(col(ChatGroup.chat_id).in_(chat_ids)))
+    return {group.chat_id: group for group in rows.all()}
 
 
 async def bind_group(

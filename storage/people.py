@@ -216,8 +216,8 @@ class Identity:
 
 @cache
 def _identity_query() -> Any:
-    """The query of `identity_by_tg`, built once: it runs for every update, and a reused
-    statement skips SQLAlchemy's construction and cache-key work."""
+    """The query of `identities_by_tg`, built once: it runs for every batch of updates,
+    and a reused statement skips SQLAlchemy's construction and cache-key work."""
     first_group = (
         select(ChatGroup.id)
         .where(ChatGroup.department_id == Person.department_id)
@@ -235,16 +235,20 @@ def _identity_query() -> Any:
     return (
         select(Person, ChatGroup, leave_until)
         .outerjoin(ChatGroup, col(ChatGroup.id) == first_group)
-        .where(Person.tg_user_id == bindparam("tg_user_id"))
+        .where(col(Person.tg_user_id).in_(bindparam("ids", expanding=True)))
     )
 
 
-async def identity_by_tg(session: AsyncSession, *, tg_user_id: int) -> Identity:
-    """The person bound to a Telegram user id (active or not), with their department's
-    group and how long their leave runs, in one query (each update needs them)."""
-    rows = await session.exec(_identity_query(), params={"tg_user_id": tg_user_id})
-    row = rows.first()
-    return Identity(row[0], row[1], row[2]) if row is not None else Identity(None)
+async def identities_by_tg(
+    session: AsyncSession, *, tg_user_ids: list[int]
+) -> dict[int, Identity]:
+    """The people bound to Telegram user ids (active or not), each with their department's
+    group and how long their leave runs, in one query (each update needs them); ids
+    nobody is bound to are left out."""
+    if not tg_user_ids:
+        return {}
+    rows = await session.exec(_identity_query(), params={"ids": tg_user_ids})
+    return {p.tg_user_id: Identity(p, group, until) for p, group, until in rows.all()}
 
 
 async def supervised_ids(session: AsyncSession, *, person_id: int) -> frozenset[int]:

@@ -72,97 +72,121 @@ async def item_count(session: AsyncSession, *, report_id: int) -> int:
     return int((await session.exec(query)).one())
 
 
+@dataclass(frozen=True, slots=True)
+class Filing:
+    """One message to file as an item of the person's report of `kind` for `day`."""
+
+    person: Person
+    kind: ReportKind
+    day: date
+    status: FilingStatus  # the report's, when this message creates it
+    text: str
+    source_chat_id: int
+    source_message_id: int
+    filed_at: datetime
+    file_id: str | None = None
+    file_kind: str | None = None
+
+
 @cache
-def _filing_statements(dialect: str) -> tuple[Any, Any]:
-    """The two statements of `file_item` for a dialect, built once: the filing path runs
-    them for every report, and a reused statement skips SQLAlchemy's construction and
-    cache-key work (half the Python cost of a statement this size)."""
+def _filing_statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The statements of `file_items` for a dialect, built once: the filing path runs them
+    for every batch, and a reused statement skips SQLAlchemy's construction and cache-key
+    work. Each takes a list of rows (one statement for the whole batch)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    filed_at = bindparam("filed_at")
-    upsert = (
-        insert(Report)
-        .values(
-            unit_id=bindparam("unit_id"),
-            person_id=bindparam("person_id"),
-            kind=bindparam("kind"),
-            day=bindparam("day"),
-            status=bindparam("status"),
-            filed_at=filed_at,
-            updated_at=filed_at,
-        )
-        .on_conflict_do_update(
-            index_elements=["person_id", "kind", "day"], set_={"updated_at": filed_at}
-        )
-        .returning(Report)
-        .execution_options(populate_existing=True)
+    upsert = insert(Report)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["person_id", "kind", "day"],
+        set_={"updated_at": upsert.excluded.updated_at},
+    ).returning(Report)
+    counts = (
+        select(ReportItem.report_id, func.count())
+        .where(col(ReportItem.report_id).in_(bindparam("ids", expanding=True)))
+        .group_by(col(ReportItem.report_id))
     )
-    report_id = bindparam("report_id")
-    next_seq = select(func.count() + 1).where(ReportItem.report_id == report_id).scalar_subquery()
-    insert_item = (
+    insert_items = (
         insert(ReportItem)
-        .values(
-            report_id=report_id,
-            seq=next_seq,
-            text=bindparam("text"),
-            file_id=bindparam("file_id"),
-            file_kind=bindparam("file_kind"),
-            source_chat_id=bindparam("source_chat_id"),
-            source_message_id=bindparam("source_message_id"),
-            created_at=bindparam("created_at"),
-        )
         .on_conflict_do_nothing(index_elements=["source_chat_id", "source_message_id"])
         .returning(ReportItem)
     )
-    return upsert, insert_item
+    return upsert, counts, insert_items
 
 
-async def file_item(
-    session: AsyncSession,
-    *,
-    person: Person,
-    kind: ReportKind,
-    day: date,
-    status: FilingStatus,
-    text: str,
-    source_chat_id: int,
-    source_message_id: int,
-    filed_at: datetime,
-    file_id: str | None = None,
-    file_kind: str | None = None,
-) -> Filed:
-    """Add one item to the person's report for `day`, creating the report if needed.
+async def file_item(session: AsyncSession, **filing: Any) -> Filed:
+    """File one message (see `file_items`)."""
+    return (await file_items(session, [Filing(**filing)]))[0]
 
-    Two statements, no savepoints: an upsert of the report (its status is the one of the
-    first filing) and an insert of the item that does nothing when Telegram delivered the
-    same message before. Concurrent instances are settled by the unique keys.
+
+async def file_items(session: AsyncSession, filings: list[Filing]) -> list[Filed]:
+    """Add each message as the next item of its person's report for its day, creating
+    the report if needed; the outcomes in the same order.
+
+    Four statements for the whole batch, no savepoints: an upsert of the reports (a new
+    report's status is the one of its first filing), the reports' item counts, and an
+    insert of the items that does nothing for a message Telegram delivered before. The
+    upsert locks the reports' rows, so on PostgreSQL a concurrent batch filing into the
+    same report waits for this one and then counts its items; reports are upserted in
+    key order so two batches cannot deadlock on them. Concurrent instances are settled by
+    the unique keys.
     """
-    assert person.id is not None
-    upsert, insert_item = _filing_statements(session.get_bind().dialect.name)
-    values = {
-        "unit_id": person.unit_id,
-        "person_id": person.id,
-        "kind": kind.value,
-        "day": day,
-        "status": status.value,
-        "filed_at": filed_at,
-    }
-    report = (await session.exec(upsert, params=values)).scalar_one()  # type: ignore[call-overload]
-    item_values = {
-        "report_id": report.id,
-        "text": text,
-        "file_id": file_id,
-        "file_kind": file_kind,
-        "source_chat_id": source_chat_id,
-        "source_message_id": source_message_id,
-        "created_at": filed_at,
-    }
-    item = (await session.exec(insert_item, params=item_values)).scalar_one_or_none()  # type: ignore[call-overload]
-    if item is None:  # the same message again: nothing new
-        again = await item_by_source(session, chat_id=source_chat_id, message_id=source_message_id)
+    if not filings:
+        return []
+    upsert, counts, insert_items = _filing_statements(session.get_bind().dialect.name)
+    first: dict[tuple[int, str, date], Filing] = {}
+    for filing in filings:
+        assert filing.person.id is not None
+        first.setdefault((filing.person.id, filing.kind.value, filing.day), filing)
+    rows = [
+        {
+            "unit_id": f.person.unit_id,
+            "person_id": key[0],
+            "kind": key[1],
+            "day": key[2],
+            "status": f.status.value,
+            "filed_at": f.filed_at,
+            "updated_at": f.filed_at,
+        }
+        for key, f in sorted(first.items(), key=lambda pair: pair[0])
+    ]
+    options = {"populate_existing": True}
+    result = await session.exec(upsert, params=rows, execution_options=options)  # type: ignore[call-overload]
+    reports = {(r.person_id, r.kind, r.day): r for r in result.scalars().all()}
+    ids = sorted({r.id for r in reports.values()})
+    have = dict((await session.exec(counts, params={"ids": ids})).all())  # type: ignore[call-overload]
+    item_rows = []
+    for filing in filings:
+        report = reports[(filing.person.id, filing.kind.value, filing.day)]
+        have[report.id] = have.get(report.id, 0) + 1
+        item_rows.append(
+            {
+                "report_id": report.id,
+                "seq": have[report.id],
+                "text": filing.text,
+                "file_id": filing.file_id,
+                "file_kind": filing.file_kind,
+                "source_chat_id": filing.source_chat_id,
+                "source_message_id": filing.source_message_id,
+                "created_at": filing.filed_at,
+            }
+        )
+    result = await session.exec(insert_items, params=item_rows)  # type: ignore[call-overload]
+    new = {(i.source_chat_id, i.source_message_id): i for i in result.scalars().all()}
+    outcomes = []
+    for filing in filings:
+        report = reports[(filing.person.id, filing.kind.value, filing.day)]
+        item = new.pop((filing.source_chat_id, filing.source_message_id), None)
+        if item is not None:
+            outcomes.append(Filed(report, item, True, item.seq))
+            continue
+        # the same message again (delivered before, or twice in this batch): nothing new;
+        # an item after it in this batch, in the same report, leaves a gap in the numbers
+        again = await item_by_source(
+            session, chat_id=filing.source_chat_id, message_id=filing.source_message_id
+        )
         assert again is not None
         count = await item_count(session, report_id=again.report_id)
-        return Filed(report, again, False, count)
-    return Filed(report, item, True, item.seq)
+        outcomes.append(Filed(report, again, False, count))
+    return outcomes
 
 
 def edit_item(session: AsyncSession, *, item: ReportItem, text: str, at: datetime) -> bool:

@@ -3,32 +3,87 @@ update, and a health check. Functions never commit; callers do."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import delete, text
-from sqlmodel import col
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import dialect_insert
 from storage.tables import UpdateClaim
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimKey:
+    """Which update an instance (`owner`) claims."""
+
+    bot_id: int
+    update_id: int
+    owner: str
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING for a list of claims, built once."""
+    table = UpdateClaim.__table__  # type: ignore[attr-defined]
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=["bot_id", "update_id"]).returning(
+        table.c.bot_id, table.c.update_id
+    )
+
+
+def _rows(keys: list[ClaimKey], now: datetime) -> list[dict[str, object]]:
+    ordered = sorted(keys, key=lambda k: (k.bot_id, k.update_id))  # one lock order
+    return [
+        {"bot_id": k.bot_id, "update_id": k.update_id, "owner": k.owner, "claimed_at": now}
+        for k in ordered
+    ]
+
+
+async def claim_updates(
+    session: AsyncSession, keys: list[ClaimKey], *, now: datetime
+) -> set[tuple[int, int]]:
+    """Claim updates in the session's transaction; the (bot id, update id) pairs claimed
+    here (the others were claimed before).
+
+    A claim commits with whatever the transaction stores, and vanishes with a rollback (a
+    failure, a crash). A concurrent claim of the same update waits for that transaction:
+    it is refused once the first commits, granted if the first rolled back.
+    """
+    if not keys:
+        return set()
+    statement = _claim_statement(session.get_bind().dialect.name)
+    result = await session.exec(statement, params=_rows(keys, now))  # type: ignore[call-overload]
+    return {(bot_id, update_id) for bot_id, update_id in result.all()}
+
+
+async def claimed(session: AsyncSession, *, bot_id: int, update_ids: list[int]) -> set[int]:
+    """Which of these updates are claimed already (handled, or being handled)."""
+    if not update_ids:
+        return set()
+    query = select(UpdateClaim.update_id).where(
+        UpdateClaim.bot_id == bot_id, col(UpdateClaim.update_id).in_(update_ids)
+    )
+    return set((await session.exec(query)).all())
 
 
 async def claim_update(
     session: AsyncSession, *, bot_id: int, update_id: int, owner: str, now: datetime
 ) -> bool:
-    """Claim update `update_id` in the session's transaction: True unless it is claimed.
+    """Claim one update in the session's transaction: True unless it is claimed."""
+    key = ClaimKey(bot_id, update_id, owner)
+    return bool(await claim_updates(session, [key], now=now))
 
-    The claim commits with whatever the handler commits, and vanishes with a rollback (a
-    failure, a crash). A concurrent claim of the same update waits for that transaction:
-    it gets False once the first commits, True if the first rolled back.
-    """
-    insert = (
-        dialect_insert(session, UpdateClaim)
-        .values(bot_id=bot_id, update_id=update_id, owner=owner, claimed_at=now)
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(UpdateClaim.update_id)
-    )
-    return (await session.exec(insert)).scalar_one_or_none() is not None  # type: ignore[call-overload]
+
+def claim_on(connection: Connection, key: ClaimKey, *, now: datetime) -> bool:
+    """`claim_update` on a connection, from synchronous code (a session event hook)."""
+    statement = _claim_statement(connection.dialect.name)
+    return connection.execute(statement, _rows([key], now)[0]).first() is not None
 
 
 async def release_update(

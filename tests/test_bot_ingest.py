@@ -69,19 +69,19 @@ async def test_an_update_failing_before_anything_is_stored_leaves_no_trace(
     chat: Chat, office: Office, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     update = make_message("参加培训", user=office.member, date=local(11, 20, 10))
-    real = report_store.file_item
+    real = report_store.file_items
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database hiccup")
 
     claims = select(func.count()).select_from(UpdateClaim)
     before = (await session.exec(claims)).one()
-    monkeypatch.setattr(report_store, "file_item", broken)
+    monkeypatch.setattr(report_store, "file_items", broken)
     with pytest.raises(RuntimeError):
         await chat.feed(update)
     assert await items(session) == 0
     assert (await session.exec(claims)).one() == before  # the claim was given back
-    monkeypatch.setattr(report_store, "file_item", real)
+    monkeypatch.setattr(report_store, "file_items", real)
     sent = await chat.feed(update)
     assert sent[0].text == "✅ 已记录 11月20日 日报（按时），共 1 条。"
     assert await items(session) == 1

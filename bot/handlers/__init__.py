@@ -27,6 +27,7 @@ from bot.handlers import (
 def get_routers(*, catch_errors: bool = True) -> list[Router]:
     """Fresh routers for one Dispatcher (tests build one per test)."""
     routers = [
+        reports.make_fast_router(),  # first: a plain private text is a 日报 (the common case)
         groups.make_router(),
         start.make_router(),
         likes.make_router(),

@@ -23,6 +23,8 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import echoes, filters, texts
+from bot.filing import Filer, Request, store_filings
+from bot.middlewares import Claim
 from core import reports as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.policy import Policy
@@ -38,6 +40,14 @@ class WeeklyForm(StatesGroup):
     """Waiting for a weekly report the person writes themselves."""
 
     text = State()
+
+
+def make_fast_router() -> Router:
+    """The common case first: a plain private text from a member is a 日报
+    (`filters.plain_report`: no other handler would take it), so it skips the others."""
+    router = Router(name="reports-fast")
+    router.message.register(private_report, filters.plain_report)
+    return router
 
 
 def make_router() -> Router:
@@ -73,6 +83,8 @@ class Env:
     now: datetime
     home_group: ChatGroup | None | object  # `me`'s department group; MISSING: not read yet
     leave_until: date | None | object  # last day of `me`'s active leave; MISSING: not read
+    claim: Claim | object  # the update's claim (bot/middlewares.py); MISSING: none
+    filer: Filer | object  # files with concurrent filings (bot/filing.py); MISSING: none
 
 
 MISSING = object()
@@ -194,31 +206,28 @@ async def _file(
             env.policy, env.calendar, day=day, filed_at=local_now, leave=leave
         )
     chat_id, message_id = source or (message.chat.id, message.message_id)
-    result = await store.file_item(
-        env.session,
-        person=env.me,
-        kind=kind,
-        day=day,
-        status=status,
-        text=text,
-        source_chat_id=chat_id,
-        source_message_id=message_id,
-        filed_at=local_now,
-        file_id=file_id,
-        file_kind=file_kind,
-    )
-    report, item = result.report, result.item
     in_group = message.chat.type in filters.GROUP_CHATS
-    group, queued = None, False
-    if item.echo_message_id is None:
-        group = await home_group(env)
-        own_group = in_group and group is not None and group.chat_id == message.chat.id
-        if group is not None and (own_group or env.policy.schedule.echo_to_group):
-            assert item.id is not None  # busy group: the echo waits in the same transaction
-            queued = await echoes.should_queue(
-                env.session, chat_id=group.chat_id, item_id=item.id, at=env.now
-            )
-    await env.session.commit()  # stored (and its echo queued) before we say so
+    group = await home_group(env)
+    own_group = in_group and group is not None and group.chat_id == message.chat.id
+    echo_to = None
+    if group is not None and (own_group or env.policy.schedule.echo_to_group):
+        echo_to = group.chat_id  # a busy group's echo waits, queued with the report
+    filing = store.Filing(
+        person=env.me, kind=kind, day=day, status=status, text=text,
+        source_chat_id=chat_id, source_message_id=message_id, filed_at=local_now,
+        file_id=file_id, file_kind=file_kind,
+    )  # fmt: skip
+    claim = env.claim if isinstance(env.claim, Claim) and not env.claim.taken else None
+    if claim is not None and isinstance(env.filer, Filer):  # together with concurrent ones
+        outcome = await env.filer(Request(filing, echo_to, claim))
+        if outcome is None:
+            return  # an earlier delivery of this update stored it and answered
+    else:  # this update's transaction has begun (it holds the claim): file in it
+        outcome = (await store_filings(env.session, [Request(filing, echo_to)]))[0]
+        await env.session.commit()  # stored (and its echo queued) before we say so
+        assert outcome is not None
+    result, queued = outcome.filed, outcome.queued
+    report, item = result.report, result.item
 
     status_label = core.STATUS_LABELS[core.FilingStatus(report.status)]
     ack = texts.filed(
@@ -234,7 +243,6 @@ async def _file(
         return
     keyboard = await review_keyboard(env.session, report)
     if in_group:
-        own_group = group is not None and group.chat_id == message.chat.id
         if own_group and queued:
             with suppress(TelegramAPIError):  # a reaction is not a message: no group budget
                 await message.react([ReactionTypeEmoji(emoji="✍")])
