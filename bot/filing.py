@@ -12,6 +12,7 @@ filing fails alone and the others are stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from bot.middlewares import Claim
 from storage import echoes as echo_store
 from storage import reports as store
 from storage import runtime
+from storage.db import database_down
+from storage.runtime import ClaimKey
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,11 @@ async def store_filings(session: AsyncSession, requests: list[Request]) -> list[
     return outcomes
 
 
+class CommitFailed(Exception):
+    """The commit of a batch raised and the database could not be asked whether it went
+    through: none of its filings may be written again as if it had not."""
+
+
 class Filer:
     """`await filer(request)`: the request stored and committed, with the others that came
     meanwhile; None when its update was handled before. Marks the request's claim."""
@@ -84,21 +92,31 @@ class Filer:
         self.batcher: Batcher[Request, Outcome | None] = Batcher(self._write)
 
     async def __call__(self, request: Request) -> Outcome | None:
-        if request.claim is not None:
-            request.claim.taken = True  # the handler's session must not claim it too
-        return await self.batcher(request)
+        claim = request.claim
+        if claim is not None:
+            claim.taken = True  # the handler's session must not claim it too
+        try:
+            return await self.batcher(request)
+        except asyncio.CancelledError:  # shutting down: the batch may still store it
+            if claim is not None and not claim.stored:
+                claim.gone = True  # then its claim is given back (see `_transaction`)
+            raise
 
     async def _write(self, requests: list[Request]) -> list[Outcome | None | BaseException]:
         try:
             return list(await self._transaction(requests))
-        except Exception:
-            if len(requests) == 1:
-                raise
+        except CommitFailed as exc:
+            raise exc.__cause__ or exc from None
+        except Exception as exc:
+            if len(requests) == 1 or database_down(exc):
+                raise  # unreachable or locked: every filing fails alike, at once
             log.warning("a batch of %d filings failed; filing one by one", len(requests))
         results: list[Outcome | None | BaseException] = []
         for request in requests:
             try:
                 results.extend(await self._transaction([request]))
+            except CommitFailed as exc:
+                results.append(exc.__cause__ or exc)
             except Exception as exc:
                 results.append(exc)
         return results
@@ -106,9 +124,50 @@ class Filer:
     async def _transaction(self, requests: list[Request]) -> list[Outcome | None]:
         async with self.sessionmaker() as session:
             outcomes = await store_filings(session, requests)
-            await session.commit()
+            try:
+                await session.commit()
+            except Exception:
+                if not await self._committed(requests, outcomes):
+                    raise  # nothing of it is stored
+                log.warning("a commit of %d filings failed, yet they are stored", len(requests))
+        gone = []
         for request, outcome in zip(requests, outcomes, strict=True):
             if request.claim is not None:
                 request.claim.stored = outcome is not None
                 request.claim.refused = outcome is None
+                if outcome is not None and request.claim.gone:
+                    gone.append(request.claim.key)
+        if gone:  # stored, but nobody will answer: let Telegram's redelivery do it
+            await self._give_back(gone)
         return outcomes
+
+    async def _committed(self, requests: list[Request], outcomes: list[Outcome | None]) -> bool:
+        """After a commit raised: whether it went through anyway (a connection lost while
+        the server committed). The batch's claims tell; CommitFailed if that cannot be
+        read either."""
+        keys = [
+            r.claim.key
+            for r, o in zip(requests, outcomes, strict=True)
+            if r.claim is not None and o is not None
+        ]
+        if not keys:
+            return False
+        try:
+            async with self.sessionmaker() as session:
+                found = await runtime.claimed(
+                    session, bot_id=keys[0].bot_id, update_ids=[k.update_id for k in keys]
+                )
+        except Exception as exc:
+            raise CommitFailed from exc
+        return bool(found)
+
+    async def _give_back(self, keys: list[ClaimKey]) -> None:
+        try:
+            async with self.sessionmaker() as session:
+                for key in keys:
+                    await runtime.release_update(
+                        session, bot_id=key.bot_id, update_id=key.update_id, owner=key.owner
+                    )
+                await session.commit()
+        except Exception:
+            log.warning("could not give back %d claims", len(keys), exc_info=True)

@@ -176,6 +176,7 @@ class Claim:
     taken: bool = False  # a transaction has it (or had it)
     stored: bool = False  # committed by the filer, with what the update stored
     refused: bool = False  # the update was handled before: nothing stored
+    gone: bool = False  # the handler was cancelled while the filer wrote it
 
 
 class UpdateOnceMiddleware(BaseMiddleware):

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,6 +54,14 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(full, pool_pre_ping=True)
+
+
+def database_down(exc: BaseException) -> bool:
+    """The database is down, restarting, unreachable or busy past its timeout (so what
+    was being written was not stored)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 def dialect_insert(session: AsyncSession, table: type[Any]) -> Any:

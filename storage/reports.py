@@ -119,74 +119,129 @@ async def file_item(session: AsyncSession, **filing: Any) -> Filed:
 
 async def file_items(session: AsyncSession, filings: list[Filing]) -> list[Filed]:
     """Add each message as the next item of its person's report for its day, creating
-    the report if needed; the outcomes in the same order.
+    the report if needed; the outcomes in the same order. A message stored before
+    (Telegram delivered it again, or it is twice in this list) adds nothing: its outcome
+    is the stored item, in its own report.
 
-    Four statements for the whole batch, no savepoints: an upsert of the reports (a new
-    report's status is the one of its first filing), the reports' item counts, and an
-    insert of the items that does nothing for a message Telegram delivered before. The
-    upsert locks the reports' rows, so on PostgreSQL a concurrent batch filing into the
-    same report waits for this one and then counts its items; reports are upserted in
-    key order so two batches cannot deadlock on them. Concurrent instances are settled by
-    the unique keys.
+    Four statements for the whole batch, no savepoints: the items stored already for
+    these messages, an upsert of the reports of the new ones (a new report's status is
+    the one of its first filing), the reports' item counts, and an insert of the new
+    items, numbered after the items their report has. The upsert locks the reports' rows,
+    so on PostgreSQL a concurrent batch filing into the same report waits for this one
+    and then counts its items; reports are upserted in key order (see `lock_reports`) so
+    two batches cannot deadlock on them. Concurrent instances are settled by the unique
+    keys.
     """
     if not filings:
         return []
     upsert, counts, insert_items = _filing_statements(session.get_bind().dialect.name)
+    stored = await _items_by_sources(session, [_source(f) for f in filings])
+    new: dict[tuple[int, int], Filing] = {}
+    for filing in filings:
+        if _source(filing) not in stored:
+            new.setdefault(_source(filing), filing)
     first: dict[tuple[int, str, date], Filing] = {}
-    for filing in filings:
-        assert filing.person.id is not None
-        first.setdefault((filing.person.id, filing.kind.value, filing.day), filing)
-    rows = [
-        {
-            "unit_id": f.person.unit_id,
-            "person_id": key[0],
-            "kind": key[1],
-            "day": key[2],
-            "status": f.status.value,
-            "filed_at": f.filed_at,
-            "updated_at": f.filed_at,
-        }
-        for key, f in sorted(first.items(), key=lambda pair: pair[0])
-    ]
-    options = {"populate_existing": True}
-    result = await session.exec(upsert, params=rows, execution_options=options)  # type: ignore[call-overload]
-    reports = {(r.person_id, r.kind, r.day): r for r in result.scalars().all()}
-    ids = sorted({r.id for r in reports.values()})
+    last_at: dict[tuple[int, str, date], datetime] = {}
+    for filing in new.values():
+        key = _report_key(filing)
+        first.setdefault(key, filing)
+        last_at[key] = max(last_at.get(key, filing.filed_at), filing.filed_at)
+    reports: dict[tuple[int, str, date], Report] = {}
+    if first:
+        rows = [
+            {
+                "unit_id": f.person.unit_id,
+                "person_id": key[0],
+                "kind": key[1],
+                "day": key[2],
+                "status": f.status.value,
+                "filed_at": f.filed_at,
+                "updated_at": last_at[key],
+            }
+            for key, f in sorted(first.items(), key=lambda pair: pair[0])
+        ]
+        options = {"populate_existing": True}
+        result = await session.exec(upsert, params=rows, execution_options=options)  # type: ignore[call-overload]
+        reports = {(r.person_id, r.kind, r.day): r for r in result.scalars().all()}
+    ids = sorted({r.id for r in reports.values()} | {i.report_id for i in stored.values()})
     have = dict((await session.exec(counts, params={"ids": ids})).all())  # type: ignore[call-overload]
-    item_rows = []
-    for filing in filings:
-        report = reports[(filing.person.id, filing.kind.value, filing.day)]
+    rows = []
+    for source, filing in new.items():
+        report = reports[_report_key(filing)]
         have[report.id] = have.get(report.id, 0) + 1
-        item_rows.append(
+        rows.append(
             {
                 "report_id": report.id,
                 "seq": have[report.id],
                 "text": filing.text,
                 "file_id": filing.file_id,
                 "file_kind": filing.file_kind,
-                "source_chat_id": filing.source_chat_id,
-                "source_message_id": filing.source_message_id,
+                "source_chat_id": source[0],
+                "source_message_id": source[1],
                 "created_at": filing.filed_at,
             }
         )
-    result = await session.exec(insert_items, params=item_rows)  # type: ignore[call-overload]
-    new = {(i.source_chat_id, i.source_message_id): i for i in result.scalars().all()}
+    if rows:
+        result = await session.exec(insert_items, params=rows)  # type: ignore[call-overload]
+        added = {(i.source_chat_id, i.source_message_id): i for i in result.scalars().all()}
+    else:
+        added = {}
     outcomes = []
     for filing in filings:
-        report = reports[(filing.person.id, filing.kind.value, filing.day)]
-        item = new.pop((filing.source_chat_id, filing.source_message_id), None)
+        source = _source(filing)
+        item = added.pop(source, None)
         if item is not None:
-            outcomes.append(Filed(report, item, True, item.seq))
+            outcomes.append(Filed(reports[_report_key(filing)], item, True, item.seq))
             continue
-        # the same message again (delivered before, or twice in this batch): nothing new;
-        # an item after it in this batch, in the same report, leaves a gap in the numbers
-        again = await item_by_source(
-            session, chat_id=filing.source_chat_id, message_id=filing.source_message_id
-        )
+        again = stored.get(source) or await item_by_source(
+            session, chat_id=source[0], message_id=source[1]
+        )  # stored meanwhile by another instance: numbers after it may skip one
         assert again is not None
-        count = await item_count(session, report_id=again.report_id)
+        stored[source] = again
+        report = await session.get(Report, again.report_id)
+        assert report is not None
+        count = have.get(again.report_id) or await item_count(session, report_id=report.id)
         outcomes.append(Filed(report, again, False, count))
     return outcomes
+
+
+def _source(filing: Filing) -> tuple[int, int]:
+    return filing.source_chat_id, filing.source_message_id
+
+
+def _report_key(filing: Filing) -> tuple[int, str, date]:
+    assert filing.person.id is not None
+    return filing.person.id, filing.kind.value, filing.day
+
+
+async def _items_by_sources(
+    session: AsyncSession, sources: list[tuple[int, int]]
+) -> dict[tuple[int, int], ReportItem]:
+    """The items stored already for these (chat id, message id) pairs."""
+    query = select(ReportItem).where(
+        col(ReportItem.source_chat_id).in_(sorted({c for c, _ in sources})),
+        col(ReportItem.source_message_id).in_(sorted({m for _, m in sources})),
+    )
+    wanted = set(sources)
+    found = (await session.exec(query)).all()
+    return {
+        (i.source_chat_id, i.source_message_id): i
+        for i in found
+        if (i.source_chat_id, i.source_message_id) in wanted
+    }
+
+
+async def lock_reports(session: AsyncSession, *, report_ids: list[int]) -> dict[int, Report]:
+    """The reports, locked for update (PostgreSQL) in the order a batch of filings locks
+    them — person, kind, day — so a transaction changing several reports and a batch
+    filing into them cannot wait for each other in a circle."""
+    query = (
+        select(Report)
+        .where(col(Report.id).in_(report_ids))
+        .order_by(col(Report.person_id), col(Report.kind), col(Report.day))
+        .with_for_update(key_share=True)
+    )
+    return {r.id: r for r in (await session.exec(query)).all() if r.id is not None}
 
 
 def edit_item(session: AsyncSession, *, item: ReportItem, text: str, at: datetime) -> bool:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from aiogram import Dispatcher
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
 from aiogram.types import Update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +22,8 @@ from storage import reports as report_store
 from storage.tables import EchoQueue, ReportItem, UpdateClaim
 from tests.conftest import OFFICE_GROUP, Chat, Office, local
 from tests.factories import make_message
+from tests.fakes import FakeSession
+from tests.test_bot_ingest import fail_sends_to
 
 
 async def feed_together(chat: Chat, updates: list[Update]) -> list[Any]:
@@ -140,3 +144,105 @@ async def test_the_same_update_twice_at_once_is_filed_and_answered_once(
     assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 1
     claims = select(func.count()).where(UpdateClaim.update_id == update.update_id)
     assert (await session.exec(claims)).one() == 1
+
+
+def filed(n: int) -> str:
+    return f"✅ 已记录 11月20日 日报（按时），共 {n} 条。"
+
+
+async def test_a_redelivery_arriving_with_new_reports_keeps_the_numbers_whole(
+    chat: Chat, office: Office, fake: FakeSession, session: AsyncSession
+) -> None:
+    at = local(11, 20, 10)
+    first, second, third, fourth = (
+        make_message(f"事项{n}", user=office.member, date=at) for n in range(1, 5)
+    )
+    await chat.feed(first)
+    fail_sends_to(fake, office.member.id)  # 「已记录」 for the second is lost: redelivered
+    with pytest.raises(TelegramNetworkError):
+        await chat.feed(second)
+    await feed_together(chat, [second, third])  # the redelivery comes with a new one
+    await chat.feed(fourth)
+    rows = (await session.exec(select(ReportItem.seq, ReportItem.text))).all()
+    assert sorted(rows) == [(n, f"事项{n}") for n in range(1, 5)]
+    assert acks(chat, office.member.id)[-1] == filed(4)
+
+
+async def test_a_filing_cancelled_while_being_written_is_answered_when_redelivered(
+    chat: Chat, office: Office, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = report_store.file_items
+    writing, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow(session: AsyncSession, filings: list[Any]) -> Any:
+        writing.set()
+        await go_on.wait()
+        return await real(session, filings)
+
+    monkeypatch.setattr(report_store, "file_items", slow)
+    update = make_message("走访企业", user=office.member, date=local(11, 20, 10))
+    handling = asyncio.ensure_future(chat.dp.feed_update(chat.bot, update))
+    await writing.wait()
+    handling.cancel()  # a webhook server shutting down cancels its handlers
+    with pytest.raises(asyncio.CancelledError):
+        await handling
+    go_on.set()
+    while filer(chat.dp).batcher.task is not None:  # the batch still stores it
+        await asyncio.sleep(0.01)
+    assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 1
+    assert acks(chat, office.member.id) == []
+
+    monkeypatch.setattr(report_store, "file_items", real)
+    await chat.feed(update)  # Telegram delivers it again: now it is answered, not skipped
+    assert acks(chat, office.member.id) == [filed(1)]
+    assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 1
+
+
+async def test_a_commit_that_raised_but_went_through_is_acknowledged(
+    chat: Chat, office: Office, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_commit = AsyncSession.commit
+    armed = [True]
+
+    async def lost_answer(self: AsyncSession) -> None:
+        await real_commit(self)
+        if armed[0]:  # the server committed, then the connection dropped
+            armed[0] = False
+            raise OperationalError("COMMIT", None, ConnectionResetError("reset by peer"))
+
+    monkeypatch.setattr(AsyncSession, "commit", lost_answer)
+    at = local(11, 20, 10)
+    updates = [make_message(f"事项{n}", user=office.member, date=at) for n in range(1, 4)]
+    results = await feed_together(chat, updates)
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert acks(chat, office.member.id) == [filed(n) for n in range(1, 4)]
+    assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 3
+    assert not armed[0]  # the failure did happen
+
+
+async def test_a_commit_that_failed_tells_every_filing_of_the_batch(
+    chat: Chat, office: Office, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_commit = AsyncSession.commit
+    armed = [True]
+
+    async def refused(self: AsyncSession) -> None:
+        if armed[0]:
+            armed[0] = False
+            await self.rollback()
+            raise OperationalError("COMMIT", None, ConnectionResetError("reset by peer"))
+        await real_commit(self)
+
+    monkeypatch.setattr(AsyncSession, "commit", refused)
+    at = local(11, 20, 10)
+    updates = [make_message(f"事项{n}", user=office.member, date=at) for n in range(1, 4)]
+    results = await feed_together(chat, updates)
+    failed = [r for r in results if isinstance(r, OperationalError)]
+    answered = acks(chat, office.member.id)
+    assert failed and len(failed) + len(answered) == 3  # nobody is left without a word
+    assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == len(
+        answered
+    )
+    for update in updates:  # Telegram redelivers the failed ones: all stored, once each
+        await chat.feed(update)
+    assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 3

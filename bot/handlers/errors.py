@@ -6,18 +6,11 @@ import logging
 
 from aiogram import Router
 from aiogram.types import ErrorEvent
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot import texts
+from storage.db import database_down
 
 log = logging.getLogger(__name__)
-
-
-def database_down(exc: BaseException) -> bool:
-    """The database is down, restarting or unreachable (so the update was not stored)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError)
 
 
 def make_router() -> Router:

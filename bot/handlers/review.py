@@ -112,8 +112,10 @@ async def press_all_reviewed(
     _, _, entries = await echoes.batch_view(session, batch)
     done: list[Report] = []
     allowed = 0
-    for report_id in dict.fromkeys(e.report_id for e in entries):
-        report = await session.get(Report, report_id)
+    ids = list(dict.fromkeys(e.report_id for e in entries))
+    reports = await store.lock_reports(session, report_ids=ids)  # in the filer's order
+    for report_id in ids:
+        report = reports.get(report_id)
         if report is None or report.person_id == me.id:
             continue
         if await _authority(session, me, report) is None:
