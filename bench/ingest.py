@@ -14,7 +14,11 @@ and one at a time; the ratio is taken to the faster of the two. On SQLite and on
 PostgreSQL (`--pg URL`, env BENCH_PG_URL; a database is created on that server and
 dropped afterwards; `--no-pg` to skip). Goal: ≥ 80% of the floor.
 
-    python bench/ingest.py [--n 2000] [--people 500] [--concurrency 100] [--pg URL | --no-pg]
+Each figure is the median of `--rounds` rounds, the four measurements interleaved in
+each; garbage collection is settled first, as `kaohe run` does once started.
+
+    python bench/ingest.py [--n 2000] [--people 500] [--concurrency 100] [--rounds 3]
+                           [--pg URL | --no-pg]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from statistics import median
 
 from aiogram import Dispatcher, Router
 from aiogram.types import Message, Update
@@ -69,6 +74,9 @@ async def rate(dp: Dispatcher, bot, batch: list[Update], limit: int) -> float:  
     return await concurrently([lambda u=u: dp.feed_update(bot, u) for u in batch], limit)
 
 
+D0, D1 = date(2000, 1, 1), date(1990, 1, 1)  # the floor's report days (no clash with today)
+
+
 async def floor(  # type: ignore[no-untyped-def]
     sessionmaker, person_ids: list[int], unit_id: int, n: int, limit: int, *, day0: date
 ) -> float:
@@ -92,7 +100,7 @@ async def floor(  # type: ignore[no-untyped-def]
     return await concurrently([lambda i=i: insert(i) for i in range(n)], limit)
 
 
-async def one(label: str, pg: str | None, n: int, people: int, limit: int) -> None:
+async def one(label: str, pg: str | None, n: int, people: int, limit: int, rounds: int) -> None:
     async with database(pg) as url, world(url, people=people, departments=50) as w:
         settings = Settings(BOT_TOKEN=f"{BOT_ID}:BENCH", DATABASE_URL=url, REDIS_URL="")  # type: ignore[call-arg]
         bot = make_bot(settings, session=OfflineSession())
@@ -101,11 +109,6 @@ async def one(label: str, pg: str | None, n: int, people: int, limit: int) -> No
         ids = [p.id for p in persons if p.id is not None]
         unit_id = persons[0].unit_id
         dp = make_dispatcher(settings, w.sessionmaker)
-        settle_memory()  # as `kaohe run` does once started (for every measurement here)
-        floor_rate = await floor(w.sessionmaker, ids, unit_id, n, limit, day0=date(2000, 1, 1))
-        floor_one = await floor(w.sessionmaker, ids, unit_id, n, 1, day0=date(1990, 1, 1))
-        best = max(floor_rate, floor_one)
-
         factory = UpdateFactory()
         bare = Dispatcher()
         router = Router()
@@ -115,22 +118,30 @@ async def one(label: str, pg: str | None, n: int, people: int, limit: int) -> No
 
         router.message.register(noop)
         bare.include_router(router)
-        ceiling = await rate(bare, bot, updates(factory, w.users, n), limit)
-
         warm = min(200, n)
         await rate(dp, bot, updates(factory, w.users, warm), limit)  # warm up: first reports
-        bot.session.clear()  # type: ignore[attr-defined]
-        real = await rate(dp, bot, updates(factory, w.users, n), limit)
+        settle_memory()  # as `kaohe run` does once started (for every measurement here)
+        floors, ones, ceilings, reals = [], [], [], []
+        for r in range(rounds):  # interleaved, so a slow spell of the machine hits all
+            shift = timedelta(days=10 * r)  # the floor's rows never collide
+            floors.append(await floor(w.sessionmaker, ids, unit_id, n, limit, day0=D0 + shift))
+            ones.append(await floor(w.sessionmaker, ids, unit_id, n, 1, day0=D1 + shift))
+            ceilings.append(await rate(bare, bot, updates(factory, w.users, n), limit))
+            bot.session.clear()  # type: ignore[attr-defined]
+            reals.append(await rate(dp, bot, updates(factory, w.users, n), limit))
         sent = len(bot.session.requests)  # type: ignore[attr-defined]
         await bot.session.close()
         async with w.sessionmaker() as s:
             filed = (await s.exec(select(func.count()).select_from(ReportItem))).one()
-        if filed != warm + n:
-            raise SystemExit(f"{label}: {filed} items stored, {warm + n} sent")
+        if filed != warm + n * rounds:
+            raise SystemExit(f"{label}: {filed} items stored, {warm + n * rounds} sent")
+    real, floor_rate, floor_one = median(reals), median(floors), median(ones)
     print(  # noqa: T201
-        f"{label:10} filing {real:6.0f}/s  ceiling {ceiling:6.0f}/s  floor {floor_rate:6.0f}/s"
-        f" ({floor_one:.0f}/s one at a time)  filing/floor {real / best:4.0%}"
-        f"  ({sent} Bot API calls for {n} reports, {limit} in flight)"
+        f"{label:10} filing {real:6.0f}/s  ceiling {median(ceilings):6.0f}/s"
+        f"  floor {floor_rate:6.0f}/s ({floor_one:.0f}/s one at a time)"
+        f"  filing/floor {real / max(floor_rate, floor_one):4.0%}"
+        f"  ({sent} Bot API calls for {n} reports, {limit} in flight; median of {rounds},"
+        f" filing {min(reals):.0f}–{max(reals):.0f}/s)"
     )
 
 
@@ -141,10 +152,11 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100, help="updates in flight")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="medians of this many")
     args = parser.parse_args()
-    await one("SQLite", None, args.n, args.people, args.concurrency)
+    await one("SQLite", None, args.n, args.people, args.concurrency, args.rounds)
     if not args.no_pg:
-        await one("PostgreSQL", args.pg, args.n, args.people, args.concurrency)
+        await one("PostgreSQL", args.pg, args.n, args.people, args.concurrency, args.rounds)
 
 
 if __name__ == "__main__":
