@@ -164,10 +164,7 @@ class Filer:
     async def _give_back(self, keys: list[ClaimKey]) -> None:
         try:
             async with self.sessionmaker() as session:
-                for key in keys:
-                    await runtime.release_update(
-                        session, bot_id=key.bot_id, update_id=key.update_id, owner=key.owner
-                    )
+                await runtime.release_updates(session, keys)
                 await session.commit()
         except Exception:
             log.warning("could not give back %d claims", len(keys), exc_info=True)

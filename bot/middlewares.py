@@ -279,10 +279,7 @@ class UpdateOnceMiddleware(BaseMiddleware):
     async def _release(self, session: AsyncSession, claim: Claim) -> None:
         try:
             await session.rollback()
-            key = claim.key
-            await runtime.release_update(
-                session, bot_id=key.bot_id, update_id=key.update_id, owner=key.owner
-            )
+            await runtime.release_updates(session, [claim.key])
             await session.commit()
         except Exception:
             log.warning("could not release update %s", claim.key.update_id, exc_info=True)

@@ -112,11 +112,6 @@ def _filing_statements(dialect: str) -> tuple[Any, Any, Any]:
     return upsert, counts, insert_items
 
 
-async def file_item(session: AsyncSession, **filing: Any) -> Filed:
-    """File one message (see `file_items`)."""
-    return (await file_items(session, [Filing(**filing)]))[0]
-
-
 async def file_items(session: AsyncSession, filings: list[Filing]) -> list[Filed]:
     """Add each message as the next item of its person's report for its day, creating
     the report if needed; the outcomes in the same order. A message stored before

@@ -72,32 +72,24 @@ async def claimed(session: AsyncSession, *, bot_id: int, update_ids: list[int]) 
     return set((await session.exec(query)).all())
 
 
-async def claim_update(
-    session: AsyncSession, *, bot_id: int, update_id: int, owner: str, now: datetime
-) -> bool:
-    """Claim one update in the session's transaction: True unless it is claimed."""
-    key = ClaimKey(bot_id, update_id, owner)
-    return bool(await claim_updates(session, [key], now=now))
-
-
 def claim_on(connection: Connection, key: ClaimKey, *, now: datetime) -> bool:
-    """`claim_update` on a connection, from synchronous code (a session event hook)."""
+    """Claim one update on a connection, from synchronous code (a session event hook):
+    True unless it is claimed."""
     statement = _claim_statement(connection.dialect.name)
     return connection.execute(statement, _rows([key], now)[0]).first() is not None
 
 
-async def release_update(
-    session: AsyncSession, *, bot_id: int, update_id: int, owner: str
-) -> None:
-    """Forget this owner's claim of an update whose handling failed after it committed:
+async def release_updates(session: AsyncSession, keys: list[ClaimKey]) -> None:
+    """Forget these owners' claims of updates whose handling failed after they committed:
     a redelivery is handled afresh (what it stored is keyed by message, so kept once)."""
-    await session.exec(
-        delete(UpdateClaim).where(  # type: ignore[call-overload]
-            col(UpdateClaim.bot_id) == bot_id,
-            col(UpdateClaim.update_id) == update_id,
-            col(UpdateClaim.owner) == owner,
+    for key in keys:
+        await session.exec(
+            delete(UpdateClaim).where(  # type: ignore[call-overload]
+                col(UpdateClaim.bot_id) == key.bot_id,
+                col(UpdateClaim.update_id) == key.update_id,
+                col(UpdateClaim.owner) == key.owner,
+            )
         )
-    )
 
 
 async def prune_updates(session: AsyncSession, *, before: datetime) -> None:
