@@ -47,22 +47,25 @@ class Runtime:
     dp: Dispatcher
     scheduler: JobScheduler
     flusher: EchoFlusher | None = None  # batched echoes of busy groups (bot/echoes.py)
+    scheduler_on: bool = True  # KAOHE_SCHEDULER
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
         bot = make_bot(settings)
-        dp = make_dispatcher(settings, sessionmaker)
+        clock = settings.make_clock()
+        dp = make_dispatcher(settings, sessionmaker, clock=clock)
         jobs = Jobs(
             sessionmaker=sessionmaker,
             policy=dp["policy"],
             zone=settings.zone,
             bot=bot,
             calendar=dp["calendar"],
+            clock=clock,
         )
         flusher = EchoFlusher(sessionmaker, bot, owner=instance_id())
-        return cls(engine, sessionmaker, bot, dp, JobScheduler(jobs), flusher)
+        return cls(engine, sessionmaker, bot, dp, JobScheduler(jobs), flusher, settings.scheduler)
 
     async def hello(self, mode: str) -> int | None:
         """getMe, remember the username, set the menus; an exit code if that failed."""
@@ -86,7 +89,10 @@ class Runtime:
     def start_background(self) -> None:
         """Start the job scheduler and the echo flusher (everything is built by now)."""
         settle_memory()
-        self.scheduler.start()
+        if self.scheduler_on:
+            self.scheduler.start()
+        else:
+            log.info("scheduler off (KAOHE_SCHEDULER): jobs run only by `kaohe jobs run`")
         if self.flusher is not None:
             self.flusher.start()
 

@@ -31,6 +31,8 @@ KAOHE_VARIABLES = (
     "REDIS_URL",
     "KAOHE_POLICY",
     "BOT_USERNAME",
+    "KAOHE_SCHEDULER",
+    "KAOHE_CLOCK",
 )
 
 
@@ -127,11 +129,16 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def env(api: FakeBotAPI, db_url: str) -> dict[str, str]:
-    """The environment of a `kaohe run` that talks to the fake API and the test database."""
+    """The environment of a `kaohe run` that talks to the fake API and the test database.
+
+    The scheduler is off: what a job sends depends on the hour, and these tests must not.
+    Tests of the scheduler turn it on with a clock of their own (KAOHE_CLOCK).
+    """
     return clean_env() | {
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE": api.base,
         "DATABASE_URL": db_url,
+        "KAOHE_SCHEDULER": "off",
     }
 
 
