@@ -12,9 +12,11 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from core.people import Role, parse_role
+
+K = TypeVar("K", bound=Hashable)
 
 DEFAULT_CATEGORY = "一般工作人员"
 UNIT_WIDE = "全单位"
@@ -214,9 +216,9 @@ def _cross_check(entries: Sequence[RosterEntry]) -> list[RosterProblem]:
                 problems.append(RosterProblem(entry.row, f"分管部门「{name}」不在名单的部门里"))
 
     def duplicates(
-        key_of: Callable[[RosterEntry], Hashable | None], describe: Callable[[Any], str]
+        key_of: Callable[[RosterEntry], K | None], describe: Callable[[K], str]
     ) -> None:
-        seen: dict[Hashable, list[int]] = defaultdict(list)
+        seen: dict[K, list[int]] = defaultdict(list)
         for entry in entries:
             key = key_of(entry)
             if key is not None:
