@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from openpyxl import load_workbook
 
-from bot.demo import run_demo
+from tests.conftest import DemoRun
+
+pytestmark = pytest.mark.xdist_group("demo")  # one demo run per test session
 
 
-async def test_demo_closes_the_quarter(tmp_path: Path) -> None:
-    assert await run_demo(tmp_path, echo=False) == 0
-    transcript = (tmp_path / "transcript.txt").read_text(encoding="utf-8")
+def test_demo_closes_the_quarter(demo_run: DemoRun) -> None:
+    tmp_path = demo_run.folder
+    transcript = demo_run.transcript
     for expected in (
         "✅ 已记录 #",  # a bonus confirmed with the button
         "类别「迟到」不在负面清单中。可选：",
