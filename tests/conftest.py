@@ -29,7 +29,7 @@ from core.roster import parse_roster
 from storage import db, people
 from storage.roster_io import read_table
 from storage.tables import AuditEntry, ChatGroup, Person
-from tests.factories import make_group, make_message, make_user
+from tests.factories import TEST_NOW, make_group, make_message, make_user
 from tests.fakes import BOT_ID, FakeSession
 
 TEST_TOKEN = f"{BOT_ID}:TEST-TOKEN"
@@ -201,7 +201,7 @@ class FakeClock:
         self.at: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.at or datetime.now(UTC)
+        return self.at or TEST_NOW
 
 
 @pytest.fixture
