@@ -25,6 +25,7 @@ from bot.middlewares import (
     IdentityMiddleware,
     UpdateOnceMiddleware,
 )
+from bot.ordering import ArrivalOrder
 from bot.pacing import Pacer
 from bot.policies import load_policy
 from bot.sender import Limits, instance_id
@@ -55,12 +56,14 @@ def make_dispatcher(
 
     Handlers receive `settings`, `policy`, `calendar`, `zone` and `filer` (app lifetime),
     and per update `session`, `claim`, `me`, `group`, `now` and `today` from the
-    middlewares.
+    middlewares. Updates of one person in one chat are handled one at a time, in the
+    order they came (bot/ordering.py).
     """
     policy = policy or load_policy(settings.policy)
     calendar = WorkCalendar(policy.calendar)
     dp = Dispatcher(
         storage=make_fsm_storage(settings),
+        events_isolation=ArrivalOrder(),  # one person's updates in arrival order (issue 24)
         settings=settings,
         policy=policy,
         calendar=calendar,

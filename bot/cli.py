@@ -21,6 +21,7 @@ from core.jobs import JOB_ORDER
 from core.roster import RosterError, parse_roster
 from storage import db, people
 from storage.roster_io import read_table
+from storage.tables import utcnow
 
 EXIT_USAGE = 2
 
@@ -83,11 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     run_job.add_argument("job", choices=[job.value for job in JOB_ORDER])
     run_job.add_argument("--date", help="the day to run it for, YYYY-MM-DD (default today)")
     run_job.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    run_job.add_argument(
+        "--republish",
+        action="store_true",
+        help="send again what was sent before (audited; needs --reason)",
+    )
+    run_job.add_argument("--reason", help="why the messages are sent again (with --republish)")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `kaohe` console script."""
+def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
+    """Entry point of the `kaohe` console script; `clock` (UTC now) is for tests."""
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
@@ -121,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         "import": _cmd_import,
         "invites": _cmd_invites,
         "unbind": _cmd_unbind,
-        "score": _cmd_score,
-        "jobs": _cmd_jobs,
+        "score": lambda a, s: _cmd_score(a, s, clock=clock or utcnow),
+        "jobs": lambda a, s: _cmd_jobs(a, s, clock=clock or utcnow),
         "backup": _cmd_backup,
         "export": _cmd_export,
         "import-indicators": _cmd_import_indicators,
@@ -305,7 +312,10 @@ def _cmd_unbind(args: argparse.Namespace, settings: Settings) -> int:
     return _with_db(settings, work)
 
 
-def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_jobs(
+    args: argparse.Namespace, settings: Settings, *, clock: Callable[[], datetime]
+) -> int:
+    from bot import texts
     from bot.jobs_cli import jobs_list, jobs_run
 
     if args.action == "list":
@@ -317,6 +327,13 @@ def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             _err(f"日期「{args.date}」看不懂，请写成 2026-11-20 这样的格式。")
             return EXIT_USAGE
+    reason = (args.reason or "").strip()
+    if args.republish and not reason:
+        _err(texts.JOB_REASON_NEEDED)
+        return EXIT_USAGE
+    if args.reason is not None and not args.republish:
+        _err(texts.JOB_REASON_ALONE)
+        return EXIT_USAGE
     if not args.dry_run and settings.bot_token is None:
         _err(
             "没有设置 BOT_TOKEN，不能真的发送。请在环境变量或 .env 里设置 BOT_TOKEN；"
@@ -326,7 +343,14 @@ def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return _run_db(
         settings,
         lambda engine: jobs_run(
-            engine, settings, _out, job=args.job, day=day, dry_run=args.dry_run
+            engine,
+            settings,
+            _out,
+            job=args.job,
+            day=day,
+            dry_run=args.dry_run,
+            republish=reason if args.republish else None,
+            clock=clock,
         ),
     )
 
@@ -347,9 +371,11 @@ def _run_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
         return _schema_outdated(exc)
 
 
-def _cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_score(
+    args: argparse.Namespace, settings: Settings, *, clock: Callable[[], datetime]
+) -> int:
     async def work(session) -> int:  # type: ignore[no-untyped-def]
-        return await cli_score.run_score(args, settings, session)
+        return await cli_score.run_score(args, settings, session, clock=clock)
 
     try:
         return _with_db(settings, work)

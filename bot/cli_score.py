@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from bot import texts
 from bot.config import Settings
 from bot.policies import load_policy
 from bot.scores import quarter_results
@@ -16,6 +18,7 @@ from core.calendar import WorkCalendar
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
 from storage.facts import Gathered
+from storage.tables import utcnow
 
 
 def add_parser(sub: Any) -> None:
@@ -109,10 +112,12 @@ def result_json(result: QuarterResult, gathered: Gathered) -> dict[str, Any]:
     }
 
 
-def table(result: QuarterResult, gathered: Gathered) -> list[str]:
+def table(result: QuarterResult, gathered: Gathered, *, deadline: str = "20:00") -> list[str]:
     """Plain-text ranking, group by group."""
     state = "（季度进行中，暂定）" if result.provisional else ""
     span = f"{gathered.start}—{gathered.end}"
+    if gathered.end < gathered.start:  # no deadline passed yet since the period began
+        span = texts.score_nothing_counted(start=str(gathered.start), deadline=deadline)
     lines = [f"{result.period} 平时考核结果{state}：{span}，方案 {result.policy}"]
     group = None
     for person in result.people:
@@ -131,14 +136,20 @@ def table(result: QuarterResult, gathered: Gathered) -> list[str]:
     return lines
 
 
-async def run_score(args: argparse.Namespace, settings: Settings, session: Any) -> int:
-    """The body of `kaohe score`, on an open session."""
+async def run_score(
+    args: argparse.Namespace,
+    settings: Settings,
+    session: Any,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> int:
+    """The body of `kaohe score`, on an open session (`clock`: UTC now)."""
     policy = load_policy(settings.policy)
     if args.as_of:
         day = date.fromisoformat(args.as_of)
         now = datetime.combine(day, time(23, 59), tzinfo=settings.zone)
     else:
-        now = datetime.now(UTC).astimezone(settings.zone)
+        now = clock().astimezone(settings.zone)
     quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now.date())
     try:
         result, gathered = await quarter_results(
@@ -164,5 +175,6 @@ async def run_score(args: argparse.Namespace, settings: Settings, session: Any) 
         sys.stdout.write(json.dumps(result_json(result, gathered), ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
         return 0
-    sys.stdout.write("\n".join(table(result, gathered)) + "\n")
+    deadline = f"{policy.schedule.deadline:%H:%M}"
+    sys.stdout.write("\n".join(table(result, gathered, deadline=deadline)) + "\n")
     return 0

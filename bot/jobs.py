@@ -18,7 +18,7 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,8 @@ class RunResult:
 
     job: Job
     day: date
-    status: str  # not_due | no_unit | busy | already | done | partial | error | dry_run
+    # not_due | future | no_unit | busy | already | done | partial | error | dry_run
+    status: str
     messages: list[Outgoing] = field(default_factory=list)
     delivery: Delivery | None = None
     notices: int = 0  # 通报 records created
@@ -137,15 +138,22 @@ class Jobs:
         *,
         dry_run: bool = False,
         again: bool = False,
+        republish: str = "",
     ) -> RunResult:
         """Run `job` for `day` (default today). `again` re-runs a finished run (by hand);
-        messages already sent are never sent twice either way."""
+        messages already sent are never sent twice either way — unless `republish` names
+        an audited re-publication, whose messages are keyed apart and so all go out.
+
+        A day after today (in the unit's zone) is refused: a job speaks for a day that
+        has happened, and the future would be counted as missed (issue 24)."""
         job = Job(job)
         day = day or self.now().date()
+        if day > self.now().date() and not dry_run:
+            return RunResult(job, day, "future")
         if not core.is_due_day(job, self.policy, self.calendar, day):
             return RunResult(job, day, "not_due")
         if dry_run:
-            return await self._dry_run(job, day)
+            return await self._dry_run(job, day, republish)
         if self.sender is None:
             raise RuntimeError("a real run needs a bot")
         async with self.sessionmaker() as session:
@@ -169,10 +177,10 @@ class Jobs:
             async with self.sessionmaker() as session:
                 plan = await self._plan(session, job, day, record=True)
                 await session.commit()
-            result.messages, result.notices = plan.messages, plan.notices
+            result.messages, result.notices = republished(plan.messages, republish), plan.notices
             if plan.messages or plan.notices:
                 log.info("%s %s: %s messages due", job.value, day, len(plan.messages))
-            result.delivery = await self.sender.send(plan.messages)
+            result.delivery = await self.sender.send(result.messages)
             result.status = "partial" if result.delivery.later else "done"
         except asyncio.CancelledError:
             result.status = "partial"
@@ -220,17 +228,16 @@ class Jobs:
             except Exception:
                 log.warning("could not renew the lease of %s %s", job, day, exc_info=True)
 
-    async def _dry_run(self, job: Job, day: date) -> RunResult:
+    async def _dry_run(self, job: Job, day: date, republish: str = "") -> RunResult:
         async with self.sessionmaker() as session:
             plan = await self._plan(session, job, day, record=False)
+            messages = republished(plan.messages, republish)
             settled = await store.settled(
                 session,
-                keys=[m.key for m in plan.messages],
+                keys=[m.key for m in messages],
                 stale_before=self.clock() - timedelta(minutes=10),
             )
-        return RunResult(
-            job, day, "dry_run", plan.messages, notices=plan.notices, settled=set(settled)
-        )
+        return RunResult(job, day, "dry_run", messages, notices=plan.notices, settled=set(settled))
 
     async def catch_up(self) -> list[RunResult]:
         """Run every job whose trigger passed within the grace period and is not done."""
@@ -612,6 +619,14 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
     "bot.quarter_jobs",
     "bot.task_jobs",
 )
+
+
+def republished(messages: list[Outgoing], tag: str) -> list[Outgoing]:
+    """The messages keyed for re-publication `tag` (none: as they are), so the sender,
+    which sends each (job, day, target) once, sends them again — once per tag."""
+    if not tag:
+        return messages
+    return [replace(m, target=f"{m.target}|{tag}") for m in messages]
 
 
 def present(messages: Iterable[Outgoing | None]) -> list[Outgoing]:

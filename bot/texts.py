@@ -1264,3 +1264,54 @@ def reviewed_many(count: int) -> str:
 
 
 STALE_BUTTON = "这个按钮已失效。"
+
+
+# guard rails (issue 24): a manual job run cannot speak for the future; first-day figures
+def job_future(*, day: str, today: str, name: str) -> str:
+    """`kaohe jobs run … --date D` with D after today: refused, nothing sent or stored."""
+    when = f"（今天是 {today}）" if today else ""
+    return (
+        f"{day} 还没到{when}，不能提前运行 {name}：没有发送、也没有记录任何东西。"
+        "想先看看会发什么，请加 --dry-run。"
+    )
+
+
+def job_future_dry_run(*, day: str, today: str) -> str:
+    """The warning on top of a dry run for a day after today."""
+    return f"注意：{day} 还没到（今天是 {today}），真的运行会被拒绝。"
+
+
+def job_next_due(day: str) -> str:
+    """Appended to 「…不是…的运行日」: the job's next day on or after the one asked."""
+    return f"下一个运行日：{day}。"
+
+
+def job_republish(reason: str, *, audited: bool) -> str:
+    """First line of a `--republish` run."""
+    return f"重新发布，之前发过的也再发一次（理由：{reason}" + (
+        "；已记入审计日志）" if audited else "）"
+    )
+
+
+JOB_REASON_NEEDED = "--republish 要写明理由，例如：--republish --reason 全单位群重建，重新发布"
+JOB_REASON_ALONE = "--reason 只和 --republish 一起用。"
+
+
+def first_day_me(*, deadline: str, likes: int, errors: int) -> str:
+    """/me before the first deadline: nothing is counted yet, but today's likes are in."""
+    parts = [f"今天的日报截止 {deadline}，得分从今晚开始计算"]
+    if likes:
+        parts.append(f"今日已获点赞 {likes} 次")
+    if errors:
+        parts.append(f"今日错情 {errors} 次")
+    return "；".join(parts) + "。"
+
+
+def me_starts_on(day: str) -> str:
+    """/me before the unit starts assessing with kaohe."""
+    return f"考核从{day}开始，得分从那天的日报截止后开始计算。"
+
+
+def score_nothing_counted(*, start: str, deadline: str) -> str:
+    """`kaohe score`'s period when no deadline has passed since the period began."""
+    return f"尚未开始计算（{start} 的日报 {deadline} 截止后开始）"

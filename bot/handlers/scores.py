@@ -16,10 +16,12 @@ from core.people import Role, decode_roles
 from core.policy import Policy
 from core.quarter import Quarter
 from core.quarter_end import windows_around
+from core.records import RecordKind
 from core.reports import short_date
 from core.scoring import QuarterResult, explain
 from storage import people
 from storage.facts import Gathered
+from storage.records import records_of
 from storage.tables import ChatGroup, Person
 
 TOP = 30
@@ -62,7 +64,10 @@ async def cmd_me(
     """Own quarter-to-date score, rank, provisional grade and breakdown."""
     result, gathered, quarter = await _results(session, policy, calendar, now)
     mine = [p for p in result.people if p.person_id == me.id]
-    if not mine or gathered.end < gathered.start:
+    if mine and gathered.end < gathered.start:  # the period has begun, no deadline passed
+        await message.answer(await _not_counted_yet(session, me, policy, gathered, now))
+        return
+    if not mine:
         await message.answer(texts.NO_SCORE_YET)
         return
     header = texts.me_header(
@@ -75,6 +80,27 @@ async def cmd_me(
     if png is not None:
         await message.answer_photo(BufferedInputFile(png, "me.png"), caption=header)
     await message.answer("\n".join([header, *explain(mine[0])]))
+
+
+async def _not_counted_yet(
+    session: AsyncSession, me: Person, policy: Policy, gathered: Gathered, now: datetime
+) -> str:
+    """/me before the first deadline of the period (the first day of use, of a quarter):
+    when counting starts, and today's likes and errors, which are in already."""
+    today = now.date()
+    if gathered.start > today:
+        return texts.me_starts_on(short_date(gathered.start))
+    assert me.id is not None
+    counted = [
+        record.kind
+        for record, _issuer in await records_of(session, person_id=me.id, start=today, end=today)
+        if record.voided_at is None
+    ]
+    return texts.first_day_me(
+        deadline=f"{policy.schedule.deadline:%H:%M}",
+        likes=counted.count(RecordKind.LIKE.value),
+        errors=counted.count(RecordKind.ERROR.value),
+    )
 
 
 def _line(rank: int, name: str, score: object, grade: str) -> str:
