@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_indicators, cli_score, export
+from bot import cli_calendar, cli_indicators, cli_score, export
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--all", action="store_true", help="include people already bound")
 
     cli_score.add_parser(sub)
+    cli_calendar.add_parser(sub)
     cli_indicators.add_parser(sub)
     export.add_parser(sub)
 
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "backup",
         "export",
         "import-indicators",
+        "calendar",
     }
     if settings.bot_token or settings.webhook_key:
         secrets.append(settings.webhook_secret_token())  # the webhook's, set or derived
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         "backup": _cmd_backup,
         "export": _cmd_export,
         "import-indicators": _cmd_import_indicators,
+        "calendar": _cmd_calendar,
     }
     return handlers[args.command](args, settings)
 
@@ -386,3 +389,12 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:  # a bad --quarter, or a bad policy file
         _err(f"参数有误：{exc}")
         return EXIT_USAGE
+
+
+def _cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        if args.action == "import":
+            return await cli_calendar.run_import(args, settings, session, _out, _err)
+        return await cli_calendar.run_show(args, settings, session, _out, _err)
+
+    return _with_db(settings, work)

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from bot.calendars import calendar_from_db
 from bot.config import Settings
 from bot.policies import load_policy
 from bot.scores import quarter_results
-from core.calendar import WorkCalendar
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
 from storage.facts import Gathered
@@ -144,7 +144,7 @@ async def run_score(args: argparse.Namespace, settings: Settings, session: Any) 
         result, gathered = await quarter_results(
             session,
             policy=policy,
-            calendar=WorkCalendar(policy.calendar),
+            calendar=await calendar_from_db(session, policy.calendar),
             quarter=quarter,
             now=now,
         )

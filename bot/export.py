@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.calendars import calendar_from_db
 from bot.results import QuarterView, quarter_view
 from bot.task_export import tasks_sheet
 from core.calendar import WorkCalendar
@@ -359,7 +360,8 @@ async def run_export(args: argparse.Namespace, settings: Any, session: AsyncSess
     quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now.date())
     try:
         export = await build_export(
-            session, policy=policy, calendar=WorkCalendar(policy.calendar), quarter=quarter,
+            session, policy=policy, calendar=await calendar_from_db(session, policy.calendar),
+            quarter=quarter,
             now=now,
         )  # fmt: skip
     except LookupError:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import pictures, texts
+from bot.calendars import CalendarBook
 from bot.scores import quarter_results
 from bot.sender import Delivery, Limits, Outgoing, Sender, instance_id
 from core import jobs as core
@@ -106,6 +107,7 @@ class Jobs:
         zone: ZoneInfo,
         bot: Bot | None = None,
         calendar: WorkCalendar | None = None,
+        calendars: CalendarBook | None = None,
         clock: Callable[[], datetime] = utcnow,
         limits: Limits | None = None,
         owner: str | None = None,
@@ -115,6 +117,9 @@ class Jobs:
         self.policy = policy
         self.zone = zone
         self.calendar = calendar or WorkCalendar(policy.calendar)
+        # the notices imported into the database, re-read at each run (another instance
+        # or the CLI may have imported one since)
+        self.calendars = calendars or CalendarBook(sessionmaker, self.calendar.rules)
         self.clock = clock
         self.owner = (owner or instance_id())[:64]
         self.lease = lease
@@ -142,6 +147,7 @@ class Jobs:
         messages already sent are never sent twice either way."""
         job = Job(job)
         day = day or self.now().date()
+        self.calendar = await self.calendars.current(force=True)
         if not core.is_due_day(job, self.policy, self.calendar, day):
             return RunResult(job, day, "not_due")
         if dry_run:
@@ -235,6 +241,7 @@ class Jobs:
     async def catch_up(self) -> list[RunResult]:
         """Run every job whose trigger passed within the grace period and is not done."""
         results = []
+        self.calendar = await self.calendars.current(force=True)
         for job, day in core.missed_runs(self.policy, self.calendar, now=self.now()):
             result = await self.run(job, day)
             if result.status not in {"already", "not_due"}:
@@ -611,6 +618,7 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
     "bot.results_jobs",
     "bot.quarter_jobs",
     "bot.task_jobs",
+    "bot.calendar_jobs",
 )
 
 

@@ -59,7 +59,7 @@ class Runtime:
             policy=dp["policy"],
             zone=settings.zone,
             bot=bot,
-            calendar=dp["calendar"],
+            calendars=dp["calendar_book"],
         )
         flusher = EchoFlusher(sessionmaker, bot, owner=instance_id())
         return cls(engine, sessionmaker, bot, dp, JobScheduler(jobs), flusher)
