@@ -15,6 +15,7 @@ from bot.policies import load_policy
 from bot.scores import quarter_results
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
+from core.text import normalise_name
 from storage.facts import Gathered
 
 
@@ -152,7 +153,8 @@ async def run_score(args: argparse.Namespace, settings: Settings, session: Any) 
         sys.stderr.write("还没有名单。请先运行：kaohe import 名单.xlsx\n")
         return 1
     if args.explain:
-        matches = [p for p in result.people if p.name == args.explain]
+        wanted = normalise_name(args.explain)
+        matches = [p for p in result.people if normalise_name(p.name) == wanted]
         if not matches:
             sys.stderr.write(f"没有找到「{args.explain}」（只算在职人员）。\n")
             return 1
