@@ -306,3 +306,17 @@ def test_openpyxl_still_reads_the_bomb_we_built(tmp_path: Path) -> None:
     path = _bomb(tmp_path / "bomb.xlsx", far_cell=False)
     sheet = load_workbook(path, read_only=True).worksheets[0]
     assert (sheet.max_row, sheet.max_column) == (50000, 16384)
+
+
+def test_the_export_shows_the_position(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(hr_roster(tmp_path / "名单.xlsx", PEOPLE))]) == 0
+    out = tmp_path / "结果.xlsx"
+    assert main(["export", "--quarter", "2026Q4", "-o", str(out)]) == 0
+    sheet = load_workbook(out, read_only=True)["个人结果"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    header = next(row for row in rows if "职务" in row)
+    by_name = {row[header.index("姓名")]: row for row in rows[rows.index(header) + 1 :]}
+    assert by_name["李红"][header.index("职务")] == "科员"
+    assert by_name["王建国"][header.index("职务")] == "局长"
