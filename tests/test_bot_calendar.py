@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -318,3 +319,27 @@ async def test_remind_on_new_years_day_2027_sends_nothing(
     assert await kaohe("jobs", "run", "remind", "--date", "2027-01-01") == 0
     assert "不是 remind（日报提醒） 的运行日" in capsys.readouterr().out
     assert api.delivered == []
+
+
+def _docx(path: Path, paragraphs: list[str]) -> Path:
+    """A minimal Word file, as saved from the notice's web page."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>{body}'
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", xml + "</w:body></w:document>")
+    return path
+
+
+async def test_a_docx_notice_and_the_text_view_with_sources(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _docx(cli_env / "通知.docx", NOTICE_2027.splitlines())
+    assert await kaohe("calendar", "import", str(path), "--yes") == 0
+    capsys.readouterr()
+    assert await kaohe("calendar", "show", "2027") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "2027 年工作日历：已导入的国务院通知"
+    assert out[1].startswith("通知由 cli 于 ")
+    assert "  2027-02-12 周五  已导入的国务院通知" in out
+    assert "  2027-02-20 周六  已导入的国务院通知" in out
