@@ -7,18 +7,20 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_indicators, cli_score, export
+from bot import cli_calendar, cli_indicators, cli_score, export
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
 from core.jobs import JOB_ORDER
-from core.roster import RosterError, parse_roster
+from core.people import ROLE_LABELS, ROLE_ORDER, Role
+from core.roster import RosterEntry, RosterError, RosterSheet, read_roster
 from storage import db, people
 from storage.roster_io import read_table
 from storage.tables import utcnow
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--all", action="store_true", help="include people already bound")
 
     cli_score.add_parser(sub)
+    cli_calendar.add_parser(sub)
     cli_indicators.add_parser(sub)
     export.add_parser(sub)
 
@@ -113,6 +116,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         "backup",
         "export",
         "import-indicators",
+        "calendar",
     }
     if settings.bot_token or settings.webhook_key:
         secrets.append(settings.webhook_secret_token())  # the webhook's, set or derived
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         "backup": _cmd_backup,
         "export": _cmd_export,
         "import-indicators": _cmd_import_indicators,
+        "calendar": _cmd_calendar,
     }
     return handlers[args.command](args, settings)
 
@@ -219,26 +224,29 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        entries = parse_roster(read_table(args.file))
+        sheet = read_roster(read_table(args.file))
     except RosterError as exc:
         _err(f"名单有 {len(exc.problems)} 处问题，未导入任何数据：")
         for problem in exc.problems:
             _err(f"  {problem}")
         return 1
+    entries = list(sheet.entries)
     try:
         start = date.fromisoformat(args.start) if args.start else None
     except ValueError:
         _err(f"--start 日期格式不对：{args.start}（应为 2026-06-01）")
         return EXIT_USAGE
-    if args.dry_run:
-        _out(
-            f"检查通过：{len(entries)} 人，{len({e.department for e in entries})} 个部门。未写入。"
-        )
-        return 0
+    for line in roster_sheet_notes(sheet):
+        _out(line)
 
     async def work(session) -> int:  # type: ignore[no-untyped-def]
         unit = await people.ensure_unit(session, name=args.unit)
         report = await people.apply_roster(session, unit=unit, entries=entries)
+        if args.dry_run:
+            await session.rollback()  # the same code path as a real import, then undone
+            for line in roster_dry_run(entries, report):
+                _out(line)
+            return 0
         if start is not None or await people.assessment_start(session) is None:
             first = start or datetime.now(UTC).astimezone(settings.zone).date()
             await people.set_assessment_start(session, day=first, actor="cli")
@@ -252,6 +260,49 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_db(settings, work)
+
+
+def roster_sheet_notes(sheet: RosterSheet) -> list[str]:
+    """What the reader left aside: titles above the header, ignored columns, footers."""
+    lines = []
+    if sheet.header_row > 1:
+        lines.append(f"列名在第 {sheet.header_row} 行（上面的标题行已跳过）。")
+    if sheet.ignored_columns:
+        lines.append(f"已忽略的列：{'、'.join(sheet.ignored_columns)}")
+    if sheet.skipped_rows:
+        rows = "、".join(str(n) for n in sheet.skipped_rows)
+        lines.append(f"已跳过表尾（制表人、合计、备注等）：第 {rows} 行")
+    return lines
+
+
+def roster_dry_run(entries: list[RosterEntry], report: people.ImportReport) -> list[str]:
+    """`kaohe import --dry-run`: departments, people per role, and every change."""
+    departments = Counter(e.department for e in entries)
+    lines = [f"检查通过：{len(entries)} 人，{len(departments)} 个部门。演练，未写入。", "部门："]
+    lines += [f"  {name}：{count} 人" for name, count in departments.items()]
+    lines.append("角色：")
+    for role in ROLE_ORDER:
+        names = [e.name for e in entries if role in e.roles]
+        if names and role is not Role.MEMBER:
+            lines.append(f"  {ROLE_LABELS[role]}（{len(names)}）：{'、'.join(names)}")
+        elif names:
+            lines.append(f"  {ROLE_LABELS[role]}：{len(names)} 人")
+    lines.append(
+        f"导入将会：新增 {report.added} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
+        f"停用 {report.deactivated} 人，恢复 {report.reactivated} 人，"
+        f"新部门 {report.departments_added} 个。"
+    )
+    for title, items in (
+        ("新部门", report.new_departments),
+        ("新增", report.new_people),
+        ("变更", report.changes),
+        ("停用", report.leaving),
+        ("恢复", report.returning),
+    ):
+        if items:
+            lines.append(f"{title}（{len(items)}）：")
+            lines += [f"  {item}" for item in items]
+    return lines
 
 
 def _cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
@@ -412,3 +463,12 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:  # a bad --quarter, or a bad policy file
         _err(f"参数有误：{exc}")
         return EXIT_USAGE
+
+
+def _cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        if args.action == "import":
+            return await cli_calendar.run_import(args, settings, session, _out, _err)
+        return await cli_calendar.run_show(args, settings, session, _out, _err)
+
+    return _with_db(settings, work)

@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from bot import texts
+from bot.calendars import calendar_from_db
 from bot.config import Settings
 from bot.policies import load_policy
 from bot.scores import quarter_results
-from core.calendar import WorkCalendar
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
+from core.text import normalise_name
 from storage.facts import Gathered
 from storage.tables import utcnow
 
@@ -155,7 +156,7 @@ async def run_score(
         result, gathered = await quarter_results(
             session,
             policy=policy,
-            calendar=WorkCalendar(policy.calendar),
+            calendar=await calendar_from_db(session, policy.calendar),
             quarter=quarter,
             now=now,
         )
@@ -163,7 +164,8 @@ async def run_score(
         sys.stderr.write("还没有名单。请先运行：kaohe import 名单.xlsx\n")
         return 1
     if args.explain:
-        matches = [p for p in result.people if p.name == args.explain]
+        wanted = normalise_name(args.explain)
+        matches = [p for p in result.people if normalise_name(p.name) == wanted]
         if not matches:
             sys.stderr.write(f"没有找到「{args.explain}」（只算在职人员）。\n")
             return 1

@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.calendars import calendar_from_db
 from bot.results import QuarterView, quarter_view
 from bot.task_export import tasks_sheet
 from core.calendar import WorkCalendar
@@ -36,7 +37,7 @@ from core.quarter import Quarter
 from core.records import KIND_LABELS, RecordKind
 from storage import export as store
 from storage.facts import scored_people
-from storage.people import assessment_start, get_unit
+from storage.people import assessment_start, get_unit, positions
 from storage.reports import leaves
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -148,7 +149,8 @@ async def people_sheet(ctx: ExportContext) -> None:
         for a in p["adjustments"]:
             if (a["kind"], a["label"]) not in adjustments:
                 adjustments.append((a["kind"], a["label"]))
-    headers = ["排名组", "名次", "姓名", "部门", "类别"]
+    position_of = await positions(ctx.session, unit_id=ctx.unit_id)
+    headers = ["排名组", "名次", "姓名", "部门", "职务", "类别"]
     headers += [label for _, label in components]
     headers += ["基础分"] + [label for _, label in adjustments] + ["加减分合计"]
     headers += [
@@ -167,7 +169,8 @@ async def people_sheet(ctx: ExportContext) -> None:
         base = round(sum(c["points"] or 0 for c in p["components"]), 2)
         adjusted = {a["kind"]: a["points"] for a in p["adjustments"]}
         rows.append(
-            [p["group"], p["rank"], p["name"], p["department"], p["category"]]
+            [p["group"], p["rank"], p["name"], p["department"]]
+            + [position_of.get(p.get("person_id") or 0, ""), p["category"]]
             + [_number(values.get(key)) for key, _ in components]
             + [base]
             + [_number(adjusted.get(key)) for key, _ in adjustments]
@@ -359,7 +362,8 @@ async def run_export(args: argparse.Namespace, settings: Any, session: AsyncSess
     quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now.date())
     try:
         export = await build_export(
-            session, policy=policy, calendar=WorkCalendar(policy.calendar), quarter=quarter,
+            session, policy=policy, calendar=await calendar_from_db(session, policy.calendar),
+            quarter=quarter,
             now=now,
         )  # fmt: skip
     except LookupError:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import pictures, texts
+from bot.calendars import CalendarBook
 from bot.scores import quarter_results
 from bot.sender import Delivery, Limits, Outgoing, Sender, instance_id
 from core import jobs as core
@@ -107,6 +108,7 @@ class Jobs:
         zone: ZoneInfo,
         bot: Bot | None = None,
         calendar: WorkCalendar | None = None,
+        calendars: CalendarBook | None = None,
         clock: Callable[[], datetime] = utcnow,
         limits: Limits | None = None,
         owner: str | None = None,
@@ -116,6 +118,9 @@ class Jobs:
         self.policy = policy
         self.zone = zone
         self.calendar = calendar or WorkCalendar(policy.calendar)
+        # the notices imported into the database, re-read at each run (another instance
+        # or the CLI may have imported one since)
+        self.calendars = calendars or CalendarBook(sessionmaker, self.calendar.rules)
         self.clock = clock
         self.owner = (owner or instance_id())[:64]
         self.lease = lease
@@ -148,6 +153,7 @@ class Jobs:
         has happened, and the future would be counted as missed (issue 24)."""
         job = Job(job)
         day = day or self.now().date()
+        self.calendar = await self.calendars.current(force=True)
         if day > self.now().date() and not dry_run:
             return RunResult(job, day, "future")
         if not core.is_due_day(job, self.policy, self.calendar, day):
@@ -242,6 +248,7 @@ class Jobs:
     async def catch_up(self) -> list[RunResult]:
         """Run every job whose trigger passed within the grace period and is not done."""
         results = []
+        self.calendar = await self.calendars.current(force=True)
         for job, day in core.missed_runs(self.policy, self.calendar, now=self.now()):
             result = await self.run(job, day)
             if result.status not in {"already", "not_due"}:
@@ -618,6 +625,7 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
     "bot.results_jobs",
     "bot.quarter_jobs",
     "bot.task_jobs",
+    "bot.calendar_jobs",
 )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.calendars import calendar_from_db
 from bot.config import Settings
 from bot.jobs import Jobs, RunResult, trigger_label
 from bot.policies import load_policy
@@ -41,10 +42,10 @@ def _moment(at: datetime | None) -> str:
 async def jobs_list(engine: AsyncEngine, settings: Settings, out: Out) -> int:
     """Each job: what it does, its trigger, the next run that will do something, the last run."""
     policy = load_policy(settings.policy)
-    calendar = WorkCalendar(policy.calendar)
     now = datetime.now(UTC).astimezone(settings.zone)
     async with db.make_sessionmaker(engine)() as session:
         last = await store.last_runs(session)
+        calendar = await calendar_from_db(session, policy.calendar)
     out(f"定时任务（{policy.title}，{settings.tz}，现在 {_moment(now)}）")
     for job in core.JOB_ORDER:
         run = last.get(job.value)

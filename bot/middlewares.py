@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.batching import Batcher
+from bot.calendars import CalendarBook
 from core.calendar import WorkCalendar
 from storage import runtime
 from storage.groups import groups_for_chats
@@ -111,14 +112,15 @@ class ClockMiddleware(BaseMiddleware):
 
     The event's own Telegram timestamp is used when it has one, so a report is dated by
     when it was sent, not by when a busy bot got round to it. The first time a date falls
-    in a year the official calendar does not know, the admins are told once.
+    in a year the official calendar does not know, the admins are told once. `calendar` is
+    the current one: holiday notices imported on any instance reach it within a minute.
     """
 
     def __init__(
-        self, zone: ZoneInfo, calendar: WorkCalendar, clock: Callable[[], datetime] = utcnow
+        self, zone: ZoneInfo, calendars: CalendarBook, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.zone = zone
-        self.calendar = calendar
+        self.calendars = calendars
         self.clock = clock
         self.checked_years: set[int] = set()
 
@@ -128,16 +130,17 @@ class ClockMiddleware(BaseMiddleware):
             when = datetime.fromtimestamp(when, UTC)
         now = (when or self.clock()).astimezone(self.zone)
         data["now"], data["today"] = now, now.date()
-        if now.year not in self.checked_years:
+        data["calendar"] = calendar = await self.calendars.current()
+        if now.year not in self.checked_years and not calendar.known(now.date()):
             self.checked_years.add(now.year)
-            await warn_unknown_year(data["session"], data["bot"], self.calendar, now.date())
+            await warn_unknown_year(data["session"], data["bot"], calendar, now.date())
         return await handler(event, data)
 
 
 async def warn_unknown_year(
     session: AsyncSession, bot: Bot, calendar: WorkCalendar, day: date
 ) -> None:
-    """Log and tell the admins, once per year, that the Mon–Fri fallback is in use."""
+    """Log and tell the admins, once per year, that the statutory fallback is in use."""
     if calendar.known(day):
         return
     key = f"calendar_fallback_{day.year}"
@@ -145,8 +148,8 @@ async def warn_unknown_year(
         if await get_setting(session, key=key):
             return
         log.warning(
-            "official holiday data for %s is missing: working days fall back to Mon–Fri; "
-            "upgrade chinesecalendar or add [calendar] overrides to the policy",
+            "official holiday data for %s is missing: statutory holidays and weekends are "
+            "used, 调休 workdays are unknown; import the notice: kaohe calendar import",
             day.year,
         )
         await set_setting(session, key=key, value=utcnow().isoformat())

@@ -61,7 +61,7 @@ class Runtime:
             policy=dp["policy"],
             zone=settings.zone,
             bot=bot,
-            calendar=dp["calendar"],
+            calendars=dp["calendar_book"],
             clock=clock,
         )
         flusher = EchoFlusher(sessionmaker, bot, owner=instance_id())

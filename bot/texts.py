@@ -3,7 +3,8 @@ reasons that contain < > & * _ are shown literally and can never inject formatti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 from core.roster import UNIT_WIDE
 
@@ -23,6 +24,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("rank", "排名（领导）"),
     ("talk", "反馈谈话（领导）"),
     ("policy", "考核方案"),
+    ("calendar", "本月和下月的放假、调休"),
     ("export", "导出考核结果（考核办）"),
     ("bonus", "加分 / 扣分（考核办）"),
     ("veto", "负面清单（考核办）"),
@@ -36,6 +38,7 @@ GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("task", "交办任务：/task @某人 内容 截止 12-05"),
     ("weekly", "填周报"),
     ("rank", "本部门排名"),
+    ("calendar", "本月和下月的放假、调休"),
     ("bindgroup", "绑定本群到部门（考核办）"),
     ("help", "使用说明"),
 )
@@ -122,8 +125,8 @@ ADDED_TO_GROUP = (
 def calendar_fallback(year: int) -> str:
     """Told to admins once when the official holiday data lacks a year."""
     return (
-        f"⚠️ 官方节假日数据里还没有 {year} 年，暂按周一至周五计算工作日。"
-        "请升级 chinesecalendar，或在考核方案的 [calendar] 里补充节假日和调休。"
+        f"⚠️ 还没有 {year} 年的放假安排，暂按法定节假日和周末计算，调休上班日未知。"
+        f"国务院通知发布后请导入：kaohe calendar import 通知.txt，或在私聊发 /calendar import。"
     )
 
 
@@ -386,6 +389,7 @@ JOB_LABELS: dict[str, str] = {
     "talk_remind": "反馈谈话提醒",
     "task_due": "任务到期提醒",
     "task_overdue": "任务逾期预警",
+    "calendar_check": "明年放假安排提醒",
 }
 JOB_AUDIENCE: dict[str, str] = {
     "remind": "当天未报日报、未请假的人（私聊）",
@@ -405,6 +409,7 @@ JOB_AUDIENCE: dict[str, str] = {
     "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
     "task_due": "任务承办人：即将到期的任务（私聊）",
     "task_overdue": "承办人和交办领导：逾期任务（私聊）",
+    "calendar_check": "考核办：12 月起每周一次，明年的放假通知尚未导入时（私聊）",
 }
 NAME_SEPARATOR = "、"
 
@@ -1315,3 +1320,109 @@ def me_starts_on(day: str) -> str:
 def score_nothing_counted(*, start: str, deadline: str) -> str:
     """`kaohe score`'s period when no deadline has passed since the period began."""
     return f"尚未开始计算（{start} 的日报 {deadline} 截止后开始）"
+
+
+# ---- calendar: holiday notices, /calendar (issue 17) ----------------------------------
+
+CALENDAR_SOURCES = {
+    "notice": "已导入的国务院通知",
+    "package": "内置的官方节假日数据",
+    "statutory": "法定节假日推算（调休上班日未知）",
+    "policy": "考核方案",
+}
+CALENDAR_IMPORT_DENIED = "只有考核办可以导入放假通知。"
+CALENDAR_IMPORT_PRIVATE = "请在私聊里导入放假通知。"
+CALENDAR_IMPORT_USAGE = (
+    "用法：/calendar import 后面（换行）粘贴国务院办公厅的放假通知全文，"
+    "例如「国务院办公厅关于2027年部分节假日安排的通知 … 一、元旦：1月1日放假……」"
+)
+CALENDAR_IMPORT_GONE = "这个确认已失效，请重新发送 /calendar import。"
+CALENDAR_IMPORT_CANCELLED = "已取消，放假安排没有改变。"
+
+
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+def _weekday(day: date) -> str:
+    return WEEKDAY_NAMES[day.weekday()]
+
+
+def cn_day(day: date) -> str:
+    """「1月26日（周日）」."""
+    return f"{day.month}月{day.day}日（周{_weekday(day)}）"
+
+
+def calendar_days(days: Sequence[date]) -> str:
+    """Days as runs: 「2月5日（周五）至2月11日（周四）」, 「、」 between runs."""
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return "、".join(
+        cn_day(run[0]) if len(run) == 1 else f"{cn_day(run[0])}至{cn_day(run[-1])}" for run in runs
+    )
+
+
+def notice_understood(
+    year: int, items: Sequence[tuple[str, Sequence[date], Sequence[date]]]
+) -> str:
+    """What the parser read from a notice, item by item."""
+    lines = [f"📅 {year} 年放假安排（读到 {len(items)} 项）："]
+    for name, days_off, workdays in items:
+        line = f"• {name}：{calendar_days(days_off)}放假，共{len(days_off)}天"
+        if workdays:
+            line += f"；{'、'.join(cn_day(d) for d in workdays)}上班"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def notice_replaces(year: int, by: str, at: str) -> str:
+    """Said before confirming when the year already has a notice."""
+    return f"将替换 {at} 由 {by} 导入的 {year} 年通知。"
+
+
+def notice_refused(reason: str) -> str:
+    """A notice the parser could not fully read: nothing stored."""
+    return f"❌ 没有导入：{reason}\n请粘贴通知原文（每项一行，如「一、元旦：1月1日放假1天。」）。"
+
+
+def notice_ask(text: str) -> str:
+    """Before the confirm buttons."""
+    return f"{text}\n\n确认按此导入吗？导入后立即生效。"
+
+
+def notice_saved(year: int) -> str:
+    """After the import."""
+    return f"✅ 已导入 {year} 年放假安排，立即生效。"
+
+
+def calendar_month_lines(
+    title: str, days_off: Sequence[date], workdays: Sequence[date], source: str
+) -> list[str]:
+    """One month of /calendar."""
+    lines = [f"【{title}】"]
+    lines.append(f"放假：{calendar_days(days_off)}" if days_off else "放假：无（只有周末）")
+    if workdays:
+        lines.append(f"调休上班：{'、'.join(cn_day(d) for d in workdays)}")
+    lines.append(f"依据：{source}")
+    return lines
+
+
+def calendar_overview(blocks: Sequence[Sequence[str]], unknown_year: int | None) -> str:
+    """/calendar: this month and next."""
+    text = "\n\n".join("\n".join(block) for block in blocks)
+    if unknown_year is not None:
+        text += f"\n\n⚠️ {unknown_year} 年的调休上班日还不知道，考核办导入国务院放假通知后会更新。"
+    return text
+
+
+def calendar_next_year_missing(year: int) -> str:
+    """Weekly from 1 December while next year has no notice (to admins)."""
+    return (
+        f"📅 还没有导入 {year} 年的放假安排：现在按法定节假日和周末计算，调休上班日未知。\n"
+        f"国务院办公厅的通知发布后，请导入：\n"
+        f"kaohe calendar import 通知.txt\n"
+        f"或在这里发送 /calendar import 并粘贴通知全文。"
+    )

@@ -60,6 +60,8 @@ class Job(StrEnum):
     # tasks (DESIGN §10)
     TASK_DUE = "task_due"
     TASK_OVERDUE = "task_overdue"
+    # calendar (DESIGN §2): next year's holiday notice not imported yet
+    CALENDAR_CHECK = "calendar_check"
 
 
 QUARTER_END_JOBS = frozenset(
@@ -95,6 +97,7 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.TALK_REMIND,
     Job.TASK_OVERDUE,
     Job.TASK_DUE,
+    Job.CALENDAR_CHECK,
 )
 
 
@@ -123,7 +126,19 @@ def is_due_day(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> b
         return day in calendar.last_workdays_of_month(day, policy.schedule.month_end_days)
     if job in QUARTER_END_JOBS:
         return _quarter_end_due(job, policy, calendar, day)
+    if job is Job.CALENDAR_CHECK:
+        return calendar_check_due(calendar, day)
     return True
+
+
+def calendar_check_due(calendar: WorkCalendar, day: date) -> bool:
+    """From 1 December, once a week (the week's first working day in December), while
+    next year's 调休 workdays are unknown (no notice imported, no package data)."""
+    if day.month != 12 or calendar.known(date(day.year + 1, 6, 1)):
+        return False
+    monday, _ = calendar.week_of(day)
+    first = max(monday, date(day.year, 12, 1))
+    return calendar.workdays(first, day)[:1] == [day]
 
 
 def _quarter_end_due(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> bool:

@@ -84,6 +84,7 @@ class Person(SQLModel, table=True):
     category: str = Field(max_length=32)
     roles: str = Field(max_length=64, description="canonical, e.g. 'head,member'")
     employee_id: str | None = Field(default=None, max_length=32)
+    position: str | None = Field(default=None, max_length=64, description="职务, from the roster")
     tg_username: str | None = Field(default=None, max_length=32)
     tg_user_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
@@ -614,3 +615,19 @@ class UpdateClaim(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     owner: str = Field(default="", max_length=64)
     claimed_at: datetime = _utc_column(nullable=False, index=True)
+
+
+class CalendarNotice(SQLModel, table=True):
+    """A year's State Council holiday notice, imported by an admin (DESIGN §2).
+
+    Beats chinese_calendar and the statutory fallback; re-importing a year replaces it
+    (the audit log keeps who imported what, and when)."""
+
+    __tablename__ = "calendar_notice"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    days_off: list[str] = Field(sa_column=Column(JSON, nullable=False))  # ISO dates
+    workdays: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))  # the notice as pasted
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime = _utc_column(nullable=False, default=utcnow)
