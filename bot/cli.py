@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     run_job.add_argument("job", choices=[job.value for job in JOB_ORDER])
     run_job.add_argument("--date", help="the day to run it for, YYYY-MM-DD (default today)")
     run_job.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    run_job.add_argument(
+        "--take-over",
+        action="store_true",
+        help="take the run over from an instance you know is dead (do not wait for its lease)",
+    )
     return parser
 
 
@@ -326,7 +331,13 @@ def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return _run_db(
         settings,
         lambda engine: jobs_run(
-            engine, settings, _out, job=args.job, day=day, dry_run=args.dry_run
+            engine,
+            settings,
+            _out,
+            job=args.job,
+            day=day,
+            dry_run=args.dry_run,
+            take_over=args.take_over,
         ),
     )
 

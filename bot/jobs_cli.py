@@ -63,6 +63,7 @@ async def jobs_run(
     job: str,
     day: date | None,
     dry_run: bool,
+    take_over: bool = False,
 ) -> int:
     """Run one job now (or show what it would send); 0 when nothing is left undone."""
     from aiogram.utils.token import TokenValidationError
@@ -81,7 +82,7 @@ async def jobs_run(
         sessionmaker=db.make_sessionmaker(engine), policy=policy, zone=settings.zone, bot=bot
     )
     try:
-        result = await jobs.run(job, day, dry_run=dry_run, again=True)
+        result = await jobs.run(job, day, dry_run=dry_run, again=True, take_over=take_over)
     finally:
         if bot is not None:
             await bot.session.close()
@@ -95,7 +96,7 @@ def _report(result: RunResult, policy: Policy, out: Out) -> int:
         out(f"{result.day} 不是 {name} 的运行日（{trigger}），没有发送任何消息。")
         return 0
     if result.status == "busy":
-        out(f"{name} {result.day} 正由另一个实例运行，请稍后再试。")
+        out(f"{name} {result.day} 正由另一个实例运行，请稍后再试。" + texts.JOBS_TAKE_OVER_HINT)
         return 1
     if result.status == "dry_run":
         return _report_dry_run(result, name, out)

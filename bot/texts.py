@@ -1264,3 +1264,8 @@ def reviewed_many(count: int) -> str:
 
 
 STALE_BUTTON = "这个按钮已失效。"
+
+
+# ---- crashes and take-over (issue 16) --------------------------------------------------
+
+JOBS_TAKE_OVER_HINT = "如确认那个实例已停止，可加 --take-over 立即接手。"
