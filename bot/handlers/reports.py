@@ -142,6 +142,9 @@ async def cmd_daily(message: Message, command: CommandObject, **data: object) ->
             today=env.now.date(),
             backfill_days=env.policy.schedule.backfill_days,
         )
+    except core.InvisibleText as exc:
+        await message.reply(_input_error(exc))
+        return
     except core.EmptyText:
         await message.reply(texts.DAILY_USAGE)
         return
@@ -183,6 +186,8 @@ def _input_error(exc: core.InputError) -> str:
         return texts.REPORT_FUTURE
     if isinstance(exc, core.TooLong):
         return texts.REPORT_TOO_LONG
+    if isinstance(exc, core.InvisibleText):
+        return texts.REPORT_INVISIBLE
     return texts.REPORT_EMPTY
 
 
