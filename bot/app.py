@@ -23,6 +23,7 @@ from bot.middlewares import (
     ClockMiddleware,
     DbSessionMiddleware,
     IdentityMiddleware,
+    KnownUpdateMiddleware,
     UpdateOnceMiddleware,
 )
 from bot.pacing import Pacer
@@ -68,6 +69,7 @@ def make_dispatcher(
         sessionmaker=sessionmaker,
         filer=Filer(sessionmaker),
     )
+    dp.update.outer_middleware(KnownUpdateMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, owner or instance_id()))
     dp.update.outer_middleware(IdentityMiddleware(sessionmaker))

@@ -14,6 +14,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.types.update import UpdateTypeLookupError
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -31,6 +32,21 @@ from storage.tables import ChatGroup, utcnow
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class KnownUpdateMiddleware(BaseMiddleware):
+    """An update of a type this aiogram does not know (a newer Bot API) is skipped with
+    one log line naming its fields — not printed raw by aiogram, with what people wrote."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            try:
+                event.event_type  # noqa: B018 - raises for an unknown type
+            except UpdateTypeLookupError:
+                fields = ", ".join(sorted(event.model_extra or {})) or "?"
+                log.warning("update %s of an unknown type (%s) skipped", event.update_id, fields)
+                return UNHANDLED
+        return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):

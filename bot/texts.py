@@ -1273,3 +1273,4 @@ JOBS_TAKE_OVER_HINT = "如确认那个实例已停止，可加 --take-over 立�
 # ---- text nobody can see (issue 16) ----------------------------------------------------
 
 REPORT_INVISIBLE = "内容只有看不见的字符，没有记录。请写上文字，例如：完成了年度总结初稿"
+TEXT_UNSAVABLE = "消息里有无法保存的控制字符（NUL），没有记录。请删掉后再发。"

@@ -121,6 +121,10 @@ class NoReason(Refusal):
     """A reason is required: who was praised and why is the point."""
 
 
+class UnsavableReason(Refusal):
+    """A reason with a NUL character in it (no database should hold one)."""
+
+
 class SelfAction(Refusal):
     """Nobody likes or errors themselves."""
 
@@ -179,6 +183,8 @@ def decide(
         raise NoAuthority
     if not visible_text(action.reason):
         raise NoReason
+    if "\x00" in action.reason:
+        raise UnsavableReason
     if issued_today >= policy.limits.actions_per_leader_per_day:
         raise DailyCapReached(policy.limits.actions_per_leader_per_day)
     adjustments = policy.adjustments

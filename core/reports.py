@@ -53,6 +53,10 @@ class InvisibleText(EmptyText):
     """Only characters nobody can see (zero-width, direction marks, fillers)."""
 
 
+class NulCharacter(InputError):
+    """A NUL character, which no database column should hold (PostgreSQL refuses it)."""
+
+
 class TooLong(InputError):
     """Longer than Telegram's 4096 characters."""
 
@@ -177,6 +181,8 @@ def check_text(text: str) -> str:
         raise EmptyText
     if not visible_text(text):
         raise InvisibleText
+    if "\x00" in text:
+        raise NulCharacter
     if len(text) > MAX_TEXT:
         raise TooLong
     return text

@@ -4,11 +4,14 @@ is refused and nothing stored; a member's report that begins with 点赞 / 错�
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from core.reports import visible_text
+from storage import db
 from storage.tables import Record, ReportItem
 from tests.conftest import Chat, Office, local
 from tests.factories import make_message
@@ -77,3 +80,35 @@ async def test_a_leaders_verb_running_into_a_word_is_a_report_else_a_command(
     assert [m.text for m in command] == [texts.ACTION_NO_TARGET]
     assert await count(session, ReportItem) == 1
     assert await count(session, Record) == 0
+
+
+async def test_a_nul_character_is_refused_clearly_and_nothing_stored(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    """PostgreSQL cannot store U+0000: the user is told so, not 「处理时出了问题」."""
+    report = await chat.feed(
+        make_message("走访\x00企业", user=office.member, date=local(11, 20, 10))
+    )
+    assert [m.text for m in report] == [texts.TEXT_UNSAVABLE]
+    like = await chat.feed(
+        make_message("点赞 @杨帆 认真\x00负责", user=office.head, date=local(11, 20, 12))
+    )
+    assert [m.text for m in like] == [texts.TEXT_UNSAVABLE]
+    assert await count(session, ReportItem) == 0
+    assert await count(session, Record) == 0
+
+
+async def test_database_errors_never_carry_what_people_wrote(db_url: str) -> None:
+    """The engine hides statement parameters: an error logged with its traceback shows
+    the SQL, not the report text."""
+    engine = db.make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(DBAPIError) as caught:
+                await conn.execute(text("INSERT INTO no_such_table VALUES (:v)"), {"v": SECRET})
+    finally:
+        await engine.dispose()
+    assert SECRET not in str(caught.value)
+
+
+SECRET = "机密：某某同志的谈话记录"

@@ -306,6 +306,8 @@ def _refusal_text(refusal: core.Refusal, target: Person, action: core.Action) ->
         return texts.action_no_authority(target.name, action.kind.value)
     if isinstance(refusal, core.NoReason):
         return texts.action_reason_missing(action.kind.value)
+    if isinstance(refusal, core.UnsavableReason):
+        return texts.TEXT_UNSAVABLE
     if isinstance(refusal, core.DailyCapReached):
         return texts.action_daily_cap(refusal.cap)
     if isinstance(refusal, core.AlreadyLikedToday):

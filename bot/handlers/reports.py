@@ -188,6 +188,8 @@ def _input_error(exc: core.InputError) -> str:
         return texts.REPORT_TOO_LONG
     if isinstance(exc, core.InvisibleText):
         return texts.REPORT_INVISIBLE
+    if isinstance(exc, core.NulCharacter):
+        return texts.TEXT_UNSAVABLE
     return texts.REPORT_EMPTY
 
 
