@@ -24,6 +24,7 @@ from bot.middlewares import (
     ClockMiddleware,
     DbSessionMiddleware,
     IdentityMiddleware,
+    KnownUpdateMiddleware,
     UpdateOnceMiddleware,
 )
 from bot.ordering import ArrivalOrder
@@ -74,6 +75,7 @@ def make_dispatcher(
         sessionmaker=sessionmaker,
         filer=Filer(sessionmaker),
     )
+    dp.update.outer_middleware(KnownUpdateMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, owner or instance_id()))
     dp.update.outer_middleware(IdentityMiddleware(sessionmaker))

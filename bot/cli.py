@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import cli_calendar, cli_indicators, cli_score, export
 from bot.config import Settings
@@ -93,7 +95,32 @@ def _parser() -> argparse.ArgumentParser:
         help="send again what was sent before (audited; needs --reason)",
     )
     run_job.add_argument("--reason", help="why the messages are sent again (with --republish)")
+    run_job.add_argument(
+        "--take-over",
+        action="store_true",
+        help="take the run over from an instance you know is dead (do not wait for its lease)",
+    )
     return parser
+
+
+def config_errors(exc: ValidationError) -> str:
+    """What is wrong with the settings, without the values given (a secret stays secret)."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ())).upper() or "?"
+        parts.append(f"{field}: {error.get('msg', '')}")
+    return "; ".join(parts)
+
+
+def unreachable_database(settings: Settings, exc: BaseException) -> int:
+    """One line for a database that does not answer at start (no traceback)."""
+    where = make_url(settings.database_url)
+    place = f"{where.host or 'localhost'}:{where.port or ''}".rstrip(":")
+    name = place if where.get_backend_name() != "sqlite" else (where.database or "")
+    _err(
+        f"连不上数据库 {name}（{type(exc).__name__}）。请检查 DATABASE_URL 以及数据库是否在运行。"
+    )
+    return 1
 
 
 def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
@@ -102,7 +129,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
     try:
         settings = Settings()
     except ValidationError as exc:
-        _err(f"配置有误：{exc}")
+        _err(f"配置有误：{config_errors(exc)}")
         return EXIT_USAGE
     secrets = [settings.bot_token.get_secret_value()] if settings.bot_token else []
     quiet = args.command in {
@@ -142,10 +169,20 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
     return handlers[args.command](args, settings)
 
 
+class DatabaseUnreachable(Exception):
+    """The database did not answer when a command started."""
+
+
 async def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
     """An engine whose schema is current (SQLite upgrades itself; PostgreSQL must be told)."""
     engine = db.make_engine(settings.database_url)
-    await db.prepare(engine, auto_upgrade=db.is_sqlite(settings.database_url))
+    try:
+        await db.prepare(engine, auto_upgrade=db.is_sqlite(settings.database_url))
+    except (OSError, SQLAlchemyError) as exc:
+        await engine.dispose()
+        if isinstance(exc, SQLAlchemyError) and not db.database_down(exc):
+            raise
+        raise DatabaseUnreachable from exc
     return engine
 
 
@@ -194,6 +231,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     except db.SchemaOutdated as exc:
         return _schema_outdated(exc)
+    except DatabaseUnreachable as exc:
+        return unreachable_database(settings, exc.__cause__ or exc)
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -402,6 +441,7 @@ def _cmd_jobs(
             dry_run=args.dry_run,
             republish=reason if args.republish else None,
             clock=clock,
+            take_over=args.take_over,
         ),
     )
 
@@ -420,6 +460,8 @@ def _run_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
         return asyncio.run(go())
     except db.SchemaOutdated as exc:
         return _schema_outdated(exc)
+    except DatabaseUnreachable as exc:
+        return unreachable_database(settings, exc.__cause__ or exc)
 
 
 def _cmd_score(

@@ -32,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import pictures, texts
 from bot.calendars import CalendarBook
 from bot.scores import quarter_results
-from bot.sender import Delivery, Limits, Outgoing, Sender, instance_id
+from bot.sender import STALE_AFTER, Delivery, Limits, Outgoing, Sender, instance_id
 from core import jobs as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.jobs import Job
@@ -47,8 +47,10 @@ from storage.tables import JobRun, utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=15)
-SWEEP_EVERY = timedelta(minutes=10)
+# A crashed instance's run is taken over within LEASE + SWEEP_EVERY (90 s): the lease is
+# renewed every LEASE / 3 while the run is alive (issue 16).
+LEASE = timedelta(seconds=60)
+SWEEP_EVERY = timedelta(seconds=30)
 BLOCKED_RETRY = timedelta(days=7)  # a blocked person is tried again after a week
 STOP_TIMEOUT = 10.0
 
@@ -144,10 +146,13 @@ class Jobs:
         dry_run: bool = False,
         again: bool = False,
         republish: str = "",
+        take_over: bool = False,
     ) -> RunResult:
         """Run `job` for `day` (default today). `again` re-runs a finished run (by hand);
         messages already sent are never sent twice either way — unless `republish` names
         an audited re-publication, whose messages are keyed apart and so all go out.
+        `take_over`: another instance holds the run but is known to be dead — take its
+        lease and its claims now instead of waiting for them to go stale.
 
         A day after today (in the unit's zone) is refused: a job speaks for a day that
         has happened, and the future would be counted as missed (issue 24)."""
@@ -171,6 +176,7 @@ class Jobs:
                 now=self.clock(),
                 lease_until=self.clock() + self.lease,
                 again=again,
+                take_over=take_over,
             )
             await session.commit()
             if not taken:
@@ -186,7 +192,7 @@ class Jobs:
             result.messages, result.notices = republished(plan.messages, republish), plan.notices
             if plan.messages or plan.notices:
                 log.info("%s %s: %s messages due", job.value, day, len(plan.messages))
-            result.delivery = await self.sender.send(result.messages)
+            result.delivery = await self.sender.send(result.messages, take_over=take_over)
             result.status = "partial" if result.delivery.later else "done"
         except asyncio.CancelledError:
             result.status = "partial"
@@ -241,7 +247,7 @@ class Jobs:
             settled = await store.settled(
                 session,
                 keys=[m.key for m in messages],
-                stale_before=self.clock() - timedelta(minutes=10),
+                stale_before=self.clock() - STALE_AFTER,
             )
         return RunResult(job, day, "dry_run", messages, notices=plan.notices, settled=set(settled))
 

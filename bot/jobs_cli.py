@@ -71,6 +71,7 @@ async def jobs_run(
     dry_run: bool,
     republish: str | None = None,
     clock: Callable[[], datetime] = utcnow,
+    take_over: bool = False,
 ) -> int:
     """Run one job now (or show what it would send); 0 when nothing is left undone.
 
@@ -84,6 +85,7 @@ async def jobs_run(
     policy = load_policy(settings.policy)
     sessionmaker = db.make_sessionmaker(engine)
     jobs = Jobs(sessionmaker=sessionmaker, policy=policy, zone=settings.zone, clock=clock)
+    jobs.calendar = await jobs.calendars.current(force=True)  # imported notices count
     which = Job(job)
     today = jobs.now().date()
     day = day or today
@@ -110,7 +112,9 @@ async def jobs_run(
             sessionmaker=sessionmaker, policy=policy, zone=settings.zone, bot=bot, clock=clock
         )
     try:
-        result = await jobs.run(which, day, dry_run=dry_run, again=True, republish=tag)
+        result = await jobs.run(
+            which, day, dry_run=dry_run, again=True, republish=tag, take_over=take_over
+        )
     finally:
         if jobs.sender is not None:
             await jobs.sender.bot.session.close()
@@ -160,7 +164,7 @@ def _report(
         out(texts.job_future(day=str(result.day), today="", name=name))
         return 2
     if result.status == "busy":
-        out(f"{name} {result.day} 正由另一个实例运行，请稍后再试。")
+        out(f"{name} {result.day} 正由另一个实例运行，请稍后再试。" + texts.JOBS_TAKE_OVER_HINT)
         return 1
     if result.status == "dry_run":
         return _report_dry_run(result, name, out)

@@ -1426,3 +1426,13 @@ def calendar_next_year_missing(year: int) -> str:
         f"kaohe calendar import 通知.txt\n"
         f"或在这里发送 /calendar import 并粘贴通知全文。"
     )
+
+
+# ---- crashes and take-over (issue 16) --------------------------------------------------
+
+JOBS_TAKE_OVER_HINT = "如确认那个实例已停止，可加 --take-over 立即接手。"
+
+# ---- text nobody can see (issue 16) ----------------------------------------------------
+
+REPORT_INVISIBLE = "内容只有看不见的字符，没有记录。请写上文字，例如：完成了年度总结初稿"
+TEXT_UNSAVABLE = "消息里有无法保存的控制字符（NUL），没有记录。请删掉后再发。"

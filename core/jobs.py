@@ -64,6 +64,21 @@ class Job(StrEnum):
     CALENDAR_CHECK = "calendar_check"
 
 
+# A message whose request was in flight when its sender died (Telegram may or may not
+# have it) is not sent again for these jobs — a reminder twice is worse than a reminder
+# missed by a crash — and sent again for every other job (results, notices, escalations:
+# a copy twice is better than none). Issue 16; README "Crashes and take-over".
+AT_MOST_ONCE: frozenset[Job] = frozenset(
+    {
+        Job.REMIND,
+        Job.WEEKLY_REMIND,
+        Job.DECLARE_REMIND,
+        Job.RATINGS_REMIND,
+        Job.TALK_REMIND,
+        Job.TASK_DUE,
+    }
+)
+
 QUARTER_END_JOBS = frozenset(
     {
         Job.DECLARE_OPEN,

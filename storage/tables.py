@@ -319,6 +319,8 @@ class SentMessage(SQLModel, table=True):
     sent_at: datetime | None = _utc_column(nullable=True)
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     error: str | None = Field(default=None, max_length=255)
+    # issue 16: when the request went to Telegram (None: claimed, never sent)
+    started_at: datetime | None = _utc_column(nullable=True)
 
 
 class JobRun(SQLModel, table=True):
@@ -615,6 +617,9 @@ class UpdateClaim(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     owner: str = Field(default="", max_length=64)
     claimed_at: datetime = _utc_column(nullable=False, index=True)
+    # issue 16: a report stored with this claim whose 「已记录」 is not sent yet; a
+    # redelivery of the update sends it then (bot/middlewares.py)
+    answer_due: bool = Field(default=False)
 
 
 class CalendarNotice(SQLModel, table=True):

@@ -43,8 +43,12 @@ async def _allowed_chat(message: Message, group: ChatGroup | None) -> bool:
     return message.chat.type == "private" or group is not None
 
 
-async def _action(message: Message) -> dict[str, object] | bool:
-    action = core.parse_action(message.text or "")
+async def _action(message: Message, me: Person | None) -> dict[str, object] | bool:
+    text = message.text or ""
+    private = message.chat.type == "private"
+    if private and me is not None and core.reads_as_report(text, leads=filters.leads(me)):
+        return False  # a 日报 that happens to begin with 点赞 / 错情
+    action = core.parse_action(text)
     return {"action": action} if action is not None else False
 
 
@@ -302,6 +306,8 @@ def _refusal_text(refusal: core.Refusal, target: Person, action: core.Action) ->
         return texts.action_no_authority(target.name, action.kind.value)
     if isinstance(refusal, core.NoReason):
         return texts.action_reason_missing(action.kind.value)
+    if isinstance(refusal, core.UnsavableReason):
+        return texts.TEXT_UNSAVABLE
     if isinstance(refusal, core.DailyCapReached):
         return texts.action_daily_cap(refusal.cap)
     if isinstance(refusal, core.AlreadyLikedToday):

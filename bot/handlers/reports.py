@@ -23,13 +23,14 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import echoes, filters, texts
-from bot.filing import Filer, Request, store_filings
+from bot.filing import Filer, Outcome, Request, store_filings
 from bot.middlewares import Claim
 from core import reports as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.policy import Policy
 from storage import echoes as echo_store
 from storage import reports as store
+from storage import runtime
 from storage.tables import ChatGroup, Person, Report, ReportItem
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,9 @@ async def cmd_daily(message: Message, command: CommandObject, **data: object) ->
             today=env.now.date(),
             backfill_days=env.policy.schedule.backfill_days,
         )
+    except core.InvisibleText as exc:
+        await message.reply(_input_error(exc))
+        return
     except core.EmptyText:
         await message.reply(texts.DAILY_USAGE)
         return
@@ -182,6 +186,10 @@ def _input_error(exc: core.InputError) -> str:
         return texts.REPORT_FUTURE
     if isinstance(exc, core.TooLong):
         return texts.REPORT_TOO_LONG
+    if isinstance(exc, core.InvisibleText):
+        return texts.REPORT_INVISIBLE
+    if isinstance(exc, core.NulCharacter):
+        return texts.TEXT_UNSAVABLE
     return texts.REPORT_EMPTY
 
 
@@ -223,9 +231,7 @@ async def _file(
         if outcome is None:
             return  # an earlier delivery of this update stored it and answered
     else:  # this update's transaction has begun (it holds the claim): file in it
-        outcome = (await store_filings(env.session, [Request(filing, echo_to)]))[0]
-        await env.session.commit()  # stored (and its echo queued) before we say so
-        assert outcome is not None
+        outcome = await _file_here(env, Request(filing, echo_to))
     result, queued = outcome.filed, outcome.queued
     report, item = result.report, result.item
 
@@ -260,6 +266,17 @@ async def _file(
     await message.answer(ack)
     if not queued and await echo_item(env, report, item, keyboard, group) is False:
         await message.answer(texts.REPORT_ECHO_FAILED)
+
+
+async def _file_here(env: Env, request: Request) -> Outcome:
+    """File in the update's own transaction (it holds the claim), and commit."""
+    outcome = (await store_filings(env.session, [request]))[0]
+    if isinstance(env.claim, Claim) and not env.claim.due:  # answered once, eventually
+        await runtime.expect_answer(env.session, env.claim.key)
+        env.claim.due = True
+    await env.session.commit()  # stored (and its echo queued) before we say so
+    assert outcome is not None
+    return outcome
 
 
 async def review_keyboard(session: AsyncSession, report: Report) -> InlineKeyboardMarkup:
