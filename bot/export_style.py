@@ -120,7 +120,7 @@ def print_setup(
     keeps text at 9 pt or more: fit to the width when it fits, else a fixed scale."""
     setup = sheet.page_setup
     setup.orientation = "landscape" if landscape else "portrait"
-    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.paperSize = Worksheet.PAPERSIZE_A4
     setup.firstPageNumber = 1  # each sheet counts its own pages
     setup.useFirstPageNumber = True
     total = sum(column_pixels(w) for w in widths)

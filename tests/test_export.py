@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,16 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
+from bot.export import build_year_export
 from bot.jobs import Jobs
+from bot.results import quarter_view
 from bot.sender import Limits
 from core.jobs import Job, fire_at
 from core.quarter import Quarter
 from core.quarter_end import window
+from storage import export as store
 from storage import people
-from storage.tables import Record
+from storage.tables import Record, Report
 from tests.conftest import SHANGHAI, Chat, FakeClock, Office, Roster, local
 from tests.factories import make_callback, make_message
 
@@ -83,11 +87,15 @@ async def test_export_figures_equal_kaohe_score_json(
     assert len(rows) == len(scored["people"]) == 42
     for person, row in zip(scored["people"], rows, strict=True):
         assert (row["姓名"], row["部门"], row["类别"]) == (
-            person["name"], person["department"], person["category"],
-        )  # fmt: skip
+            person["name"],
+            person["department"],
+            person["category"],
+        )
         assert (row["得分"], row["名次"], row["等次"]) == (
-            person["score"], person["rank"], person["grade_label"],
-        )  # fmt: skip
+            person["score"],
+            person["rank"],
+            person["grade_label"],
+        )
         for component in person["components"]:
             assert row[component["label"]] == component["value"]  # None: an empty cell
         by_column: dict[str, float] = {}
@@ -172,9 +180,15 @@ async def test_export_of_a_published_quarter_uses_the_snapshot(
 ) -> None:
     results = window(dp["policy"], dp["calendar"], Q3).results
     jobs = Jobs(
-        sessionmaker=sessionmaker, policy=dp["policy"], zone=SHANGHAI, bot=bot,
-        calendar=dp["calendar"], clock=clock, limits=Limits.unlimited(), owner="test",
-    )  # fmt: skip
+        sessionmaker=sessionmaker,
+        policy=dp["policy"],
+        zone=SHANGHAI,
+        bot=bot,
+        calendar=dp["calendar"],
+        clock=clock,
+        limits=Limits.unlimited(),
+        owner="test",
+    )
     clock.at = fire_at(Job.QUARTER_CLOSE, dp["policy"], results, SHANGHAI)
     await jobs.run(Job.QUARTER_CLOSE, results)
     # after publication, a late like for a Q3 day changes live figures, not the published ones
@@ -189,3 +203,118 @@ async def test_export_of_a_published_quarter_uses_the_snapshot(
     headers = [c.value for c in sheet[2]]
     row = next(r for r in sheet.iter_rows(3, values_only=True) if r[2] == "赵丽")
     assert dict(zip(headers, row, strict=True))["点赞次数"] == 0  # as published
+
+
+# ---- issue 20: the CLI's output checks, the streamed archive, the year ---------------------
+
+
+async def test_export_refuses_a_bad_output_path_in_one_chinese_line(
+    cli_env: Path, roster: Roster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cli_env / "old.xlsx").write_bytes(b"keep me")
+    cases = [
+        (["-o", str(cli_env / "nope" / "x.xlsx")], f"文件夹不存在：{cli_env / 'nope'}"),
+        (["-o", str(cli_env)], f"「{cli_env}」是一个文件夹"),
+        (["-o", "out.csv"], "导出文件名须以 .xlsx 结尾：out.csv"),
+        (["-o", "old.xlsx"], "文件已存在：old.xlsx（要覆盖请加 --force）"),
+        (["--quarter", "2026Q3", "--year", "2026", "-o", "y.xlsx"], "只能选一个"),
+    ]
+    for argv, expected in cases:
+        assert await kaohe("export", "--quarter", "2026Q3", *argv) == 2
+        captured = capsys.readouterr()
+        assert expected in captured.err and captured.err.count("\n") == 1, captured.err
+        assert captured.out == ""
+    assert not [
+        p.name for p in cli_env.iterdir() if p.suffix in {".xlsx", ".csv"} and p.name != "old.xlsx"
+    ]
+    assert (cli_env / "old.xlsx").read_bytes() == b"keep me"
+    assert await kaohe("export", "--quarter", "2026Q3", "-o", "old.xlsx", "--force") == 0
+    assert load_workbook(cli_env / "old.xlsx").sheetnames[0] == "汇总表"
+
+
+async def test_export_reports_alone_holds_every_report_text(
+    cli_env: Path,
+    quarter3: None,
+    chat: Chat,
+    office: Office,
+    session: AsyncSession,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await chat.feed(
+        make_message("=SUM(A1:A3) 汇总台账", user=office.member, date=local(9, 30, 11))
+    )
+    assert await kaohe("export", "--quarter", "2026Q3", "--reports", "-o", "r.xlsx") == 0
+    stored = (await session.exec(select(Report))).all()
+    out = capsys.readouterr().out
+    assert f"已导出日报档案 2026年第3季度（{len(stored)} 份）：r.xlsx" in out
+    sheet = load_workbook(cli_env / "r.xlsx")["日报档案"]
+    assert (
+        sheet["A1"].value
+        == "测试市市场监督管理局 2026年第3季度 日报档案（2026年9月21日至9月30日）"
+    )
+    headers = [c.value for c in sheet[2]]
+    rows = [dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(3, values_only=True)]
+    assert len(rows) == len(stored) == 8 + 4
+    texts = {(r["姓名"], r["日期"].day): r for r in rows}
+    assert texts[("杨帆", 29)]["内容"] == "走访企业" and texts[("赵丽", 21)]["内容"] == "整理档案"
+    assert texts[("赵丽", 21)]["类型"] == "日报·迟报"
+    hostile = next(r for r in sheet.iter_rows(3) if r[0].value.day == 30 and r[1].value == "杨帆")
+    assert hostile[5].value == "1. 走访企业\n2. =SUM(A1:A3) 汇总台账"
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$2:$2"
+
+
+async def test_export_reports_guards_a_formula_at_the_start_of_a_cell(
+    cli_env: Path, chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    await people.set_assessment_start(session, day=date(2026, 9, 21), actor="test")
+    await session.commit()
+    await chat.feed(
+        make_message('=HYPERLINK("http://x","点我")', user=office.member, date=local(9, 30, 11))
+    )
+    assert await kaohe("export", "--quarter", "2026Q3", "--reports", "-o", "r.xlsx") == 0
+    cell = load_workbook(cli_env / "r.xlsx")["日报档案"]["F3"]
+    assert cell.value == '=HYPERLINK("http://x","点我")'
+    assert cell.data_type == "s" and cell.quotePrefix
+
+
+async def test_year_export_puts_the_quarters_side_by_side(
+    quarter3: None, session: AsyncSession, dp: Dispatcher
+) -> None:
+    now = datetime(2026, 10, 10, 12, tzinfo=SHANGHAI)
+    export = await build_year_export(
+        session, policy=dp["policy"], calendar=dp["calendar"], year=2026, now=now
+    )
+    assert export.filename == "平时考核-2026年度.xlsx"
+    book = load_workbook(BytesIO(export.data))
+    assert book.sheetnames[0] == "年度汇总"
+    assert "填报情况（9月）" in book.sheetnames and "填报情况（10月）" in book.sheetnames
+    sheet = book["年度汇总"]
+    headers = [c.value for c in sheet[2]]
+    assert headers[5:] == [
+        "Q1得分",
+        "Q1排名",
+        "Q1等次",
+        "Q2得分",
+        "Q2排名",
+        "Q2等次",
+        "Q3得分",
+        "Q3排名",
+        "Q3等次",
+        "Q4得分",
+        "Q4排名",
+        "Q4等次",
+        "好（次）",
+        "一般及以下（次）",
+    ]
+    q3 = await quarter_view(
+        session, policy=dp["policy"], calendar=dp["calendar"], quarter=Q3, now=now
+    )
+    rows = {r[2]: dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(3, values_only=True)}
+    assert len(rows) == 42  # by 工号: there are two 张伟
+    details = await store.person_details(session, unit_id=q3.unit_id)
+    for person in q3.people:
+        row = rows[details[person["person_id"]].employee_id]
+        assert row["姓名"] == person["name"]
+        assert (row["Q1得分"], row["Q2得分"]) == ("未考核", "未考核")
+        assert (row["Q3得分"], row["Q3等次"]) == (person["score"], person["grade_label"])
+        assert row["Q3排名"] == f"{person['rank']}/{person['group_size']}"
