@@ -171,9 +171,10 @@ class ExportContext:
         borders (text guarded), number formats by header, widths and A4 print set-up."""
         sheet = self.workbook.create_sheet(name)
         sheet.append([self.title(name)])
-        sheet["A1"].font = SUBTITLE
+        guard(sheet["A1"]).font = SUBTITLE
         sheet.append(list(headers))
         for cell in sheet[2]:
+            guard(cell)
             cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
         widths = list(widths or _fit_widths(headers, rows))
         set_widths(sheet, widths)
@@ -199,7 +200,7 @@ class ExportContext:
                 sheet.row_dimensions[index].height = row_height(lines)
         if note:
             sheet.append([note])
-            sheet.cell(row=sheet.max_row, column=1).font = BODY
+            guard(sheet.cell(row=sheet.max_row, column=1)).font = BODY
         sheet.freeze_panes = sheet.cell(row=3, column=freeze_columns + 1)
         print_setup(sheet, widths=widths, title_rows="2:2", title_columns=freeze_columns)
         return sheet

@@ -107,7 +107,7 @@ async def archive_sheet(ctx: Any) -> None:
     """日报档案 as a sheet of the workbook (quarter or year)."""
     sheet = ctx.workbook.create_sheet(texts.EXPORT_FORM_SHEETS["archive"])
     sheet.append([f"{ctx.unit} {ctx.period_label} {texts.ARCHIVE_TITLE}（{ctx.period_text}）"])
-    sheet["A1"].font = SUBTITLE
+    guard(sheet["A1"]).font = SUBTITLE
     sheet.append(list(HEADERS))
     for cell in sheet[2]:
         cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
@@ -142,7 +142,7 @@ async def write_archive(
     sheet = book.create_sheet(texts.ARCHIVE_TITLE)
     _setup(sheet)
     period = texts.period_text(start, end)
-    title = WriteOnlyCell(sheet, value=f"{unit} {label} {texts.ARCHIVE_TITLE}（{period}）")
+    title = guard(WriteOnlyCell(sheet, value=f"{unit} {label} {texts.ARCHIVE_TITLE}（{period}）"))
     title.font = SUBTITLE
     sheet.append([title])
     header = []

@@ -17,7 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
-from bot.export import build_year_export
+from bot.export import build_export, build_year_export
 from bot.jobs import Jobs
 from bot.results import quarter_view
 from bot.sender import Limits
@@ -26,7 +26,7 @@ from core.quarter import Quarter
 from core.quarter_end import window
 from storage import export as store
 from storage import people
-from storage.tables import Record, Report
+from storage.tables import Person, Record, Report
 from tests.conftest import SHANGHAI, Chat, FakeClock, Office, Roster, local
 from tests.factories import make_callback, make_message
 
@@ -318,3 +318,29 @@ async def test_year_export_puts_the_quarters_side_by_side(
         assert (row["Q1得分"], row["Q2得分"]) == ("未考核", "未考核")
         assert (row["Q3得分"], row["Q3等次"]) == (person["score"], person["grade_label"])
         assert row["Q3排名"] == f"{person['rank']}/{person['group_size']}"
+
+
+async def test_no_cell_of_the_workbook_is_a_formula_whatever_the_names(
+    quarter3: None, session: AsyncSession, dp: Dispatcher
+) -> None:
+    """A unit or person named like a formula (issue 16, item 4) stays literal text."""
+    unit = await people.get_unit(session)
+    assert unit is not None
+    unit.name = '=HYPERLINK("http://x","单位")'
+    yang = (await session.exec(select(Person).where(Person.name == "杨帆"))).one()
+    yang.name = "@杨帆"
+    session.add_all([unit, yang])
+    await session.commit()
+    export = await build_export(
+        session,
+        policy=dp["policy"],
+        calendar=dp["calendar"],
+        quarter=Q3,
+        now=datetime(2026, 9, 30, 21, tzinfo=SHANGHAI),
+    )
+    book = load_workbook(BytesIO(export.data))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not [(c.parent.title, c.coordinate) for c in cells if c.data_type == "f"]
+    risky = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "@"))]
+    assert {c.parent.title for c in risky} >= {"汇总表", "登记表", "个人结果", "明细", "日报档案"}
+    assert all(c.quotePrefix for c in risky)
