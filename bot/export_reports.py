@@ -113,7 +113,7 @@ async def archive_sheet(ctx: Any) -> None:
         cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
     index = 2
     async for row in archive_rows(
-        ctx.session, unit_id=ctx.unit_id, start=ctx.view.start, end=ctx.end, zone=ctx.zone
+        ctx.session, unit_id=ctx.unit_id, start=ctx.first_day, end=ctx.end, zone=ctx.zone
     ):
         sheet.append(row)
         index += 1

@@ -288,6 +288,7 @@ async def test_year_export_puts_the_quarters_side_by_side(
     book = load_workbook(BytesIO(export.data))
     assert book.sheetnames[0] == "年度汇总"
     assert "填报情况（9月）" in book.sheetnames and "填报情况（10月）" in book.sheetnames
+    assert book["日报档案"].max_row == 2 + 8 + 4  # every report of the year
     sheet = book["年度汇总"]
     headers = [c.value for c in sheet[2]]
     assert headers[5:] == [
