@@ -49,7 +49,7 @@ from storage.declarations import declared_items
 if TYPE_CHECKING:
     from bot.export import ExportContext
 
-SUMMARY_WIDTHS = (5, 9, 9, 16, 10, 11, 8, 6, 6, 34)
+SUMMARY_WIDTHS = (5, 9, 9, 19, 10, 11, 8, 6, 6, 31)
 REGISTER_WIDTHS = (10, 10, 9, 10, 18, 18)
 HEADER_ROW = 4
 FORM_SPACING = 1.25  # the 登记表's line spacing: one person, one page

@@ -313,6 +313,9 @@ def test_no_emoji_and_percentages_are_numbers(printed: Printed) -> None:
     assert isinstance(first["填报率"].value, float) and first["填报率"].value <= 1
     assert first["填报率"].number_format == "0.0%" == first["审阅率"].number_format
     assert "流动红旗" in [c.value for c in departments["M"]]
+    tasks = book["任务"]
+    assert tasks["F2"].value == "完成率" and tasks["F3"].number_format == "0.0%"
+    assert tasks["F3"].value == 0  # the task is overdue: a rate, not a percentage number
 
 
 def test_report_archive_sheet_holds_every_text_with_revisions_and_pifu(printed: Printed) -> None:
