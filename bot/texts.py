@@ -1436,3 +1436,167 @@ JOBS_TAKE_OVER_HINT = "如确认那个实例已停止，可加 --take-over 立�
 
 REPORT_INVISIBLE = "内容只有看不见的字符，没有记录。请写上文字，例如：完成了年度总结初稿"
 TEXT_UNSAVABLE = "消息里有无法保存的控制字符（NUL），没有记录。请删掉后再发。"
+
+
+# ---- printable exports: 汇总表, 登记表, 日报档案, year, CLI (issue 20) ------------------------
+
+SUMMARY_TITLE = "平时考核结果汇总表"
+REGISTER_TITLE = "平时考核登记表"
+ARCHIVE_TITLE = "日报档案"
+YEAR_TITLE = "年度汇总"
+EXPORT_FORM_SHEETS = {
+    "summary": "汇总表",
+    "register": "登记表",
+    "archive": "日报档案",
+    "year": "年度汇总",
+}
+SUMMARY_HEADERS = ("序号", "姓名", "工号", "部门", "职务", "类别", "得分", "排名", "等次", "备注")
+SUMMARY_STATS_HEADERS = (
+    "排名组",
+    "人数",
+    "好",
+    "好占比",
+    "好上限",
+    "较好",
+    "一般",
+    "较差",
+    "核对",
+)
+SUMMARY_OPINION = "考核委员会（领导小组）意见："
+SUMMARY_SIGNATURES = (
+    "制表人：",
+    "审核人：",
+    "主要负责人（签字）：",
+    "日期：      年    月    日",
+)
+SUMMARY_SEAL = "（单位盖章）"
+REGISTER_SIGNATURES = (
+    "本人签字：",
+    "日期：      年    月    日",
+    "部门负责人签字：",
+    "日期：      年    月    日",
+)
+RED_FLAG_TEXT = "流动红旗"
+STAR_TEXT = "绩效之星"
+NOT_ASSESSED = "未考核"
+EXPORT_REPORT_STATUS = {
+    "on_time": "按时",
+    "late": "迟报",
+    "backfill": "补报",
+    "voluntary": "非工作日报送",
+}
+EXPORT_REPORT_KIND = {"daily": "日报", "weekly": "周报"}
+FILING_CODES = {
+    "on_time": "√",
+    "late": "迟",
+    "backfill": "补",
+    "missed": "缺",
+    "leave": "假",
+    "rest": "休",
+    "before": "—",
+    "future": "",
+}
+FILING_LEGEND = "图例：√ 按时　迟 迟报　补 补报　缺 缺报　假 请假　休 非工作日　— 未开始"
+
+
+def long_date(day: date) -> str:
+    """2026年6月1日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_text(start: date, end: date) -> str:
+    """考核期间: 2026年6月1日至6月30日 (the year once, when both fall in it)."""
+    if start.year == end.year:
+        return f"{long_date(start)}至{end.month}月{end.day}日"
+    return f"{long_date(start)}至{long_date(end)}"
+
+
+def summary_state(*, published: date | None, provisional: bool, until: date) -> str:
+    """Where the figures come from, as the 汇总表 prints it."""
+    if published is not None:
+        return f"已公布结果（{long_date(published)}公布）"
+    if provisional:
+        return f"实时计算（截至{long_date(until)}），暂定，未公布"
+    return "实时计算，尚未公布"
+
+
+def quota_check(*, good: int, cap: int, ratio: float) -> str:
+    """The 核对 cell of a ranking group: 好 within the cap or not."""
+    verdict = "符合" if good <= cap else "超出上限"
+    return f"好≤{ratio:.0%}（{cap}人），{verdict}"
+
+
+AUDIT_ACTIONS = {
+    "roster_import": "导入名单",
+    "assessment_start": "设定考核起始日",
+    "bind": "绑定账号",
+    "unbind": "解除绑定",
+    "group_bind": "绑定群组",
+    "group_migrate": "群组迁移",
+    "leave_add": "登记请假",
+    "leave_cancel": "取消请假",
+    "record_like": "点赞",
+    "record_error": "错情",
+    "record_undo": "撤回",
+    "record_void": "作废记录",
+    "record_bonus": "加分/扣分",
+    "record_veto": "负面清单",
+    "auto_notice": "自动通报",
+    "unreachable": "消息无法送达",
+    "results_publish": "公布季度结果",
+    "indicators_import": "导入指标",
+    "task_assign": "交办任务",
+    "task_progress": "任务进展",
+    "task_done": "任务完成",
+    "task_returned": "任务退回",
+    "task_accepted": "任务验收",
+}
+AUDIT_ACTORS = {
+    "cli": "考核办（命令行）",
+    "bot": "系统",
+    "demo": "演示",
+    "quarter_close": "系统（季度结果公布）",
+    "test": "测试",
+}
+AUDIT_KEYS = {
+    "people": "人数",
+    "added": "新增",
+    "updated": "更新",
+    "unchanged": "未变",
+    "deactivated": "停用",
+    "reactivated": "恢复",
+    "departments_added": "新部门",
+    "revised": "修订",
+    "tg_user_id": "Telegram账号",
+    "how": "方式",
+    "record_id": "记录编号",
+    "person_id": "人员",
+    "kind": "类型",
+    "points": "分值",
+    "veto_kind": "负面清单类别",
+    "reason": "原因",
+    "day": "日期",
+    "origin": "来源",
+    "chat_id": "群",
+    "title": "群名",
+    "previous_department_id": "原部门",
+    "from": "原群",
+    "to": "新群",
+    "start": "开始",
+    "end": "结束",
+    "leave_id": "请假编号",
+    "task_id": "任务编号",
+    "due": "截止",
+    "quality": "质量",
+    "error": "错误",
+    "policy": "方案",
+}
+AUDIT_HOW = {"username": "用户名匹配", "code": "邀请码", "test": "测试", "admin": "考核办"}
+
+EXPORT_OUTPUT_SUFFIX = "导出文件名须以 .xlsx 结尾：{path}"
+EXPORT_OUTPUT_FOLDER = "「{path}」是一个文件夹，请写出文件名，例如 {example}"
+EXPORT_OUTPUT_NO_FOLDER = "文件夹不存在：{folder}"
+EXPORT_OUTPUT_EXISTS = "文件已存在：{path}（要覆盖请加 --force）"
+EXPORT_PERIOD_BOTH = "--quarter 和 --year 只能选一个。"
+EXPORT_REPORTS_DONE = "已导出日报档案 {period}（{count} 份）：{path}"
+EXPORT_YEAR_DONE = "已导出 {year}年度汇总：{path}"
