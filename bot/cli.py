@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_indicators, cli_score, export
+from bot import cli_annual, cli_indicators, cli_score, export
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--all", action="store_true", help="include people already bound")
 
     cli_score.add_parser(sub)
+    cli_annual.add_parsers(sub)
     cli_indicators.add_parser(sub)
     export.add_parser(sub)
 
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         "backup",
         "export",
         "import-indicators",
+        "annual",
+        "pool",
     }
     if settings.bot_token or settings.webhook_key:
         secrets.append(settings.webhook_secret_token())  # the webhook's, set or derived
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         "backup": _cmd_backup,
         "export": _cmd_export,
         "import-indicators": _cmd_import_indicators,
+        "annual": _cmd_annual,
+        "pool": _cmd_pool,
     }
     return handlers[args.command](args, settings)
 
@@ -384,5 +389,27 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return _with_db(settings, work)
     except ValueError as exc:  # a bad --quarter, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE
+
+
+def _cmd_annual(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_annual.run_annual(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --as-of, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE
+
+
+def _cmd_pool(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_annual.run_pool(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
         _err(f"参数有误：{exc}")
         return EXIT_USAGE

@@ -53,6 +53,8 @@ def person_json(result: PersonResult, departments: dict[int, str]) -> dict[str, 
         "filing_rate": _number(result.filing_rate),
         "review_rate": _number(result.review_rate),
         "vetoes": list(result.vetoes),
+        "caps": list(result.caps),
+        "roster_position": result.roster_position,
         "components": [
             {
                 "component": c.component.value,

@@ -611,6 +611,7 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
     "bot.results_jobs",
     "bot.quarter_jobs",
     "bot.task_jobs",
+    "bot.annual_jobs",
 )
 
 

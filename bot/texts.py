@@ -384,6 +384,7 @@ JOB_LABELS: dict[str, str] = {
     "ratings_close": "季度评分截止",
     "quarter_close": "季度结果公布",
     "talk_remind": "反馈谈话提醒",
+    "annual_close": "年度考核结果",
     "task_due": "任务到期提醒",
     "task_overdue": "任务逾期预警",
 }
@@ -403,6 +404,7 @@ JOB_AUDIENCE: dict[str, str] = {
     "ratings_close": "评分截止，锁定评分（私聊告知）",
     "quarter_close": "全单位群：季度结果；本人：结果明细（私聊）",
     "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
+    "annual_close": "第四季度结果公布后：全单位群年度等次分布；本人年度结果（私聊）",
     "task_due": "任务承办人：即将到期的任务（私聊）",
     "task_overdue": "承办人和交办领导：逾期任务（私聊）",
 }
@@ -1264,3 +1266,89 @@ def reviewed_many(count: int) -> str:
 
 
 STALE_BUTTON = "这个按钮已失效。"
+
+
+# ---- 年度考核 and the incentive pool (issue 19) -----------------------------------------------
+
+POOL_ROUNDING = (
+    "取整规则：金额以“分”为单位计算。先按部门得分×人数（或部门得分）在部门间分配，"
+    "再在部门内按“等次系数×得分”分配；每一步先向下取整到分，剩余的分按余数从大到小"
+    "逐分补足（余数相同先补得分高者）。各项金额相加恰好等于资金总额。"
+)
+
+
+def pool_line(
+    *, base: str, coefficient: str, score: str, whole: str, amount: str, unit_pot: bool
+) -> str:
+    """How one person's amount was computed."""
+    pot = "全单位资金" if unit_pot else "部门金额"
+    return f"{pot}{base}元 × {coefficient}×{score} ÷ {whole} ≈ {amount}元（按分取整）"
+
+
+POOL_BAD_AMOUNT = "金额有误：请写元为单位的正数，最多两位小数，如 500000 或 12345.67。"
+POOL_NOBODY = "没有可分配的人员（该期间没有考核结果）。"
+ANNUAL_NO_QUARTER = "{year}年还没有结束的季度，暂无年度考核结果。"
+ANNUAL_INCOMPLETE = "（{missing}尚未结束，年度结果暂定）"
+ANNUAL_NOT_FOUND = "没有找到「{name}」的{year}年度考核结果。"
+
+
+def annual_header(*, year: int, complete: bool, missing: str) -> str:
+    """The head of the year's results."""
+    state = "" if complete else ANNUAL_INCOMPLETE.format(missing=missing)
+    return f"📘 {year}年度考核{state}"
+
+
+def annual_private(*, year: int, lines: list[str]) -> str:
+    """annual_close: a person's annual result, privately."""
+    body = "\n".join(lines)
+    return f"📘 你的{year}年度考核结果：\n{body}\n如对等次有异议，可向考核办申请复核。"
+
+
+def annual_unit_post(*, year: int, counts: list[tuple[str, int]], ungraded: int) -> str:
+    """annual_close: the distribution of annual grades, to the unit group."""
+    shown = "，".join(f"{label} {n}人" for label, n in counts)
+    aside = f"，不定等次/不参加 {ungraded}人" if ungraded else ""
+    return f"📘 {year}年度考核结果：{shown}{aside}。各人结果已私聊发送。"
+
+
+STANDING_USAGE = (
+    "用法：/mark 姓名 试用期|立案|长期病事假 [年份] [备注]\n"
+    "解除：/unmark 姓名 试用期|立案|长期病事假 [年份]\n"
+    "查看：/mark 姓名"
+)
+STANDING_WORDS = {
+    "试用期": "probation",
+    "立案": "investigation",
+    "立案审查": "investigation",
+    "立案审查调查": "investigation",
+    "长期病事假": "long_leave",
+    "病事假": "long_leave",
+}
+
+
+def standing_marked(*, name: str, label: str, year: int) -> str:
+    """An admin marked a fact."""
+    return f"✅ 已标记：{name} {year}年 {label}。年度考核将按规定处理。"
+
+
+def standing_cleared(*, name: str, label: str, year: int) -> str:
+    """An admin cleared a fact."""
+    return f"✅ 已解除：{name} {year}年 {label}。"
+
+
+def standing_unchanged(*, name: str, label: str, year: int, marked: bool) -> str:
+    """Nothing to do."""
+    state = "已有此标记" if marked else "没有此标记"
+    return f"{name} {year}年{state}：{label}。"
+
+
+def standing_lines(rows: list[tuple[int, str, str, bool]]) -> list[str]:
+    """A person's marked facts: (year, label, note, cleared)."""
+    if not rows:
+        return ["年度考核标记：无"]
+    out = ["年度考核标记："]
+    for year, label, note, cleared in rows:
+        state = "（已解除）" if cleared else ""
+        extra = f"：{note}" if note else ""
+        out.append(f"· {year}年 {label}{state}{extra}")
+    return out

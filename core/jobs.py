@@ -57,6 +57,7 @@ class Job(StrEnum):
     RATINGS_CLOSE = "ratings_close"
     QUARTER_CLOSE = "quarter_close"
     TALK_REMIND = "talk_remind"
+    ANNUAL_CLOSE = "annual_close"  # 年度考核, on Q4's results day (issue 19)
     # tasks (DESIGN §10)
     TASK_DUE = "task_due"
     TASK_OVERDUE = "task_overdue"
@@ -72,6 +73,7 @@ QUARTER_END_JOBS = frozenset(
         Job.RATINGS_CLOSE,
         Job.QUARTER_CLOSE,
         Job.TALK_REMIND,
+        Job.ANNUAL_CLOSE,
     }
 )
 
@@ -88,6 +90,7 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.DECLARE_CLOSE,
     Job.RATINGS_CLOSE,
     Job.QUARTER_CLOSE,
+    Job.ANNUAL_CLOSE,  # after Q4's results are published
     Job.DECLARE_OPEN,
     Job.RATINGS_OPEN,
     Job.DECLARE_REMIND,
@@ -143,6 +146,8 @@ def _quarter_end_due(job: Job, policy: Policy, calendar: WorkCalendar, day: date
             case Job.RATINGS_CLOSE if day == window.ratings_close:
                 return True
             case Job.QUARTER_CLOSE if day == window.results:
+                return True
+            case Job.ANNUAL_CLOSE if window.quarter.number == 4 and day == window.results:
                 return True
             case Job.DECLARE_REMIND if window.declare_open < day <= window.declare_close and (
                 day == window.declare_close

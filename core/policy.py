@@ -374,6 +374,9 @@ class GradeRules:
     shortlist_ratio: float = 1.0
     forced_shares: PerGrade | None = None
     group_good_ratio: tuple[tuple[str, float], ...] = ()
+    # 不定等次 for a quarter in which the person was required on fewer working days than
+    # this (a new arrival, long leave): no grade instead of a misleading one. 0 = off.
+    min_required_days: int = 0
 
     def good_ratio_for(self, group: str) -> float:
         """The 好 cap of a ranking group: its own ratio if the policy sets one."""
@@ -403,6 +406,14 @@ class AnnualRules:
     basic_below: float = 0.0
     unfit_below: float = 0.0
     year_end_weight: float = 0.0
+    # 《公务员考核规定》 common rules, each a switch (DESIGN §7 Annual): a veto in any
+    # quarter bars 优秀; the probation year gets a comment but no grade (不定等次); an
+    # investigation not yet closed: no grade until it closes (不定等次); sick / personal
+    # leave over half the year: not assessed (不参加).
+    vetoes_block_excellent: bool = True
+    probation_undetermined: bool = True
+    investigation_undetermined: bool = True
+    long_leave_not_assessed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -808,6 +819,9 @@ def _grades(r: _Reader) -> GradeRules:
         fair_below=r.get("fair_below", d.fair_below, as_number(0, 100), SCORE),
         poor_below=r.get("poor_below", d.poor_below, as_number(0, 100), SCORE),
         shortlist_ratio=r.get("shortlist_ratio", d.shortlist_ratio, as_number(0, 1), RATIO),
+        min_required_days=r.get(
+            "min_required_days", d.min_required_days, as_int(0, 60), "0–60 working days"
+        ),
     )
     if rules.fair_below < rules.poor_below:
         r.problem("fair_below", rules.fair_below, f"at least poor_below ({rules.poor_below:g})")
@@ -839,6 +853,7 @@ def _grades(r: _Reader) -> GradeRules:
         shortlist_ratio=rules.shortlist_ratio,
         forced_shares=shares,
         group_good_ratio=groups,
+        min_required_days=rules.min_required_days,
     )
 
 
@@ -851,7 +866,9 @@ def _annual(r: _Reader) -> AnnualRules:
     d = AnnualRules()
     quarters = "a number of quarters 0–4 (0 = rule off)"
     rules = AnnualRules(
-        excellent_ratio=r.get("excellent_ratio", d.excellent_ratio, as_number(0, 1), RATIO),
+        excellent_ratio=r.get(
+            "excellent_ratio", d.excellent_ratio, as_number(0, 0.25), "a ratio from 0 to 0.25"
+        ),
         excellent_min_good_quarters=r.get(
             "excellent_min_good_quarters", d.excellent_min_good_quarters, as_int(0, 4), "0–4"
         ),
@@ -882,6 +899,15 @@ def _annual(r: _Reader) -> AnnualRules:
         basic_below=r.get("basic_below", d.basic_below, as_number(0, 100), SCORE),
         unfit_below=r.get("unfit_below", d.unfit_below, as_number(0, 100), SCORE),
         year_end_weight=r.get("year_end_weight", d.year_end_weight, as_number(0, 1), WEIGHT),
+        **{
+            key: r.get(key, getattr(d, key), as_bool, "true or false")
+            for key in (
+                "vetoes_block_excellent",
+                "probation_undetermined",
+                "investigation_undetermined",
+                "long_leave_not_assessed",
+            )
+        },
     )
     if rules.basic_below < rules.unfit_below:
         r.problem(

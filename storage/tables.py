@@ -614,3 +614,25 @@ class UpdateClaim(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     owner: str = Field(default="", max_length=64)
     claimed_at: datetime = _utc_column(nullable=False, index=True)
+
+
+# ---- 年度考核 (issue 19; migration 0012_annual) -------------------------------------------------
+
+
+class PersonStanding(SQLModel, table=True):
+    """A fact about a person's year the 年度考核 common rules act on (core.annual.Standing:
+    试用期, 立案审查调查未结案, 病事假超过半年), marked by an admin; `cleared_at` when it no
+    longer holds (e.g. the investigation closed). Marking and clearing are audited."""
+
+    __tablename__ = "person_standing"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=16, description="a core.annual.Standing value")
+    year: int
+    note: str = Field(default="", max_length=200)
+    marked_by: int | None = Field(default=None, foreign_key="person.id")
+    marked_at: datetime = _utc_column(nullable=False, default=utcnow)
+    cleared_at: datetime | None = _utc_column(nullable=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    annual,
     buttons,
     corrections,
     declare,
@@ -41,6 +42,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         ratings.make_router(),
         talks.make_router(),
         corrections.make_router(),
+        annual.make_router(),
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took
     ]

@@ -1,0 +1,49 @@
+"""年度考核: the facts the common rules act on (person_standing)
+
+Revision ID: 0012_annual
+Revises: 0009
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+revision: str = "0012_annual"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "person_standing",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("marked_by", sa.Integer(), nullable=True),
+        sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cleared_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["marked_by"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("person_id", "kind", "year"),
+    )
+    with op.batch_alter_table("person_standing", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_person_standing_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_person_standing_person_id"), ["person_id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("person_standing", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_person_standing_person_id"))
+        batch_op.drop_index(batch_op.f("ix_person_standing_unit_id"))
+    op.drop_table("person_standing")
