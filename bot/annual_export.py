@@ -8,6 +8,7 @@ can add the 年度考核 sheet to its workbook by calling `write_annual_sheet`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -42,6 +43,7 @@ def table(
     rows: Sequence[Sequence[Any]],
     *,
     footer: Sequence[str] = (),
+    money: Sequence[int] = (),
 ) -> Worksheet:
     """A print-ready sheet: title row, frozen header row, the rows, then footer lines."""
     sheet = workbook.create_sheet(name)
@@ -54,6 +56,9 @@ def table(
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
         sheet.append(list(row))
+    for column in money:  # yuan: exact decimals, shown with two places
+        for (cell,) in sheet.iter_rows(min_row=3, min_col=column + 1, max_col=column + 1):
+            cell.number_format = "#,##0.00"
     for line in footer:
         sheet.append([line])
     sheet.freeze_panes = sheet.cell(row=3, column=3)
@@ -124,20 +129,21 @@ def pool_workbook(pool: dict[str, Any], *, title: str) -> bytes:
             p["coefficient"],
             p["score"],
             p["weight"],
-            p["department_amount"],
-            p["amount"],
+            Decimal(p["department_amount"]),
+            Decimal(p["amount"]),
             p["explain"],
         )
         for n, p in enumerate(pool["people"], 1)
     ]
     footer = [f"合计：{pool['distributed']} 元（资金总额 {pool['pool']} 元）", pool["rounding"]]
-    table(book, "个人分配", f"{title} · 个人分配", POOL_HEADERS, people, footer=footer)
+    table(book, "个人分配", f"{title} · 个人分配", POOL_HEADERS, people, footer=footer,
+          money=(7, 8))  # fmt: skip
     departments = [
-        (n, d["name"], d["score"], d["headcount"], d["amount"])
+        (n, d["name"], d["score"], d["headcount"], Decimal(d["amount"]))
         for n, d in enumerate(pool["departments"], 1)
     ]
     table(book, "部门分配", f"{title} · 部门分配", POOL_DEPARTMENT_HEADERS, departments,
-          footer=footer)  # fmt: skip
+          footer=footer, money=(4,))  # fmt: skip
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -195,3 +195,21 @@ async def test_annual_close_runs_after_q4_is_published(
     private = fake.last_message(member.id).text
     assert private.startswith("📘 你的2026年度考核结果：\n杨帆（办公室）：98.00分，优秀")
     assert "复核" in private
+
+
+async def test_the_annual_sheet_shows_the_json_rows(
+    cli_env: Path, year2026: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import Workbook
+
+    from bot.annual_export import ANNUAL_HEADERS, write_annual_sheet
+
+    data = await annual_json(capsys)
+    book = Workbook()
+    sheet = write_annual_sheet(book, data["people"], title="测试局 2026年度考核")
+    grade, name = ANNUAL_HEADERS.index("年度等次"), ANNUAL_HEADERS.index("姓名")
+    cells = [(r[name], r[grade]) for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert cells == [(r["name"], r["grade_label"]) for r in data["people"]]
+    assert sheet["A1"].value == "测试局 2026年度考核" and sheet.print_title_rows == "$2:$2"
+    first = next(sheet.iter_rows(min_row=3, max_row=3, values_only=True))
+    assert first[ANNUAL_HEADERS.index("第1季度")].endswith(" 好")
