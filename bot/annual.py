@@ -74,6 +74,7 @@ def as_quarter_result(view: Any) -> QuarterResult:
             roster_position=p.get("roster_position", position),
         )
         for position, p in enumerate(view.people)
+        if not p.get("undetermined")  # 不定等次: the quarter does not count toward the year
     )
     departments = tuple(
         DepartmentResult(

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import charts
 from bot import texts
 from bot.jobs import Plan, World
-from bot.results import QuarterView, compute, published_view
+from bot.results import QuarterView, compute, grade_of, needs_talk, published_view
 from bot.sender import Outgoing
 from core import jobs as core
 from core.grades import GRADE_ORDER, Grade
@@ -89,7 +89,7 @@ async def plan_quarter_close(
         text = texts.result_private(
             quarter=quarter.label,
             lines=person["explain"],
-            needs_talk=Grade(person["grade"]).needs_talk,
+            needs_talk=needs_talk(person),
         )
         message = jobs.private(world, Job.QUARTER_CLOSE, day, person["person_id"], text)
         if message is not None:
@@ -185,7 +185,7 @@ async def plan_talk_remind(
     snapshot = await store.published(session, unit_id=world.unit_id, quarter=quarter)
     if snapshot is None:
         return Plan()
-    grades = {p["person_id"]: Grade(p["grade"]) for p in snapshot.people}
+    grades = {p["person_id"]: g for p in snapshot.people if (g := grade_of(p)) is not None}
     done = {t.person_id for t in await store.talks(session, unit_id=world.unit_id,
                                                    quarter=quarter)}  # fmt: skip
     people = await scored_people(session, unit_id=world.unit_id)

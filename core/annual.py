@@ -254,7 +254,8 @@ def _annual_results(
     years: dict[int, _Year] = {}
     for quarter in ordered_quarters:
         for result in quarter.people:
-            if result.person_id in active:
+            # A quarter of 不定等次 (too few required days) does not count toward the year.
+            if result.person_id in active and not result.undetermined:
                 year = years.setdefault(result.person_id, _Year(active[result.person_id], []))
                 year.marks.append((quarter.period, result))
     for year in years.values():

@@ -128,7 +128,7 @@ async def cmd_rank(
         title = names.get(department_id or 0, "?")
         lines = [texts.rank_header(title=title, quarter=quarter.label, until=until)]
         for position, person in enumerate(members[:TOP], start=1):
-            lines.append(_line(position, person.name, person.score, person.grade.label))
+            lines.append(_line(position, person.name, person.score, person.grade_label))
         await message.answer("\n".join(lines))
 
 
