@@ -1,5 +1,5 @@
-"""`annual_close` (年度考核, issue 19): on the results day of a year's fourth quarter, once
-`quarter_close` has published Q4 (it runs first at the same moment), the year's results
+"""`annual_close` (年度考核, issue 19): on the day a year's fourth quarter becomes final
+(the end of its 公示; `results_final` runs first at the same moment), the year's results
 go out: the distribution of annual grades to the unit group, and each person their own
 year (quarters, score, grade and reason, or 不定等次 / 不参加 with the reason) privately.
 The sender sends each (job, day, target) once; the year is computed again from the
@@ -36,7 +36,8 @@ async def plan_annual_close(
 ) -> Plan:
     """The year before `day`'s: results to the unit group and to each person."""
     year = day.year - 1
-    if await store.published(session, unit_id=world.unit_id, quarter=Quarter(year, 4)) is None:
+    q4 = await store.published(session, unit_id=world.unit_id, quarter=Quarter(year, 4))
+    if q4 is None or not q4.final:
         return Plan()  # Q4 is not final yet: nothing to tell
     now = core.fire_at(Job.ANNUAL_CLOSE, jobs.policy, day, jobs.zone)
     view = await annual_view(

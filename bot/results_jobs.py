@@ -85,12 +85,20 @@ async def plan_quarter_close(
         log.warning("quarter_close %s: no unit group is bound", quarter)
     else:
         messages += await _unit_posts(session, view, day, unit_chat)
+    until = short_date(window.publicity_end) if jobs.policy.quarter_end.publicity_days else None
+    if unit_chat is not None and until is not None:
+        messages.append(
+            Outgoing(Job.QUARTER_CLOSE.value, day, "unit:publicity", unit_chat,
+                     texts.publicity_unit(quarter=quarter.label, until=until), label="全单位群")
+        )  # fmt: skip
     for person in view.people:
         text = texts.result_private(
             quarter=quarter.label,
             lines=person["explain"],
             needs_talk=needs_talk(person),
         )
+        if until is not None:
+            text += "\n" + texts.publicity_private(until=until)
         message = jobs.private(world, Job.QUARTER_CLOSE, day, person["person_id"], text)
         if message is not None:
             messages.append(message)
@@ -203,7 +211,33 @@ async def plan_talk_remind(
     return Plan(messages)
 
 
+async def plan_results_final(
+    jobs: Jobs, session: AsyncSession, world: World, day: date, *, record: bool
+) -> Plan:
+    """The end of 公示: the quarter's results are final; each person their final result."""
+    before, current = windows_around(jobs.policy, jobs.calendar, day)
+    window = next((w for w in (before, current) if w.final == day), None)
+    if window is None:
+        return Plan()
+    snapshot = await store.published(session, unit_id=world.unit_id, quarter=window.quarter)
+    if snapshot is None:
+        return Plan()  # never published (quarter_close did not run): nothing to make final
+    if record:
+        await store.make_final(
+            session, unit_id=world.unit_id, quarter=window.quarter, now=jobs.clock()
+        )
+    label = window.quarter.label
+    messages = [
+        jobs.private(world, Job.RESULTS_FINAL, day, p["person_id"],
+                     texts.result_final_private(quarter=label, lines=p["explain"],
+                                                revised=p.get("revision")))
+        for p in snapshot.people
+    ]  # fmt: skip
+    return Plan([m for m in messages if m is not None])
+
+
 PLANNERS = {
+    Job.RESULTS_FINAL: plan_results_final,
     Job.QUARTER_CLOSE: plan_quarter_close,
     Job.TALK_REMIND: plan_talk_remind,
 }

@@ -4,6 +4,7 @@ reasons that contain < > & * _ are shown literally and can never inject formatti
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from core.roster import UNIT_WIDE
 
@@ -384,6 +385,7 @@ JOB_LABELS: dict[str, str] = {
     "ratings_close": "季度评分截止",
     "quarter_close": "季度结果公布",
     "talk_remind": "反馈谈话提醒",
+    "results_final": "公示结束，结果确定",
     "annual_close": "年度考核结果",
     "task_due": "任务到期提醒",
     "task_overdue": "任务逾期预警",
@@ -404,7 +406,8 @@ JOB_AUDIENCE: dict[str, str] = {
     "ratings_close": "评分截止，锁定评分（私聊告知）",
     "quarter_close": "全单位群：季度结果；本人：结果明细（私聊）",
     "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
-    "annual_close": "第四季度结果公布后：全单位群年度等次分布；本人年度结果（私聊）",
+    "results_final": "本人：公示结束后的最终结果（私聊）",
+    "annual_close": "第四季度结果确定后：全单位群年度等次分布；本人年度结果（私聊）",
     "task_due": "任务承办人：即将到期的任务（私聊）",
     "task_overdue": "承办人和交办领导：逾期任务（私聊）",
 }
@@ -1352,3 +1355,33 @@ def standing_lines(rows: list[tuple[int, str, str, bool]]) -> list[str]:
         extra = f"：{note}" if note else ""
         out.append(f"· {year}年 {label}{state}{extra}")
     return out
+
+
+# ---- 公示 (issue 19) --------------------------------------------------------------------------
+
+
+def publicity_private(*, until: str) -> str:
+    """The line under a person's result while it is in 公示."""
+    return f"📢 以上结果公示中（至{until}）。如有异议，请在公示期内发送 /appeal 理由 申请复核。"
+
+
+def publicity_unit(*, quarter: str, until: str) -> str:
+    """To the unit group with the results: the 公示 and how to object."""
+    return (
+        f"📢 {quarter}平时考核结果公示至{until}。公示期内，本人对等次有异议的，"
+        "可私聊机器人发送 /appeal 理由 申请复核；公示期满后结果确定。"
+    )
+
+
+def result_final_private(*, quarter: str, lines: Iterable[str], revised: Any = None) -> str:
+    """results_final: the person's final result."""
+    text = f"✅ {quarter}平时考核结果公示期满，结果已确定：\n" + "\n".join(lines)
+    if revised:
+        text += f"\n（已经复核变更：{revised.get('reason', '')}）"
+    return text
+
+
+def me_publicity(*, quarter: str, score: str, grade: str, until: str, revised: bool) -> str:
+    """/me: the published quarter still in 公示."""
+    change = "，复核已变更" if revised else ""
+    return f"📢 {quarter}结果：{score}分，{grade} —— 公示中（至{until}）{change}"

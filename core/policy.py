@@ -181,6 +181,31 @@ class QuarterEnd:
     declare_closes_after_end: int = 3
     ratings_workdays: int = 3
     talks_within_workdays: int = 10
+    # 公示 (issue 19): the published results are a proposal for this many working days
+    # (the results day counts as the first); they become final the working day after.
+    # 0 = final at once.
+    publicity_days: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Appeals:
+    """复核 and 申辩 (《公务员法》 Art. 95–96; DESIGN §6).
+
+    A quarterly grade may be contested during its 公示 and is decided within
+    `quarterly_decision_workdays` working days; an annual grade within `annual_days`
+    calendar days of receiving it, decided within `annual_decision_days` days. After a
+    维持 the person may 申诉 to the next level within `petition_days` days. A 错情 or a
+    veto may be objected to (申辩) within `objection_days` working days of its notice.
+    Reminders go to the 考核办 `remind_workdays` working days before a decision is due.
+    """
+
+    quarterly_decision_workdays: int = 10
+    annual_days: int = 30
+    annual_decision_days: int = 30
+    petition_days: int = 15
+    objection_days: int = 3
+    remind_workdays: int = 2
+    reason_chars: int = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +471,7 @@ class Policy:
     annual: AnnualRules = field(default_factory=AnnualRules)
     incentive: Incentive = field(default_factory=Incentive)
     tasks: TaskRules = field(default_factory=TaskRules)
+    appeals: Appeals = field(default_factory=Appeals)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -670,6 +696,26 @@ def _quarter_end(r: _Reader) -> QuarterEnd:
         talks_within_workdays=r.get(
             "talks_within_workdays", d.talks_within_workdays, as_int(1, 60), "1–60"
         ),
+        publicity_days=r.get("publicity_days", d.publicity_days, as_int(0, 20), "0–20"),
+    )
+
+
+def _appeals(r: _Reader) -> Appeals:
+    d = Appeals()
+    ranges = {
+        "quarterly_decision_workdays": (1, 60),
+        "annual_days": (1, 90),
+        "annual_decision_days": (1, 90),
+        "petition_days": (1, 90),
+        "objection_days": (1, 20),
+        "remind_workdays": (0, 20),
+        "reason_chars": (50, 2000),
+    }
+    return Appeals(
+        **{
+            key: r.get(key, getattr(d, key), as_int(low, high), f"{low}–{high}")
+            for key, (low, high) in ranges.items()
+        }
     )
 
 
@@ -970,4 +1016,5 @@ SECTIONS: dict[str, Callable[[_Reader], Any]] = {
     "annual": _annual,
     "incentive": _incentive,
     "tasks": _tasks,
+    "appeals": _appeals,
 }

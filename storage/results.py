@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +28,11 @@ class Published:
 
     quarter: PublishedQuarter
     people: tuple[dict[str, Any], ...]  # `kaohe score --json` people, plus explain / star
+
+    @property
+    def final(self) -> bool:
+        """Whether the 公示 is over and the results are final."""
+        return self.quarter.final_at is not None
 
     def person(self, person_id: int) -> dict[str, Any] | None:
         """One person's published result."""
@@ -88,6 +94,32 @@ async def publish(
         detail={"people": len(people), "policy": policy},
     )
     return row, True
+
+
+async def make_final(
+    session: AsyncSession, *, unit_id: int, quarter: Quarter, now: datetime
+) -> bool:
+    """End the 公示 of a published quarter: its results are final. False if they already
+    were (another instance, an earlier run) or the quarter was not published."""
+    query = (
+        update(PublishedQuarter)
+        .where(
+            col(PublishedQuarter.unit_id) == unit_id,
+            col(PublishedQuarter.quarter) == str(quarter),
+            col(PublishedQuarter.final_at).is_(None),
+        )
+        .values(final_at=now)
+    )
+    done = (await session.exec(query)).rowcount > 0  # type: ignore[call-overload,attr-defined]
+    if done:
+        audit(
+            session,
+            action="results_final",
+            unit_id=unit_id,
+            actor="results_final",
+            subject=str(quarter),
+        )
+    return bool(done)
 
 
 async def published_quarter(

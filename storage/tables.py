@@ -434,6 +434,8 @@ class PublishedQuarter(SQLModel, table=True):
         description="departments, groups, stars, red flags (as `kaohe score --json`)",
     )
     published_at: datetime = _utc_column(nullable=False, default=utcnow)
+    # 公示 (issue 19; migration 0012_annual): NULL while the results are a proposal.
+    final_at: datetime | None = _utc_column(nullable=True)
 
 
 class PublishedResult(SQLModel, table=True):

@@ -23,9 +23,13 @@ LEADERS = {"杨帆": 98.0, "赵丽": 97.0}
 
 
 async def publish_year(
-    sessionmaker: async_sessionmaker[AsyncSession], year: int = 2026, quarters: int = 4
+    sessionmaker: async_sessionmaker[AsyncSession],
+    year: int = 2026,
+    quarters: int = 4,
+    *,
+    final: bool = True,
 ) -> None:
-    """Publish Q1..Q`quarters` of `year`."""
+    """Publish Q1..Q`quarters` of `year` (and end their 公示 if `final`)."""
     async with sessionmaker() as session:
         unit = await get_unit(session)
         assert unit is not None and unit.id is not None
@@ -65,4 +69,7 @@ async def publish_year(
                 start=quarter.start, end=quarter.end, data={"departments": departments},
                 people=rows, now=datetime(year, 12, 31, tzinfo=UTC),
             )  # fmt: skip
+            if final:
+                at = datetime(year, 12, 31, tzinfo=UTC)
+                await results.make_final(session, unit_id=unit.id, quarter=quarter, now=at)
         await session.commit()

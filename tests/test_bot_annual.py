@@ -179,7 +179,7 @@ async def test_annual_close_runs_after_q4_is_published(
     member = await roster.bind("杨帆")
     fake.clear()
     policy, calendar = dp["policy"], dp["calendar"]
-    day = window(policy, calendar, Quarter(2026, 4)).results
+    day = window(policy, calendar, Quarter(2026, 4)).final
     assert day.year == 2027 and day.month == 1
     assert is_due_day(Job.ANNUAL_CLOSE, policy, calendar, day)
     assert not is_due_day(Job.ANNUAL_CLOSE, policy, calendar, date(2027, 4, 20))

@@ -1,4 +1,4 @@
-"""年度考核: the facts the common rules act on (person_standing)
+"""年度考核, 公示, 复核 and 申辩: person_standing, published_quarter.final_at
 
 Revision ID: 0012_annual
 Revises: 0009
@@ -18,6 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("published_quarter", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("final_at", sa.DateTime(timezone=True), nullable=True))
+    # Quarters published before 公示 existed were final when published.
+    op.execute("UPDATE published_quarter SET final_at = published_at")
     op.create_table(
         "person_standing",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,3 +51,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_person_standing_person_id"))
         batch_op.drop_index(batch_op.f("ix_person_standing_unit_id"))
     op.drop_table("person_standing")
+    with op.batch_alter_table("published_quarter", schema=None) as batch_op:
+        batch_op.drop_column("final_at")
