@@ -10,7 +10,7 @@ all use `annual_view` and `annual_rows`, so they show the same figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,12 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.results import quarter_view
 from core.annual import AnnualPersonResult, AnnualResult, UngradedResult, annual_results
+from core.appeals import AppealKind
 from core.calendar import WorkCalendar
-from core.grades import Grade
+from core.grades import AnnualGrade, Grade
 from core.policy import Policy
 from core.quarter import Quarter
 from core.scoring import DepartmentResult, PersonResult, QuarterResult
 from storage import annual as store
+from storage import appeals
 from storage.facts import scored_people
 from storage.people import assessment_start, department_names, get_unit
 
@@ -127,6 +129,17 @@ async def annual_view(
     people = await scored_people(session, unit_id=unit.id)
     marked = await store.standings(session, unit_id=unit.id, year=year)
     result = annual_results(policy, people, quarters, standings=marked)
+    changed = await appeals.changes(
+        session, unit_id=unit.id, kind=AppealKind.ANNUAL, period=str(year)
+    )
+    if changed:  # a 复核 变更 is the current version of a person's year
+        result = replace(
+            result,
+            people=tuple(
+                _revised(p, changed[p.person_id][-1]) if p.person_id in changed else p
+                for p in result.people
+            ),
+        )
     return AnnualView(
         unit_id=unit.id,
         year=year,
@@ -138,6 +151,12 @@ async def annual_view(
         departments=await department_names(session, unit_id=unit.id),
         before_start=tuple(before),
     )
+
+
+def _revised(result: AnnualPersonResult, appeal: Any) -> AnnualPersonResult:
+    score = result.score if appeal.new_score is None else _decimal(appeal.new_score)
+    grade = AnnualGrade(appeal.new_grade) if appeal.new_grade else result.grade
+    return replace(result, score=score, grade=grade, grade_reason=f"复核变更：{appeal.decision}")
 
 
 def _number(value: Decimal | None) -> float | None:

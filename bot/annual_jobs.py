@@ -19,9 +19,13 @@ from bot.annual import annual_rows, annual_view, explain_row
 from bot.jobs import Plan, World, present
 from bot.sender import Outgoing
 from core import jobs as core
+from core.appeals import nth_workday_after
 from core.grades import ANNUAL_ORDER
 from core.jobs import Job
+from core.people import Role
 from core.quarter import Quarter
+from core.reports import short_date
+from storage import appeals
 from storage import jobs as job_store
 from storage import results as store
 
@@ -65,4 +69,23 @@ async def plan_annual_close(
     return Plan(present(messages))
 
 
-PLANNERS = {Job.ANNUAL_CLOSE: plan_annual_close}
+async def plan_appeal_remind(
+    jobs: Jobs, session: AsyncSession, world: World, day: date, *, record: bool
+) -> Plan:
+    """The 考核办: open 复核 requests whose decision is due within a few working days."""
+    soon = nth_workday_after(jobs.calendar, day, jobs.policy.appeals.remind_workdays)
+    due = [a for a in await appeals.open_appeals(session, unit_id=world.unit_id)
+           if a.decide_by <= soon]  # fmt: skip
+    if not due:
+        return Plan()
+    text = texts.appeal_remind(
+        [(a.id or 0, world.name(a.person_id), short_date(a.decide_by), day > a.decide_by)
+         for a in due]
+    )  # fmt: skip
+    admins = [p.id for p in world.people() if p.has(Role.ADMIN)]
+    return Plan(
+        present([jobs.private(world, Job.APPEAL_REMIND, day, pid, text) for pid in admins])
+    )
+
+
+PLANNERS = {Job.ANNUAL_CLOSE: plan_annual_close, Job.APPEAL_REMIND: plan_appeal_remind}

@@ -387,6 +387,7 @@ JOB_LABELS: dict[str, str] = {
     "talk_remind": "反馈谈话提醒",
     "results_final": "公示结束，结果确定",
     "annual_close": "年度考核结果",
+    "appeal_remind": "复核决定到期提醒",
     "task_due": "任务到期提醒",
     "task_overdue": "任务逾期预警",
 }
@@ -408,6 +409,7 @@ JOB_AUDIENCE: dict[str, str] = {
     "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
     "results_final": "本人：公示结束后的最终结果（私聊）",
     "annual_close": "第四季度结果确定后：全单位群年度等次分布；本人年度结果（私聊）",
+    "appeal_remind": "考核办：即将到期或已逾期的复核申请（私聊）",
     "task_due": "任务承办人：即将到期的任务（私聊）",
     "task_overdue": "承办人和交办领导：逾期任务（私聊）",
 }
@@ -1385,3 +1387,128 @@ def me_publicity(*, quarter: str, score: str, grade: str, until: str, revised: b
     """/me: the published quarter still in 公示."""
     change = "，复核已变更" if revised else ""
     return f"📢 {quarter}结果：{score}分，{grade} —— 公示中（至{until}）{change}"
+
+
+# ---- 复核 (issue 19) --------------------------------------------------------------------------
+
+APPEAL_USAGE = (
+    "用法：/appeal 理由 —— 对公示中的季度等次申请复核\n"
+    "/appeal 年度 理由 —— 对年度考核等次申请复核（收到结果30日内）\n"
+    "可附照片或文件：发送时在说明里写 /appeal 理由"
+)
+APPEAL_PRIVATE = "请私聊机器人申请复核。"
+APPEAL_NO_REASON = "请写明申请复核的理由，如：/appeal 第三季度承担专项任务未计入"
+APPEAL_NOTHING = "现在没有公示中的季度结果可以申请复核。"
+APPEAL_NOT_SCORED = "你不在该期考核结果中，无需复核。"
+APPEAL_UNGRADED = "你的年度考核为不定等次或不参加，没有等次可复核；如有异议请联系考核办。"
+APPEAL_DENIED = "只有考核办可以处理复核。"
+APPEALS_NONE = "目前没有待处理的复核申请。"
+DECIDE_USAGE = (
+    "用法：/decide 编号 维持 理由\n"
+    "/decide 编号 变更 新等次 [新分数] 理由（如：/decide 3 变更 好 88.5 申报实绩漏计）"
+)
+DECIDE_WORSE = "复核不得作出更不利的变更：新等次不能低于、新分数不能低于原结果。未作变更。"
+PETITION_USAGE = "用法：/petition 编号 [备注] —— 记录本人已向上一级机关提出申诉"
+
+
+def appeal_too_long(limit: int) -> str:
+    """The reason is over the limit."""
+    return f"理由太长了，请控制在{limit}字以内。"
+
+
+def appeal_too_late(until: str) -> str:
+    """Past the deadline of a 复核 request."""
+    return f"已超过复核申请期限（{until}截止），不能再申请。如有疑问请联系考核办。"
+
+
+def appeal_not_final(year: int) -> str:
+    """No annual result yet."""
+    return f"{year}年度考核结果尚未确定，确定后30日内可申请复核。"
+
+
+def appeal_duplicate(appeal_id: int, due: str) -> str:
+    """An open request already exists."""
+    return f"你已申请复核（编号{appeal_id}），考核办将于{due}前作出决定。"
+
+
+def appeal_filed(*, appeal_id: int, period: str, due: str, attachments: int) -> str:
+    """To the person: received."""
+    files = f"，附件{attachments}个" if attachments else ""
+    return (
+        f"📨 已收到你对{period}考核结果的复核申请（编号{appeal_id}{files}）。"
+        f"考核办将于{due}前作出书面决定；决定作出前，原结果继续有效。"
+    )
+
+
+def appeal_to_office(
+    *, appeal_id: int, name: str, department: str, period: str, reason: str, due: str,
+    lines: list[str], attachments: int,
+) -> str:  # fmt: skip
+    """To the 考核办: a new request with the person's breakdown."""
+    files = f"\n附件：{attachments}个（另行发送）" if attachments else ""
+    return (
+        f"📨 复核申请 #{appeal_id}：{name}（{department}）对{period}结果\n理由：{reason}{files}\n"
+        f"决定期限：{due}\n—— 本人结果明细 ——\n" + "\n".join(lines) + "\n"
+        f"处理：/decide {appeal_id} 维持 理由 或 /decide {appeal_id} 变更 新等次 [新分数] 理由"
+    )
+
+
+def appeals_list(rows: list[tuple[int, str, str, str, bool]]) -> str:
+    """/appeals: (id, name, period, due, overdue)."""
+    lines = ["📋 待处理的复核申请："]
+    for appeal_id, name, period, due, overdue in rows:
+        late = "（已逾期）" if overdue else ""
+        lines.append(f"#{appeal_id} {name} {period}，{due}前决定{late}")
+    return "\n".join(lines)
+
+
+def decision_letter(
+    *, appeal_id: int, name: str, period: str, changed: bool, old: str, new: str, reason: str,
+    day: str, petition_until: str | None,
+) -> str:  # fmt: skip
+    """The written decision the person receives (it can be forwarded or printed)."""
+    verdict = f"变更：{old} → {new}" if changed else f"维持原结果：{old}"
+    text = (
+        f"📄 复核决定书（编号{appeal_id}）\n申请人：{name}\n复核事项：{period}考核结果\n"
+        f"决定：{verdict}\n理由：{reason}\n决定日期：{day}"
+    )
+    if petition_until:
+        text += f"\n如对本决定不服，可于{petition_until}前向上一级机关提出申诉。"
+    return text
+
+
+def decided_to_office(*, appeal_id: int, changed: bool, warning: str | None) -> str:
+    """To the deciding admin."""
+    text = f"✅ 复核 #{appeal_id} 已{'变更' if changed else '维持'}，已书面告知本人。"
+    return text + (f"\n{warning}" if warning else "")
+
+
+def quota_warning(*, group: str, label: str, count: int, quota: int) -> str:
+    """A 变更 breaks the group's quota."""
+    return f"⚠️ 变更后{group}“{label}”等次 {count} 人，超过名额 {quota} 人，请复核名额。"
+
+
+def appeal_already_decided(appeal_id: int) -> str:
+    """A decision was made before."""
+    return f"复核 #{appeal_id} 已经作出决定。"
+
+
+def appeal_unknown(appeal_id: str) -> str:
+    """No such request."""
+    return f"没有编号为 {appeal_id} 的复核申请。"
+
+
+def petition_recorded(appeal_id: int) -> str:
+    """An admin recorded a 申诉."""
+    return f"✅ 已记录：复核 #{appeal_id} 的申请人已提出申诉。"
+
+
+PETITION_NOT_UPHELD = "只有维持原结果的复核决定之后才有申诉。"
+
+
+def appeal_remind(rows: list[tuple[int, str, str, bool]]) -> str:
+    """appeal_remind: (id, name, due, overdue)."""
+    lines = ["⏰ 复核决定即将到期："]
+    for appeal_id, name, due, overdue in rows:
+        lines.append(f"#{appeal_id} {name}，{due}{'已逾期' if overdue else '前决定'}")
+    return "\n".join(lines)

@@ -59,6 +59,7 @@ class Job(StrEnum):
     TALK_REMIND = "talk_remind"
     RESULTS_FINAL = "results_final"  # the end of 公示 (issue 19)
     ANNUAL_CLOSE = "annual_close"  # 年度考核, once Q4 is final (issue 19)
+    APPEAL_REMIND = "appeal_remind"  # 复核 decisions due soon (issue 19)
     # tasks (DESIGN §10)
     TASK_DUE = "task_due"
     TASK_OVERDUE = "task_overdue"
@@ -101,6 +102,7 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.TALK_REMIND,
     Job.TASK_OVERDUE,
     Job.TASK_DUE,
+    Job.APPEAL_REMIND,
 )
 
 

@@ -638,3 +638,32 @@ class PersonStanding(SQLModel, table=True):
     marked_by: int | None = Field(default=None, foreign_key="person.id")
     marked_at: datetime = _utc_column(nullable=False, default=utcnow)
     cleared_at: datetime | None = _utc_column(nullable=True)
+
+
+class Appeal(SQLModel, table=True):
+    """复核: a person contests their quarterly (during 公示) or annual grade. A 变更 is a
+    new version of the published result: the published row stays as it was, this row
+    holds the new score / grade (storage.results overlays the latest one)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=8, description="a core.appeals.AppealKind value")
+    period: str = Field(max_length=8, description="'2026Q3' or '2026'")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    decide_by: date
+    status: str = Field(default="open", max_length=8, index=True)
+    old_score: float | None = None
+    old_grade: str = Field(default="", max_length=16)
+    new_score: float | None = None
+    new_grade: str | None = Field(default=None, max_length=16)
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _utc_column(nullable=True)
+    petition_until: date | None = None
+    petition_at: datetime | None = _utc_column(nullable=True)
+    petition_note: str = Field(default="", max_length=200)

@@ -6,6 +6,7 @@ from aiogram import Router
 
 from bot.handlers import (
     annual,
+    appeals,
     buttons,
     corrections,
     declare,
@@ -43,6 +44,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         talks.make_router(),
         corrections.make_router(),
         annual.make_router(),
+        appeals.make_router(),
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took
     ]

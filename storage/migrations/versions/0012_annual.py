@@ -1,4 +1,4 @@
-"""年度考核, 公示, 复核 and 申辩: person_standing, published_quarter.final_at
+"""年度考核, 公示, 复核 and 申辩: person_standing, published_quarter.final_at, appeal
 
 Revision ID: 0012_annual
 Revises: 0009
@@ -39,6 +39,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("person_id", "kind", "year"),
     )
+    op.create_table(
+        "appeal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("attachments", sa.JSON(), nullable=False),
+        sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decide_by", sa.Date(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("old_score", sa.Float(), nullable=True),
+        sa.Column("old_grade", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("new_score", sa.Float(), nullable=True),
+        sa.Column("new_grade", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("petition_until", sa.Date(), nullable=True),
+        sa.Column("petition_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("petition_note", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["decided_by"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("appeal", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_appeal_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appeal_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_appeal_status"), ["status"], unique=False)
     with op.batch_alter_table("person_standing", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_standing_unit_id"), ["unit_id"], unique=False)
         batch_op.create_index(
@@ -47,6 +78,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("appeal", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appeal_status"))
+        batch_op.drop_index(batch_op.f("ix_appeal_person_id"))
+        batch_op.drop_index(batch_op.f("ix_appeal_unit_id"))
+    op.drop_table("appeal")
     with op.batch_alter_table("person_standing", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_standing_person_id"))
         batch_op.drop_index(batch_op.f("ix_person_standing_unit_id"))
