@@ -102,7 +102,33 @@ async def plan_quarter_close(
         message = jobs.private(world, Job.QUARTER_CLOSE, day, person["person_id"], text)
         if message is not None:
             messages.append(message)
+    messages += await _open_objections(jobs, session, world, day, quarter)
     return Plan(messages)
+
+
+async def _open_objections(
+    jobs: Jobs, session: AsyncSession, world: World, day: date, quarter: Quarter
+) -> list[Outgoing]:
+    """At 公示, the 考核办 is told of the quarter's 申辩 still open (issue 19)."""
+    from core.people import Role
+    from storage.objections import open_in_period
+
+    rows = await open_in_period(
+        session, unit_id=world.unit_id, start=quarter.start, end=quarter.end
+    )
+    if not rows:
+        return []
+    lines = [
+        f"#{o.id} {world.name(r.person_id)}：{r.reason}（记录 #{r.id}）——申辩：{o.reason}"
+        for o, r in rows
+    ]
+    text = texts.objections_open(quarter.label, lines)
+    admins = [p.id for p in world.people() if p.has(Role.ADMIN)]
+    out = [
+        jobs.private(world, Job.QUARTER_CLOSE, day, pid, text, target=f"objections:{pid}")
+        for pid in admins
+    ]
+    return [m for m in out if m is not None]
 
 
 async def _unit_posts(

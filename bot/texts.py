@@ -344,12 +344,16 @@ def action_confirm(*, kind: str, name: str, points: str, reason: str, issuer: st
 
 
 def action_notice(*, kind: str, issuer: str, points: str, reason: str,
-                  severity: str | None) -> str:  # fmt: skip
+                  severity: str | None, record_id: int | None = None,
+                  objection_days: int = 3) -> str:  # fmt: skip
     """The private notice to the person."""
     if kind == "like":
         return f"👍 {issuer} 给你点赞 {points}：{reason}"
     label = severity_label(kind, severity)
-    return f"⚠️ {issuer} 给你记{label} {points}：{reason}\n如有异议，可向考核办反映。"
+    text = f"⚠️ {issuer} 给你记{label} {points}：{reason}"
+    if record_id is None:
+        return text + "\n如有异议，可向考核办反映。"
+    return text + "\n" + objection_hint(record_id, objection_days)
 
 
 def undone(*, name: str, label: str, points: str, reason: str) -> str:
@@ -977,9 +981,15 @@ def bonus_notice(*, by: str, points: str, reason: str) -> str:
     return f"{'➖' if what == '扣分' else '➕'} {by}（考核办）给你{what} {points}：{reason}"
 
 
-def veto_notice(*, by: str, kind: str, reason: str, effect: str) -> str:
-    """The person is told of a 负面清单 event."""
-    return f"⛔ {by}（考核办）将你记入负面清单「{kind}」：{reason}\n{effect}"
+def veto_notice(*, kind: str, reason: str, effect: str, record_id: int, days: int) -> str:
+    """The person is told of a 负面清单 event (by the unit: the clerk is not named)."""
+    hint = objection_hint(record_id, days)
+    return f"⛔ 你被记入负面清单「{kind}」：{reason}\n{effect}\n{hint}"
+
+
+def objection_hint(record_id: int, days: int) -> str:
+    """How to object (申辩) to a 错情 or veto."""
+    return f"如有异议，可在{days}个工作日内回复「申辩 理由」，或发送 /object {record_id} 理由。"
 
 
 def policy_summary(
@@ -1512,3 +1522,64 @@ def appeal_remind(rows: list[tuple[int, str, str, bool]]) -> str:
     for appeal_id, name, due, overdue in rows:
         lines.append(f"#{appeal_id} {name}，{due}{'已逾期' if overdue else '前决定'}")
     return "\n".join(lines)
+
+
+# ---- 申辩 (issue 19) --------------------------------------------------------------------------
+
+OBJECT_USAGE = "用法：/object 编号 理由（编号见错情或负面清单通知），或回复通知「申辩 理由」"
+OBJECT_NOT_YOURS = "只能对记给自己的错情或负面清单申辩。"
+OBJECT_KIND = "只有错情和负面清单可以申辩。"
+OBJECT_VOIDED = "这条记录已经撤销，无需申辩。"
+OBJECTION_DENIED = "只有记录的开具人或考核办可以处理申辩。"
+OBJECTION_USAGE = "用法：/objection 编号 维持|撤销 理由"
+
+
+def object_too_late(until: str) -> str:
+    """Past the 申辩 window."""
+    return f"已超过申辩期限（{until}截止）。如有疑问请联系考核办。"
+
+
+def object_duplicate(objection_id: int) -> str:
+    """An open 申辩 already exists."""
+    return f"你已对这条记录申辩（编号{objection_id}），正在处理中。"
+
+
+def object_filed(*, objection_id: int, label: str) -> str:
+    """To the person: received."""
+    return f"📨 已收到你对{label}的申辩（编号{objection_id}），处理结果会告知你。"
+
+
+def object_to_deciders(
+    *, objection_id: int, name: str, label: str, reason: str, record_reason: str
+) -> str:
+    """To the issuer and the 考核办."""
+    return (
+        f"📨 申辩 #{objection_id}：{name} 对{label}（{record_reason}）提出申辩\n理由：{reason}\n"
+        f"处理：/objection {objection_id} 维持 理由 或 /objection {objection_id} 撤销 理由"
+    )
+
+
+def objection_decided(*, objection_id: int, voided: bool) -> str:
+    """To the decider."""
+    return f"✅ 申辩 #{objection_id} 已{'撤销原记录' if voided else '维持原记录'}，已告知本人。"
+
+
+def objection_letter(*, label: str, voided: bool, reason: str) -> str:
+    """To the person."""
+    verdict = "撤销原记录（不再计分）" if voided else "维持原记录"
+    return f"📄 你对{label}的申辩已处理：{verdict}。\n理由：{reason}"
+
+
+def objection_unknown(ref: str) -> str:
+    """No such 申辩."""
+    return f"没有编号为 {ref} 的申辩。"
+
+
+def objection_already(objection_id: int) -> str:
+    """Decided before."""
+    return f"申辩 #{objection_id} 已经处理。"
+
+
+def objections_open(quarter: str, rows: list[str]) -> str:
+    """quarter_close, to the 考核办: open 申辩 at 公示."""
+    return f"📋 {quarter}结果公示：以下申辩尚未处理\n" + "\n".join(rows)

@@ -667,3 +667,19 @@ class Appeal(SQLModel, table=True):
     petition_until: date | None = None
     petition_at: datetime | None = _utc_column(nullable=True)
     petition_note: str = Field(default="", max_length=200)
+
+
+class Objection(SQLModel, table=True):
+    """申辩: a person objects to a 错情 or veto; the issuer or an admin upholds it or voids
+    the record (撤销 = void, audited)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    status: str = Field(default="open", max_length=8, index=True)
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _utc_column(nullable=True)

@@ -15,6 +15,7 @@ from bot.handlers import (
     indicators,
     leave,
     likes,
+    objections,
     ratings,
     reports,
     review,
@@ -45,6 +46,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         corrections.make_router(),
         annual.make_router(),
         appeals.make_router(),
+        objections.make_router(),
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took
     ]

@@ -1,4 +1,4 @@
-"""年度考核, 公示, 复核 and 申辩: person_standing, published_quarter.final_at, appeal
+"""年度考核, 公示, 复核 and 申辩: person_standing, published_quarter.final_at, appeal, objection
 
 Revision ID: 0012_annual
 Revises: 0009
@@ -70,6 +70,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_appeal_unit_id"), ["unit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_appeal_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_appeal_status"), ["status"], unique=False)
+    op.create_table(
+        "objection",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("decision", sa.Text(), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"]),
+        sa.ForeignKeyConstraint(["record_id"], ["record.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["decided_by"], ["person.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("objection", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_objection_unit_id"), ["unit_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_objection_record_id"), ["record_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_objection_status"), ["status"], unique=False)
     with op.batch_alter_table("person_standing", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_standing_unit_id"), ["unit_id"], unique=False)
         batch_op.create_index(
@@ -78,6 +100,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("objection", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_objection_status"))
+        batch_op.drop_index(batch_op.f("ix_objection_record_id"))
+        batch_op.drop_index(batch_op.f("ix_objection_unit_id"))
+    op.drop_table("objection")
     with op.batch_alter_table("appeal", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_appeal_status"))
         batch_op.drop_index(batch_op.f("ix_appeal_person_id"))
