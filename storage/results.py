@@ -168,6 +168,7 @@ def _revised(person: dict[str, Any], changed: list[Any]) -> dict[str, Any]:
         grade = Grade(last.new_grade)
         out["grade"], out["grade_label"], out["undetermined"] = grade.value, grade.label, False
     out["revision"] = revision_of(changed)
+    out["grade_reason"] = f"复核变更：{last.decision}（原公布 {person['grade_label']}）"
     score = f"{float(out['score']):.2f}"
     head = f"{out['name']}：{score}分，{out['grade_label']}（复核变更：{last.decision}）"
     lines = list(person.get("explain", []))

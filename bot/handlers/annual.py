@@ -50,6 +50,9 @@ async def cmd_annual(
         return
     year = int(arg) if arg else now.year
     view = await annual_view(session, policy=policy, calendar=calendar, year=year, now=now)
+    if not arg and not view.included:  # early in a year: the year just ended
+        year -= 1
+        view = await annual_view(session, policy=policy, calendar=calendar, year=year, now=now)
     if not view.included:
         await message.answer(texts.ANNUAL_NO_QUARTER.format(year=year))
         return
