@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_calendar, cli_indicators, cli_score, export
+from bot import cli_annual, cli_calendar, cli_indicators, cli_score, export
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_score.add_parser(sub)
     cli_calendar.add_parser(sub)
+
+    cli_annual.add_parsers(sub)
     cli_indicators.add_parser(sub)
     export.add_parser(sub)
 
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         "export",
         "import-indicators",
         "calendar",
+        "annual",
+        "pool",
     }
     if settings.bot_token or settings.webhook_key:
         secrets.append(settings.webhook_secret_token())  # the webhook's, set or derived
@@ -165,6 +169,8 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         "export": _cmd_export,
         "import-indicators": _cmd_import_indicators,
         "calendar": _cmd_calendar,
+        "annual": _cmd_annual,
+        "pool": _cmd_pool,
     }
     return handlers[args.command](args, settings)
 
@@ -514,3 +520,25 @@ def _cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
         return await cli_calendar.run_show(args, settings, session, _out, _err)
 
     return _with_db(settings, work)
+
+
+def _cmd_annual(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_annual.run_annual(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --as-of, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE
+
+
+def _cmd_pool(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_annual.run_pool(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE

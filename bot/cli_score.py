@@ -48,8 +48,9 @@ def person_json(result: PersonResult, departments: dict[int, str]) -> dict[str, 
         "score": _number(result.score),
         "rank": result.rank,
         "group_size": result.group_size,
-        "grade": result.grade.value,
-        "grade_label": result.grade.label,
+        "grade": "undetermined" if result.undetermined else result.grade.value,
+        "grade_label": result.grade_label,
+        "undetermined": result.undetermined,
         "grade_reason": result.grade_reason,
         "provisional": result.provisional,
         "likes": result.likes,
@@ -57,6 +58,8 @@ def person_json(result: PersonResult, departments: dict[int, str]) -> dict[str, 
         "filing_rate": _number(result.filing_rate),
         "review_rate": _number(result.review_rate),
         "vetoes": list(result.vetoes),
+        "caps": list(result.caps),
+        "roster_position": result.roster_position,
         "components": [
             {
                 "component": c.component.value,
@@ -128,7 +131,7 @@ def table(result: QuarterResult, gathered: Gathered, *, deadline: str = "20:00")
             lines.append("名次\t姓名\t部门\t得分\t等次")
         department = gathered.departments.get(person.department_id, "")
         lines.append(
-            f"{person.rank}\t{person.name}\t{department}\t{person.score}\t{person.grade.label}"
+            f"{person.rank}\t{person.name}\t{department}\t{person.score}\t{person.grade_label}"
         )
     lines.append("\n【部门】")
     for d in result.departments:

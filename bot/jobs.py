@@ -632,6 +632,7 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
     "bot.quarter_jobs",
     "bot.task_jobs",
     "bot.calendar_jobs",
+    "bot.annual_jobs",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from core.roster import UNIT_WIDE
 
@@ -346,12 +347,16 @@ def action_confirm(*, kind: str, name: str, points: str, reason: str, issuer: st
 
 
 def action_notice(*, kind: str, issuer: str, points: str, reason: str,
-                  severity: str | None) -> str:  # fmt: skip
+                  severity: str | None, record_id: int | None = None,
+                  objection_days: int = 3) -> str:  # fmt: skip
     """The private notice to the person."""
     if kind == "like":
         return f"👍 {issuer} 给你点赞 {points}：{reason}"
     label = severity_label(kind, severity)
-    return f"⚠️ {issuer} 给你记{label} {points}：{reason}\n如有异议，可向考核办反映。"
+    text = f"⚠️ {issuer} 给你记{label} {points}：{reason}"
+    if record_id is None:
+        return text + "\n如有异议，可向考核办反映。"
+    return text + "\n" + objection_hint(record_id, objection_days)
 
 
 def undone(*, name: str, label: str, points: str, reason: str) -> str:
@@ -387,6 +392,9 @@ JOB_LABELS: dict[str, str] = {
     "ratings_close": "季度评分截止",
     "quarter_close": "季度结果公布",
     "talk_remind": "反馈谈话提醒",
+    "results_final": "公示结束，结果确定",
+    "annual_close": "年度考核结果",
+    "appeal_remind": "复核决定到期提醒",
     "task_due": "任务到期提醒",
     "task_overdue": "任务逾期预警",
     "calendar_check": "明年放假安排提醒",
@@ -407,6 +415,9 @@ JOB_AUDIENCE: dict[str, str] = {
     "ratings_close": "评分截止，锁定评分（私聊告知）",
     "quarter_close": "全单位群：季度结果；本人：结果明细（私聊）",
     "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
+    "results_final": "本人：公示结束后的最终结果（私聊）",
+    "annual_close": "第四季度结果确定后：全单位群年度等次分布；本人年度结果（私聊）",
+    "appeal_remind": "考核办：即将到期或已逾期的复核申请（私聊）",
     "task_due": "任务承办人：即将到期的任务（私聊）",
     "task_overdue": "承办人和交办领导：逾期任务（私聊）",
     "calendar_check": "考核办：12 月起每周一次，明年的放假通知尚未导入时（私聊）",
@@ -975,9 +986,15 @@ def bonus_notice(*, by: str, points: str, reason: str) -> str:
     return f"{'➖' if what == '扣分' else '➕'} {by}（考核办）给你{what} {points}：{reason}"
 
 
-def veto_notice(*, by: str, kind: str, reason: str, effect: str) -> str:
-    """The person is told of a 负面清单 event."""
-    return f"⛔ {by}（考核办）将你记入负面清单「{kind}」：{reason}\n{effect}"
+def veto_notice(*, kind: str, reason: str, effect: str, record_id: int, days: int) -> str:
+    """The person is told of a 负面清单 event (by the unit: the clerk is not named)."""
+    hint = objection_hint(record_id, days)
+    return f"⛔ 你被记入负面清单「{kind}」：{reason}\n{effect}\n{hint}"
+
+
+def objection_hint(record_id: int, days: int) -> str:
+    """How to object (申辩) to a 错情 or veto."""
+    return f"如有异议，可在{days}个工作日内回复「申辩 理由」，或发送 /object {record_id} 理由。"
 
 
 def policy_summary(
@@ -1600,3 +1617,305 @@ EXPORT_OUTPUT_EXISTS = "文件已存在：{path}（要覆盖请加 --force）"
 EXPORT_PERIOD_BOTH = "--quarter 和 --year 只能选一个。"
 EXPORT_REPORTS_DONE = "已导出日报档案 {period}（{count} 份）：{path}"
 EXPORT_YEAR_DONE = "已导出 {year}年度汇总：{path}"
+
+
+# ---- 年度考核 and the incentive pool (issue 19) -----------------------------------------------
+
+POOL_ROUNDING = (
+    "取整规则：金额以“分”为单位计算。先按部门得分×人数（或部门得分）在部门间分配，"
+    "再在部门内按“等次系数×得分”分配；每一步先向下取整到分，剩余的分按余数从大到小"
+    "逐分补足（余数相同先补得分高者）。各项金额相加恰好等于资金总额。"
+)
+
+
+def pool_line(
+    *, base: str, coefficient: str, score: str, whole: str, amount: str, unit_pot: bool
+) -> str:
+    """How one person's amount was computed."""
+    pot = "全单位资金" if unit_pot else "部门金额"
+    return f"{pot}{base}元 × {coefficient}×{score} ÷ {whole} ≈ {amount}元（按分取整）"
+
+
+POOL_BAD_AMOUNT = "金额有误：请写元为单位的正数，最多两位小数，如 500000 或 12345.67。"
+POOL_NOBODY = "没有可分配的人员（该期间没有考核结果）。"
+ANNUAL_NO_QUARTER = "{year}年还没有结束的季度，暂无年度考核结果。"
+ANNUAL_INCOMPLETE = "（{missing}尚未结束，年度结果暂定）"
+ANNUAL_NOT_FOUND = "没有找到「{name}」的{year}年度考核结果。"
+
+
+def annual_header(*, year: int, complete: bool, missing: str) -> str:
+    """The head of the year's results."""
+    state = "" if complete else ANNUAL_INCOMPLETE.format(missing=missing)
+    return f"📘 {year}年度考核{state}"
+
+
+def annual_private(*, year: int, lines: list[str]) -> str:
+    """annual_close: a person's annual result, privately."""
+    body = "\n".join(lines)
+    return f"📘 你的{year}年度考核结果：\n{body}\n如对等次有异议，可向考核办申请复核。"
+
+
+def annual_unit_post(*, year: int, counts: list[tuple[str, int]], ungraded: int) -> str:
+    """annual_close: the distribution of annual grades, to the unit group."""
+    shown = "，".join(f"{label} {n}人" for label, n in counts)
+    aside = f"，不定等次/不参加 {ungraded}人" if ungraded else ""
+    return f"📘 {year}年度考核结果：{shown}{aside}。各人结果已私聊发送。"
+
+
+STANDING_USAGE = (
+    "用法：/mark 姓名 试用期|立案|长期病事假 [年份] [备注]\n"
+    "解除：/unmark 姓名 试用期|立案|长期病事假 [年份]\n"
+    "查看：/mark 姓名"
+)
+STANDING_WORDS = {
+    "试用期": "probation",
+    "立案": "investigation",
+    "立案审查": "investigation",
+    "立案审查调查": "investigation",
+    "长期病事假": "long_leave",
+    "病事假": "long_leave",
+}
+
+
+def standing_marked(*, name: str, label: str, year: int) -> str:
+    """An admin marked a fact."""
+    return f"✅ 已标记：{name} {year}年 {label}。年度考核将按规定处理。"
+
+
+def standing_cleared(*, name: str, label: str, year: int) -> str:
+    """An admin cleared a fact."""
+    return f"✅ 已解除：{name} {year}年 {label}。"
+
+
+def standing_unchanged(*, name: str, label: str, year: int, marked: bool) -> str:
+    """Nothing to do."""
+    state = "已有此标记" if marked else "没有此标记"
+    return f"{name} {year}年{state}：{label}。"
+
+
+def standing_lines(rows: list[tuple[int, str, str, bool]]) -> list[str]:
+    """A person's marked facts: (year, label, note, cleared)."""
+    if not rows:
+        return ["年度考核标记：无"]
+    out = ["年度考核标记："]
+    for year, label, note, cleared in rows:
+        state = "（已解除）" if cleared else ""
+        extra = f"：{note}" if note else ""
+        out.append(f"· {year}年 {label}{state}{extra}")
+    return out
+
+
+# ---- 公示 (issue 19) --------------------------------------------------------------------------
+
+
+def publicity_private(*, until: str) -> str:
+    """The line under a person's result while it is in 公示."""
+    return f"📢 以上结果公示中（至{until}）。如有异议，请在公示期内发送 /appeal 理由 申请复核。"
+
+
+def publicity_unit(*, quarter: str, until: str) -> str:
+    """To the unit group with the results: the 公示 and how to object."""
+    return (
+        f"📢 {quarter}平时考核结果公示至{until}。公示期内，本人对等次有异议的，"
+        "可私聊机器人发送 /appeal 理由 申请复核；公示期满后结果确定。"
+    )
+
+
+def result_final_private(*, quarter: str, lines: Iterable[str], revised: Any = None) -> str:
+    """results_final: the person's final result."""
+    text = f"✅ {quarter}平时考核结果公示期满，结果已确定：\n" + "\n".join(lines)
+    if revised:
+        text += f"\n（已经复核变更：{revised.get('reason', '')}）"
+    return text
+
+
+def me_publicity(*, quarter: str, score: str, grade: str, until: str, revised: bool) -> str:
+    """/me: the published quarter still in 公示."""
+    change = "，复核已变更" if revised else ""
+    return f"📢 {quarter}结果：{score}分，{grade} —— 公示中（至{until}）{change}"
+
+
+# ---- 复核 (issue 19) --------------------------------------------------------------------------
+
+APPEAL_USAGE = (
+    "用法：/appeal 理由 —— 对公示中的季度等次申请复核\n"
+    "/appeal 年度 理由 —— 对年度考核等次申请复核（收到结果30日内）\n"
+    "可附照片或文件：发送时在说明里写 /appeal 理由"
+)
+APPEAL_PRIVATE = "请私聊机器人申请复核。"
+APPEAL_NO_REASON = "请写明申请复核的理由，如：/appeal 第三季度承担专项任务未计入"
+APPEAL_NOTHING = "现在没有公示中的季度结果可以申请复核。"
+APPEAL_NOT_SCORED = "你不在该期考核结果中，无需复核。"
+APPEAL_UNGRADED = "你的年度考核为不定等次或不参加，没有等次可复核；如有异议请联系考核办。"
+APPEAL_DENIED = "只有考核办可以处理复核。"
+APPEALS_NONE = "目前没有待处理的复核申请。"
+DECIDE_USAGE = (
+    "用法：/decide 编号 维持 理由\n"
+    "/decide 编号 变更 新等次 [新分数] 理由（如：/decide 3 变更 好 88.5 申报实绩漏计）"
+)
+DECIDE_WORSE = "复核不得作出更不利的变更：新等次不能低于、新分数不能低于原结果。未作变更。"
+PETITION_USAGE = "用法：/petition 编号 [备注] —— 记录本人已向上一级机关提出申诉"
+
+
+def appeal_too_long(limit: int) -> str:
+    """The reason is over the limit."""
+    return f"理由太长了，请控制在{limit}字以内。"
+
+
+def appeal_too_late(until: str) -> str:
+    """Past the deadline of a 复核 request."""
+    return f"已超过复核申请期限（{until}截止），不能再申请。如有疑问请联系考核办。"
+
+
+def appeal_not_final(year: int) -> str:
+    """No annual result yet."""
+    return f"{year}年度考核结果尚未确定，确定后30日内可申请复核。"
+
+
+def appeal_duplicate(appeal_id: int, due: str) -> str:
+    """An open request already exists."""
+    return f"你已申请复核（编号{appeal_id}），考核办将于{due}前作出决定。"
+
+
+def appeal_filed(*, appeal_id: int, period: str, due: str, attachments: int) -> str:
+    """To the person: received."""
+    files = f"，附件{attachments}个" if attachments else ""
+    return (
+        f"📨 已收到你对{period}考核结果的复核申请（编号{appeal_id}{files}）。"
+        f"考核办将于{due}前作出书面决定；决定作出前，原结果继续有效。"
+    )
+
+
+def appeal_to_office(
+    *, appeal_id: int, name: str, department: str, period: str, reason: str, due: str,
+    lines: list[str], attachments: int,
+) -> str:  # fmt: skip
+    """To the 考核办: a new request with the person's breakdown."""
+    files = f"\n附件：{attachments}个（另行发送）" if attachments else ""
+    return (
+        f"📨 复核申请 #{appeal_id}：{name}（{department}）对{period}结果\n理由：{reason}{files}\n"
+        f"决定期限：{due}\n—— 本人结果明细 ——\n" + "\n".join(lines) + "\n"
+        f"处理：/decide {appeal_id} 维持 理由 或 /decide {appeal_id} 变更 新等次 [新分数] 理由"
+    )
+
+
+def appeals_list(rows: list[tuple[int, str, str, str, bool]]) -> str:
+    """/appeals: (id, name, period, due, overdue)."""
+    lines = ["📋 待处理的复核申请："]
+    for appeal_id, name, period, due, overdue in rows:
+        late = "（已逾期）" if overdue else ""
+        lines.append(f"#{appeal_id} {name} {period}，{due}前决定{late}")
+    return "\n".join(lines)
+
+
+def decision_letter(
+    *, appeal_id: int, name: str, period: str, changed: bool, old: str, new: str, reason: str,
+    day: str, petition_until: str | None,
+) -> str:  # fmt: skip
+    """The written decision the person receives (it can be forwarded or printed)."""
+    verdict = f"变更：{old} → {new}" if changed else f"维持原结果：{old}"
+    text = (
+        f"📄 复核决定书（编号{appeal_id}）\n申请人：{name}\n复核事项：{period}考核结果\n"
+        f"决定：{verdict}\n理由：{reason}\n决定日期：{day}"
+    )
+    if petition_until:
+        text += f"\n如对本决定不服，可于{petition_until}前向上一级机关提出申诉。"
+    return text
+
+
+def decided_to_office(*, appeal_id: int, changed: bool, warning: str | None) -> str:
+    """To the deciding admin."""
+    text = f"✅ 复核 #{appeal_id} 已{'变更' if changed else '维持'}，已书面告知本人。"
+    return text + (f"\n{warning}" if warning else "")
+
+
+def quota_warning(*, group: str, label: str, count: int, quota: int) -> str:
+    """A 变更 breaks the group's quota."""
+    return f"⚠️ 变更后{group}“{label}”等次 {count} 人，超过名额 {quota} 人，请复核名额。"
+
+
+def appeal_already_decided(appeal_id: int) -> str:
+    """A decision was made before."""
+    return f"复核 #{appeal_id} 已经作出决定。"
+
+
+def appeal_unknown(appeal_id: str) -> str:
+    """No such request."""
+    return f"没有编号为 {appeal_id} 的复核申请。"
+
+
+def petition_recorded(appeal_id: int) -> str:
+    """An admin recorded a 申诉."""
+    return f"✅ 已记录：复核 #{appeal_id} 的申请人已提出申诉。"
+
+
+PETITION_NOT_UPHELD = "只有维持原结果的复核决定之后才有申诉。"
+
+
+def appeal_remind(rows: list[tuple[int, str, str, bool]]) -> str:
+    """appeal_remind: (id, name, due, overdue)."""
+    lines = ["⏰ 复核决定即将到期："]
+    for appeal_id, name, due, overdue in rows:
+        lines.append(f"#{appeal_id} {name}，{due}{'已逾期' if overdue else '前决定'}")
+    return "\n".join(lines)
+
+
+# ---- 申辩 (issue 19) --------------------------------------------------------------------------
+
+OBJECT_USAGE = "用法：/object 编号 理由（编号见错情或负面清单通知），或回复通知「申辩 理由」"
+OBJECT_NOT_YOURS = "只能对记给自己的错情或负面清单申辩。"
+OBJECT_KIND = "只有错情和负面清单可以申辩。"
+OBJECT_VOIDED = "这条记录已经撤销，无需申辩。"
+OBJECTION_DENIED = "只有记录的开具人或考核办可以处理申辩。"
+OBJECTION_USAGE = "用法：/objection 编号 维持|撤销 理由"
+
+
+def object_too_late(until: str) -> str:
+    """Past the 申辩 window."""
+    return f"已超过申辩期限（{until}截止）。如有疑问请联系考核办。"
+
+
+def object_duplicate(objection_id: int) -> str:
+    """An open 申辩 already exists."""
+    return f"你已对这条记录申辩（编号{objection_id}），正在处理中。"
+
+
+def object_filed(*, objection_id: int, label: str) -> str:
+    """To the person: received."""
+    return f"📨 已收到你对{label}的申辩（编号{objection_id}），处理结果会告知你。"
+
+
+def object_to_deciders(
+    *, objection_id: int, name: str, label: str, reason: str, record_reason: str
+) -> str:
+    """To the issuer and the 考核办."""
+    return (
+        f"📨 申辩 #{objection_id}：{name} 对{label}（{record_reason}）提出申辩\n理由：{reason}\n"
+        f"处理：/objection {objection_id} 维持 理由 或 /objection {objection_id} 撤销 理由"
+    )
+
+
+def objection_decided(*, objection_id: int, voided: bool) -> str:
+    """To the decider."""
+    return f"✅ 申辩 #{objection_id} 已{'撤销原记录' if voided else '维持原记录'}，已告知本人。"
+
+
+def objection_letter(*, label: str, voided: bool, reason: str) -> str:
+    """To the person."""
+    verdict = "撤销原记录（不再计分）" if voided else "维持原记录"
+    return f"📄 你对{label}的申辩已处理：{verdict}。\n理由：{reason}"
+
+
+def objection_unknown(ref: str) -> str:
+    """No such 申辩."""
+    return f"没有编号为 {ref} 的申辩。"
+
+
+def objection_already(objection_id: int) -> str:
+    """Decided before."""
+    return f"申辩 #{objection_id} 已经处理。"
+
+
+def objections_open(quarter: str, rows: list[str]) -> str:
+    """quarter_close, to the 考核办: open 申辩 at 公示."""
+    return f"📋 {quarter}结果公示：以下申辩尚未处理\n" + "\n".join(rows)

@@ -57,6 +57,9 @@ class Job(StrEnum):
     RATINGS_CLOSE = "ratings_close"
     QUARTER_CLOSE = "quarter_close"
     TALK_REMIND = "talk_remind"
+    RESULTS_FINAL = "results_final"  # the end of 公示 (issue 19)
+    ANNUAL_CLOSE = "annual_close"  # 年度考核, once Q4 is final (issue 19)
+    APPEAL_REMIND = "appeal_remind"  # 复核 decisions due soon (issue 19)
     # tasks (DESIGN §10)
     TASK_DUE = "task_due"
     TASK_OVERDUE = "task_overdue"
@@ -89,6 +92,8 @@ QUARTER_END_JOBS = frozenset(
         Job.RATINGS_CLOSE,
         Job.QUARTER_CLOSE,
         Job.TALK_REMIND,
+        Job.RESULTS_FINAL,
+        Job.ANNUAL_CLOSE,
     }
 )
 
@@ -105,6 +110,8 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.DECLARE_CLOSE,
     Job.RATINGS_CLOSE,
     Job.QUARTER_CLOSE,
+    Job.RESULTS_FINAL,  # after quarter_close (the same day when publicity_days = 0)
+    Job.ANNUAL_CLOSE,  # after Q4's results are final
     Job.DECLARE_OPEN,
     Job.RATINGS_OPEN,
     Job.DECLARE_REMIND,
@@ -113,6 +120,7 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.TASK_OVERDUE,
     Job.TASK_DUE,
     Job.CALENDAR_CHECK,
+    Job.APPEAL_REMIND,
 )
 
 
@@ -173,6 +181,10 @@ def _quarter_end_due(job: Job, policy: Policy, calendar: WorkCalendar, day: date
             case Job.RATINGS_CLOSE if day == window.ratings_close:
                 return True
             case Job.QUARTER_CLOSE if day == window.results:
+                return True
+            case Job.RESULTS_FINAL if day == window.final:
+                return True
+            case Job.ANNUAL_CLOSE if window.quarter.number == 4 and day == window.final:
                 return True
             case Job.DECLARE_REMIND if window.declare_open < day <= window.declare_close and (
                 day == window.declare_close

@@ -437,6 +437,8 @@ class PublishedQuarter(SQLModel, table=True):
         description="departments, groups, stars, red flags (as `kaohe score --json`)",
     )
     published_at: datetime = _utc_column(nullable=False, default=utcnow)
+    # 公示 (issue 19; migration 0012_annual): NULL while the results are a proposal.
+    final_at: datetime | None = _utc_column(nullable=True)
 
 
 class PublishedResult(SQLModel, table=True):
@@ -636,3 +638,70 @@ class CalendarNotice(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))  # the notice as pasted
     imported_by: str = Field(max_length=100)
     imported_at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+# ---- 年度考核 (issue 19; migration 0012_annual) -------------------------------------------------
+
+
+class PersonStanding(SQLModel, table=True):
+    """A fact about a person's year the 年度考核 common rules act on (core.annual.Standing:
+    试用期, 立案审查调查未结案, 病事假超过半年), marked by an admin; `cleared_at` when it no
+    longer holds (e.g. the investigation closed). Marking and clearing are audited."""
+
+    __tablename__ = "person_standing"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=16, description="a core.annual.Standing value")
+    year: int
+    note: str = Field(default="", max_length=200)
+    marked_by: int | None = Field(default=None, foreign_key="person.id")
+    marked_at: datetime = _utc_column(nullable=False, default=utcnow)
+    cleared_at: datetime | None = _utc_column(nullable=True)
+
+
+class Appeal(SQLModel, table=True):
+    """复核: a person contests their quarterly (during 公示) or annual grade. A 变更 is a
+    new version of the published result: the published row stays as it was, this row
+    holds the new score / grade (storage.results overlays the latest one)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=8, description="a core.appeals.AppealKind value")
+    period: str = Field(max_length=8, description="'2026Q3' or '2026'")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    decide_by: date
+    status: str = Field(default="open", max_length=8, index=True)
+    old_score: float | None = None
+    old_grade: str = Field(default="", max_length=16)
+    new_score: float | None = None
+    new_grade: str | None = Field(default=None, max_length=16)
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _utc_column(nullable=True)
+    petition_until: date | None = None
+    petition_at: datetime | None = _utc_column(nullable=True)
+    petition_note: str = Field(default="", max_length=200)
+
+
+class Objection(SQLModel, table=True):
+    """申辩: a person objects to a 错情 or veto; the issuer or an admin upholds it or voids
+    the record (撤销 = void, audited)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    status: str = Field(default="open", max_length=8, index=True)
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _utc_column(nullable=True)

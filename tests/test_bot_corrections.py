@@ -116,7 +116,8 @@ async def test_veto_lists_the_kinds_and_makes_the_grade_poor(
     sent = await press(chat, admin, "✅ 确认", clock)
     [record] = await records(session)
     assert (record.kind, record.severity, record.reason) == ("veto", "违纪违法", "受到党纪处分")
-    assert any(m.text.startswith("⛔ 周敏（考核办）将你记入负面清单「违纪违法」") for m in sent)
+    notice = next(m.text for m in sent if m.text.startswith("⛔ 你被记入负面清单「违纪违法」"))
+    assert "周敏" not in notice and f"/object {record.id} 理由" in notice
     assert (await session.exec(select(AuditEntry).where(AuditEntry.action == "record_veto"))).one()
     view = await compute(
         session,

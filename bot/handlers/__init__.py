@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    annual,
+    appeals,
     buttons,
     calendar,
     corrections,
@@ -14,6 +16,7 @@ from bot.handlers import (
     indicators,
     leave,
     likes,
+    objections,
     ratings,
     reports,
     review,
@@ -43,6 +46,9 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         talks.make_router(),
         corrections.make_router(),
         calendar.make_router(),
+        annual.make_router(),
+        appeals.make_router(),
+        objections.make_router(),
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took
     ]

@@ -239,7 +239,7 @@ async def _record(
     existing = await store.record_by_source(session, chat_id=chat_id, message_id=message_id)
     if existing is not None:  # Telegram delivered the command again
         if existing.confirm_message_id is None:
-            await _confirm(message, session, bot, me, target, existing)
+            await _confirm(message, session, bot, me, target, existing, policy)
         return
     today = now.date()
     try:
@@ -268,12 +268,13 @@ async def _record(
     )
     await session.commit()  # stored before we say so
     if created or record.confirm_message_id is None:
-        await _confirm(message, session, bot, me, target, record)
+        await _confirm(message, session, bot, me, target, record, policy)
 
 
 async def _confirm(
-    message: Message, session: AsyncSession, bot: Bot, me: Person, target: Person, record: Record
-) -> None:
+    message: Message, session: AsyncSession, bot: Bot, me: Person, target: Person,
+    record: Record, policy: Policy,
+) -> None:  # fmt: skip
     """Confirm in the chat (remembering the message for /undo), then tell the person."""
     points = core.signed(record.points)
     confirm = await message.answer(
@@ -292,7 +293,8 @@ async def _confirm(
                 target.tg_user_id,
                 texts.action_notice(
                     kind=record.kind, issuer=me.name, points=points, reason=record.reason,
-                    severity=record.severity,
+                    severity=record.severity, record_id=record.id,
+                    objection_days=policy.appeals.objection_days,
                 ),
             )  # fmt: skip
         except TelegramAPIError:

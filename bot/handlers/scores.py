@@ -64,11 +64,13 @@ async def cmd_me(
     """Own quarter-to-date score, rank, provisional grade and breakdown."""
     result, gathered, quarter = await _results(session, policy, calendar, now)
     mine = [p for p in result.people if p.person_id == me.id]
+    publicity = await _publicity_line(session, me, policy, calendar)
     if mine and gathered.end < gathered.start:  # the period has begun, no deadline passed
-        await message.answer(await _not_counted_yet(session, me, policy, gathered, now))
+        first_day = await _not_counted_yet(session, me, policy, gathered, now)
+        await message.answer("\n".join([first_day, *publicity]))
         return
     if not mine:
-        await message.answer(texts.NO_SCORE_YET)
+        await message.answer("\n".join([texts.NO_SCORE_YET, *publicity]))
         return
     header = texts.me_header(
         quarter=quarter.label, until=short_date(gathered.end), provisional=result.provisional
@@ -79,7 +81,30 @@ async def cmd_me(
     )
     if png is not None:
         await message.answer_photo(BufferedInputFile(png, "me.png"), caption=header)
-    await message.answer("\n".join([header, *explain(mine[0])]))
+    await message.answer("\n".join([*publicity, header, *explain(mine[0])]))
+
+
+async def _publicity_line(
+    session: AsyncSession, me: Person, policy: Policy, calendar: WorkCalendar
+) -> list[str]:
+    """The last published quarter while it is in 公示: the person's proposed result."""
+    from core.quarter_end import window  # issue 19: 公示
+    from storage import results as published
+
+    snapshot = await published.latest_published(session, unit_id=me.unit_id)
+    if snapshot is None or snapshot.final or me.id is None:
+        return []
+    mine = snapshot.person(me.id)
+    if mine is None:
+        return []
+    quarter = Quarter.parse(snapshot.quarter.quarter)
+    until = short_date(window(policy, calendar, quarter).publicity_end)
+    return [
+        texts.me_publicity(
+            quarter=quarter.label, score=f"{float(mine['score']):.2f}",
+            grade=mine["grade_label"], until=until, revised=bool(mine.get("revision")),
+        )
+    ]  # fmt: skip
 
 
 async def _not_counted_yet(
@@ -154,7 +179,7 @@ async def cmd_rank(
         title = names.get(department_id or 0, "?")
         lines = [texts.rank_header(title=title, quarter=quarter.label, until=until)]
         for position, person in enumerate(members[:TOP], start=1):
-            lines.append(_line(position, person.name, person.score, person.grade.label))
+            lines.append(_line(position, person.name, person.score, person.grade_label))
         await message.answer("\n".join(lines))
 
 
