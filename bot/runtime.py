@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.echoes import EchoFlusher
 from bot.jobs import Jobs, JobScheduler
 from bot.sender import instance_id
+from bot.web import add_console, console_for, start_console
 from storage import runtime as store
 from storage.db import make_engine, make_sessionmaker
 from storage.people import set_setting
@@ -118,15 +119,19 @@ def settle_memory() -> None:
 async def run_polling(settings: Settings) -> int:
     """Start long polling; return the process exit code."""
     rt = Runtime.build(settings)
+    console: web.AppRunner | None = None
     try:
         if (code := await rt.hello("long polling")) is not None:
             return code
         await rt.bot.delete_webhook(drop_pending_updates=False)
         rt.start_background()  # jobs (catching up what was missed) and the echo flusher
+        console = await start_console(rt, settings)  # the web console, when WEB_URL is set
         await rt.dp.start_polling(rt.bot, handle_signals=True, close_bot_session=False)
         log.info("stopped cleanly")
         return 0
     finally:
+        if console is not None:
+            await console.cleanup()
         await rt.close()
 
 
@@ -158,6 +163,8 @@ def make_web_app(rt: Runtime, settings: Settings) -> web.Application:
     )
     handler.register(app, path=settings.webhook_listen_path)
     app.router.add_get(HEALTH_PATH, health_handler(rt.sessionmaker))
+    if (console := console_for(rt, settings)) is not None:  # the web console, same server
+        add_console(app, console)
     setup_application(app, rt.dp, bot=rt.bot)
     return app
 

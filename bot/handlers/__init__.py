@@ -6,6 +6,7 @@ from aiogram import Router
 
 from bot.handlers import (
     buttons,
+    console,
     corrections,
     declare,
     errors,
@@ -41,6 +42,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         ratings.make_router(),
         talks.make_router(),
         corrections.make_router(),
+        console.make_router(),  # issue 23: the web console's sign-in link
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took
     ]
