@@ -319,31 +319,36 @@ async def _reverse(
     action: str,
 ) -> None:  # fmt: skip
     """Void, commit, confirm, and tell the person."""
-    target = await reverse(session, bot, record, by, reason, action)
+    target = await reverse(session, record, by, reason, action)
     name = target.name if target else "?"
     points = core.signed(record.points)
     await message.reply(
         texts.undone(name=name, label=_label(record), points=points, reason=record.reason)
     )
+    await tell_undone(bot, target, record, by)
 
 
 async def reverse(
-    session: AsyncSession, bot: Bot | None, record: Record, by: Person, reason: str, action: str
+    session: AsyncSession, record: Record, by: Person, reason: str, action: str
 ) -> Person | None:
-    """Void the record (audited), commit, and tell its person (also the web console's)."""
+    """Void the record (audited) and commit; its person (also the web console's)."""
     store.void_record(session, record=record, by=by, reason=reason, action=action)
     await session.commit()
-    target = await session.get(Person, record.person_id)
-    if bot is not None and target is not None and target.tg_user_id is not None:
-        try:
-            await bot.send_message(
-                target.tg_user_id,
-                texts.undone_notice(by=by.name, label=_label(record),
-                                    points=core.signed(record.points), reason=record.reason),
-            )  # fmt: skip
-        except TelegramAPIError:
-            log.warning("could not tell person %s about the undo of %s", target.id, record.id)
-    return target
+    return await session.get(Person, record.person_id)
+
+
+async def tell_undone(bot: Bot, target: Person | None, record: Record, by: Person) -> None:
+    """Tell the person their record was undone or voided."""
+    if target is None or target.tg_user_id is None:
+        return
+    try:
+        await bot.send_message(
+            target.tg_user_id,
+            texts.undone_notice(by=by.name, label=_label(record),
+                                points=core.signed(record.points), reason=record.reason),
+        )  # fmt: skip
+    except TelegramAPIError:
+        log.warning("could not tell person %s about the undo of %s", target.id, record.id)
 
 
 def void_refusal(me: Person | None, record: Record | None, reason: str) -> str | None:

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.export import build_export
-from bot.handlers.likes import reverse, void_refusal
+from bot.handlers.likes import reverse, tell_undone, void_refusal
 from bot.handlers.scores import scored_quarter
 from bot.handlers.status import stats_figures, stats_scope
 from bot.scores import counted_until, period_start, quarter_results
@@ -168,6 +168,11 @@ def person_url(person: Person) -> str:
     return f"{PREFIX}/people/{person.id}"
 
 
+# per-request storage keys (aiohttp >= 3.12 prefers typed keys; plain strings before)
+VIEWER: Any = web.RequestKey("viewer", object) if hasattr(web, "RequestKey") else "viewer"
+SESSION: Any = web.RequestKey("session", object) if hasattr(web, "RequestKey") else "session"
+
+
 class Refused(Exception):
     """The page is not for this viewer: a 403 in Chinese."""
 
@@ -246,11 +251,11 @@ class Pages:
                             text=texts.WEB_SIGN_IN, hint=texts.WEB_SIGN_IN_HINT, error=False,
                         )  # fmt: skip
                     else:
-                        request["viewer"], request["session"] = viewer, session
+                        request[VIEWER], request[SESSION] = viewer, session
                         response = await handler(request)
         except Refused:
             response = self._page(
-                request.get("viewer"), "message", status=403, title="无权查看",
+                request.get(VIEWER), "message", status=403, title="无权查看",
                 heading="无权查看", text=texts.WEB_FORBIDDEN, hint="", error=True,
             )  # fmt: skip
         _headers(response, script=request.path == f"{PREFIX}/app")
@@ -302,7 +307,7 @@ class Pages:
         )  # fmt: skip
         await store.prune_tokens(session, before=self.c.wall() - timedelta(days=1))
         await session.commit()
-        response = web.HTTPSeeOther(f"{PREFIX}/")
+        response = web.Response(status=303, headers={"Location": f"{PREFIX}/"})
         response.set_cookie(
             auth.COOKIE, secret, max_age=int(auth.SESSION_TTL.total_seconds()), path=PREFIX,
             httponly=True, samesite="Lax", secure=self.c.secure,
@@ -360,8 +365,8 @@ class Pages:
         )  # fmt: skip
 
     async def logout(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         self._check_csrf(viewer, await request.post())
         await store.end_session(
             session, secret=request.cookies.get(auth.COOKIE, ""), now=self.c.wall()
@@ -382,8 +387,8 @@ class Pages:
     async def overview(self, request: web.Request) -> web.StreamResponse:
         """总览: /stats' figures (plus today), who has not filed today, overdue tasks,
         the next holidays and 调休 days."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         if not viewer.leader:
             raise web.HTTPFound(person_url(viewer.person))
         now = self.c.now()
@@ -430,8 +435,8 @@ class Pages:
 
     async def people(self, request: web.Request) -> web.Response:
         """人员: search by name, 工号 or department, within what the viewer sees."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         q = request.query.get("q", "").strip()[:50]
         departments = None if viewer.all_seeing else viewer.departments
         rows = await store.search_people(
@@ -453,8 +458,8 @@ class Pages:
     async def person(self, request: web.Request) -> web.Response:
         """A person: the /me breakdown, the month's filing calendar, records, tasks,
         declarations. Unknown and forbidden ids get the same 403."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         pid = request.match_info["pid"]
         target = await session.get(Person, int(pid)) if pid.isdigit() and len(pid) < 10 else None
         if target is None or not viewer.may_see(target):
@@ -508,8 +513,8 @@ class Pages:
 
     async def reports(self, request: web.Request) -> web.Response:
         """日报: search texts (and earlier revisions) by words, person, department, dates."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         query = request.query
         q = query.get("q", "").strip()[:100]
         person_ref = query.get("person", "").strip()[:50]
@@ -564,8 +569,8 @@ class Pages:
 
     async def records(self, request: web.Request) -> web.Response:
         """点赞/错情 and the other records, filtered; admins can void one."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         query = request.query
         notice, error = query.get("notice", "")[:200], query.get("bad") == "1"
         person_ref = query.get("person", "").strip()[:50]
@@ -592,8 +597,8 @@ class Pages:
 
     async def void(self, request: web.Request) -> web.StreamResponse:
         """An admin voids a record with a reason: /void's rule, audit and notice."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         form = await request.post()
         self._check_csrf(viewer, form)
         if not viewer.admin:
@@ -605,7 +610,9 @@ class Pages:
         if refusal == texts.VOID_USAGE:
             refusal = texts.WEB_VOID_REASON
         if refusal is None and record is not None:
-            await reverse(session, self.c.bot, record, viewer.person, reason, "record_void")
+            target = await reverse(session, record, viewer.person, reason, "record_void")
+            if self.c.bot is not None:
+                await tell_undone(self.c.bot, target, record, viewer.person)
             notice = texts.web_voided(record.id or 0)
         else:
             notice = refusal or texts.VOID_NOT_FOUND
@@ -619,8 +626,8 @@ class Pages:
     async def results(self, request: web.Request) -> web.Response:
         """季度结果 (校准): per ranking group the distribution, the 好 quota line and who is
         next to it, vetoes, those a small change would move; proposed vs published."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         if not viewer.all_seeing:
             raise Refused
         now = self.c.now()
@@ -649,8 +656,8 @@ class Pages:
 
     async def audit(self, request: web.Request) -> web.Response:
         """审计日志, filtered by actor, action and dates (chief and admins)."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         if not viewer.all_seeing:
             raise Refused
         query = request.query
@@ -673,8 +680,8 @@ class Pages:
         )  # fmt: skip
 
     async def export(self, request: web.Request) -> web.Response:
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         if not viewer.admin:
             raise Refused
         quarter = scored_quarter(self.c.policy, self.c.calendar, self.c.now().date())
@@ -685,8 +692,8 @@ class Pages:
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         """The quarter's workbook, as /export sends it (admins)."""
-        viewer: Viewer = request["viewer"]
-        session: AsyncSession = request["session"]
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
         if not viewer.admin:
             raise Refused
         try:

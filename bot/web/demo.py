@@ -65,17 +65,8 @@ async def serve_demo(directory: Path, *, port: int) -> int:
                 (await session.exec(select(Person).order_by(col(Person.roster_order)))).all()
             )
             links = []
-            for role, label in (
-                (Role.ADMIN, "考核办"),
-                (Role.HEAD, "部门负责人"),
-                (Role.MEMBER, "工作人员"),
-            ):
-                person = next(
-                    (p for p in roster if decode_roles(p.roles) == {role}
-                     or (role is Role.HEAD and role in decode_roles(p.roles)
-                         and Role.ADMIN not in decode_roles(p.roles))),
-                    None,
-                )  # fmt: skip
+            for label, wanted in SHOWN:
+                person = next((p for p in roster if wanted(decode_roles(p.roles))), None)
                 if person is not None and person.id is not None:
                     url = await new_login_link(
                         session, base_url=base, person_id=person.id, via="cli", now=utcnow()
