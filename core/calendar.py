@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -19,6 +20,7 @@ from core.policy import CalendarRules
 SATURDAY = 5
 
 
+@lru_cache(maxsize=8192)  # the package checks every date against its whole table (~0.1 ms)
 def official_workday(day: date) -> bool | None:
     """The official answer (with 调休), or None for a year the package has no data for."""
     try:
