@@ -84,6 +84,7 @@ async def test_console_command_sends_a_link_that_works_once(
     sent = await chat.feed(make_message("/console", user=office.head))
     url = re.search(r"https://\S+", sent[0].text)
     assert url and "10 分钟" in sent[0].text
+    assert sent[0].link_preview_options.is_disabled  # type: ignore[union-attr]  # no prefetch
     assert sent[0].reply_markup.inline_keyboard[0][0].web_app.url == f"{BASE}/console/app"  # type: ignore[union-attr]
     path = url[0].removeprefix(BASE)
     first = await client.get(path, allow_redirects=False)
@@ -132,6 +133,9 @@ async def test_signing_out_ends_the_session(
     token = await csrf(client, "/console/")
     jar = list(client.session.cookie_jar)
     refused = await client.post("/console/logout", data={"csrf": "wrong"})
+    assert refused.status == 403
+    elsewhere = {"Origin": "https://evil.example"}  # posted from another site
+    refused = await client.post("/console/logout", data={"csrf": token}, headers=elsewhere)
     assert refused.status == 403
     out = await client.post("/console/logout", data={"csrf": token})
     assert texts.WEB_SIGNED_OUT in await out.text()
@@ -248,3 +252,36 @@ async def test_mini_app_signs_in_a_bound_person_only(office: Office, client: Tes
     ok = await client.post("/console/webapp", data={"init_data": good}, allow_redirects=False)
     assert ok.status == 303
     assert "陈静（部门负责人" in await (await client.get("/console/")).text()
+
+
+async def test_kaohe_run_serves_the_console_in_both_modes(
+    roster: Roster, web_settings: Settings, unused_tcp_port: int
+) -> None:
+    import aiohttp
+
+    from bot.runtime import Runtime, make_web_app
+    from bot.web import start_console
+
+    settings = web_settings.model_copy(update={"web_port": unused_tcp_port})
+    rt = Runtime.build(settings)
+    try:
+        webhook = make_web_app(rt, settings)  # webhook mode: the same server
+        async with TestClient(TestServer(webhook)) as c:
+            assert (await c.get("/console/")).status == 401
+            assert (await c.get("/console/login?t=nope")).status == 403
+            assert (await c.get("/healthz")).status == 200
+        runner = await start_console(rt, settings)  # long polling: WEB_HOST:WEB_PORT
+        assert runner is not None
+        try:
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{unused_tcp_port}/console/"
+                async with http.get(url) as response:
+                    assert response.status == 401
+                    assert texts.WEB_SIGN_IN in await response.text()
+        finally:
+            await runner.cleanup()
+        off = settings.model_copy(update={"web_url": None})
+        assert await start_console(rt, off) is None  # no WEB_URL, no console
+    finally:
+        await rt.bot.session.close()
+        await rt.engine.dispose()

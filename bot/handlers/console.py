@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    WebAppInfo,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
@@ -43,4 +49,9 @@ async def cmd_console(
             inline_keyboard=[[InlineKeyboardButton(text=texts.CONSOLE_BUTTON, web_app=app)]]
         )
     minutes = int(LINK_TTL.total_seconds() // 60)
-    await message.answer(texts.console_link(url, minutes), reply_markup=markup)
+    # no link preview: Telegram's preview fetch would spend the one-time link before the click
+    await message.answer(
+        texts.console_link(url, minutes),
+        reply_markup=markup,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )

@@ -226,6 +226,12 @@ def _headers(response: web.StreamResponse, *, script: bool = False) -> None:
     )
 
 
+def _same_origin(request: web.Request) -> bool:
+    """A browser's Origin header, when it sends one, names this host."""
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
 class Pages:
     """The request handlers, sharing the console's dependencies."""
 
@@ -240,6 +246,8 @@ class Pages:
             return await handler(request)
         started = time.perf_counter()
         try:
+            if request.method == "POST" and not _same_origin(request):
+                raise Refused  # a form posted from another site (the CSRF token aside)
             if request.path in PUBLIC:
                 response = await handler(request)
             else:
@@ -943,6 +951,7 @@ def calibration(
                 f"{following.name} {following.score}（其后第一人）"
             )
             if last.score - following.score <= NEAR:
+                rows[members.index(last)].near = rows[members.index(following)].near = True
                 near.append(
                     f"{last.name}、{following.name} 相差 {last.score - following.score} 分"
                 )
