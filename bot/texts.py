@@ -1297,6 +1297,8 @@ WEB_AUDIT_ACTIONS = {
     "leave_add": "请假",
     "leave_cancel": "取消请假",
     "task_assign": "布置任务",
+    "task_accepted": "验收任务",
+    "task_returned": "退回任务",
     "auto_notice": "自动通报",
     "unreachable": "无法送达",
     "assessment_start": "考核起始日",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -580,7 +580,11 @@ class Pages:
         viewer: Viewer = request[VIEWER]
         session: AsyncSession = request[SESSION]
         query = request.query
-        notice, error = query.get("notice", "")[:200], query.get("bad") == "1"
+        # the outcome of a void, by code: the address never carries text to show
+        voided, refused = query.get("voided", ""), query.get("refused", "")
+        notice = texts.web_voided(int(voided)) if voided.isdigit() and len(voided) < 10 else ""
+        error = refused in VOID_REFUSALS
+        notice = VOID_REFUSALS[refused] if error else notice
         person_ref = query.get("person", "").strip()[:50]
         kind = query.get("kind", "")
         kinds = [kind] if kind in {k.value for k in RecordKind} else [k.value for k in RecordKind]
@@ -594,7 +598,8 @@ class Pages:
         leaders = (
             await store.issuers(session, unit_id=viewer.person.unit_id) if viewer.leader else []
         )
-        back = request.path_qs
+        kept = {k: v for k, v in query.items() if k not in {"voided", "refused"}}
+        back = f"{request.path}?{urlencode(kept)}" if kept else request.path
         return self._page(
             viewer, "records", page="records", title="点赞/错情", unit=await self._unit(session),
             records=rows, more=more, can_void=viewer.admin, back=back, leaders=leaders,
@@ -621,15 +626,15 @@ class Pages:
             target = await reverse(session, record, viewer.person, reason, "record_void")
             if self.c.bot is not None:
                 await tell_undone(self.c.bot, target, record, viewer.person)
-            notice = texts.web_voided(record.id or 0)
+            outcome = f"voided={record.id}"
         else:
-            notice = refusal or texts.VOID_NOT_FOUND
+            code = next((k for k, v in VOID_REFUSALS.items() if v == refusal), "missing")
+            outcome = f"refused={code}"
         back = str(form.get("back", ""))
         if not back.startswith(f"{PREFIX}/records"):
             back = f"{PREFIX}/records"
         sep = "&" if "?" in back else "?"
-        flag = "" if refusal is None else "&bad=1"
-        raise web.HTTPSeeOther(f"{back}{sep}notice={quote(notice)}{flag}")
+        raise web.HTTPSeeOther(f"{back}{sep}{outcome}")
 
     async def results(self, request: web.Request) -> web.Response:
         """季度结果 (校准): per ranking group the distribution, the 好 quota line and who is
@@ -728,6 +733,13 @@ class Pages:
         )
         return response
 
+
+VOID_REFUSALS = {
+    "denied": texts.VOID_DENIED,
+    "missing": texts.VOID_NOT_FOUND,
+    "reason": texts.WEB_VOID_REASON,
+    "already": texts.UNDO_ALREADY,
+}
 
 # ---- pieces of pages --------------------------------------------------------------------------
 

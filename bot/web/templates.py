@@ -73,7 +73,12 @@ pre{white-space:pre-wrap;margin:0;font:inherit}
 .item:last-child{border-bottom:none}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:1rem}
 @media (max-width:600px){main{padding:.6rem}.who{float:none;display:block}
-th,td{padding:.3rem .3rem}}
+th,td{padding:.3rem .3rem}
+table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack tr:first-child{display:none}
+table.stack tr{border-bottom:1px solid #d8dde3;padding:.3rem 0}
+table.stack td{border:none;padding:.05rem .3rem;text-align:left}
+table.stack td[data-label]::before{content:attr(data-label) "：";color:#656d76}}
 """
 
 BASE = """<!doctype html>
@@ -154,11 +159,11 @@ PEOPLE = """{% extends "base" %}{% block main %}
 <label>姓名 / 工号 / 部门<input type="search" name="q" value="{{ q }}"></label>
 <button type="submit">搜索</button></form>
 <p class="muted">共 {{ rows|length }} 人</p>
-<div class="scroll"><table>
+<div class="scroll"><table class="stack">
 <tr><th>姓名</th><th>工号</th><th>部门</th><th>类别</th><th>角色</th></tr>
 {% for p, dept, roles in rows %}<tr><td><a href="{{ person_url(p) }}">{{ p.name }}</a></td>
-<td>{{ p.employee_id or "" }}</td><td>{{ dept }}</td><td>{{ p.category }}</td>
-<td>{{ roles }}</td></tr>{% endfor %}
+<td data-label="工号">{{ p.employee_id or "" }}</td><td data-label="部门">{{ dept }}</td>
+<td data-label="类别">{{ p.category }}</td><td data-label="角色">{{ roles }}</td></tr>{% endfor %}
 </table></div>
 {% endblock %}"""
 
@@ -191,14 +196,15 @@ PERSON = """{% extends "base" %}{% block main %}
 {% if may_search %}<p><a href="{{ prefix }}/reports?person={{ person.name|urlencode }}">查看 {{ person.name }} 的日报</a></p>{% endif %}
 {% endblock %}"""
 
-RECORDS_TABLE = """<div class="scroll"><table id="records">
+RECORDS_TABLE = """<div class="scroll"><table id="records" class="stack">
 <tr><th>日期</th><th>对象</th><th>类别</th><th class="num">分值</th><th>理由</th><th>发起人</th><th>编号</th>
 {% if can_void %}<th>作废</th>{% endif %}</tr>
 {% for r, name, by in records %}<tr{% if r.voided_at %} class="muted"{% endif %}>
-<td>{{ short(r.day) }}</td><td>{{ name }}</td><td>{{ kind_label(r) }}</td>
-<td class="num">{{ signed(r.points) }}</td>
-<td>{{ r.reason }}{% if r.voided_at %}<br><span class="tag">已撤销：{{ r.void_reason }}</span>{% endif %}</td>
-<td>{{ by or "系统" }}</td><td>#{{ r.id }}</td>
+<td data-label="日期">{{ short(r.day) }}</td><td data-label="对象">{{ name }}</td>
+<td data-label="类别">{{ kind_label(r) }}</td>
+<td class="num" data-label="分值">{{ signed(r.points) }}</td>
+<td data-label="理由">{{ r.reason }}{% if r.voided_at %}<br><span class="tag">已撤销：{{ r.void_reason }}</span>{% endif %}</td>
+<td data-label="发起人">{{ by or "系统" }}</td><td data-label="编号">#{{ r.id }}</td>
 {% if can_void %}<td>{% if not r.voided_at %}<form class="void" method="post"
 action="{{ prefix }}/records/{{ r.id }}/void"><input type="hidden" name="csrf" value="{{ viewer.csrf }}">
 <input type="hidden" name="back" value="{{ back }}">
@@ -279,10 +285,11 @@ AUDIT = """{% extends "base" %}{% block main %}
 <label>从<input type="date" name="from" value="{{ start }}"></label>
 <label>到<input type="date" name="to" value="{{ end }}"></label>
 <button type="submit">筛选</button></form>
-<div class="scroll"><table id="audit">
+<div class="scroll"><table id="audit" class="stack">
 <tr><th>时间</th><th>操作人</th><th>操作</th><th>对象</th><th>详情</th></tr>
-{% for e in entries %}<tr><td>{{ local(e.at) }}</td><td>{{ e.actor }}</td><td>{{ action_label(e.action) }}</td>
-<td>{{ e.subject }}</td><td class="muted">{{ detail(e.detail) }}</td></tr>
+{% for e in entries %}<tr><td>{{ local(e.at) }}</td><td data-label="操作人">{{ e.actor }}</td>
+<td data-label="操作">{{ action_label(e.action) }}</td>
+<td data-label="对象">{{ e.subject }}</td><td class="muted" data-label="详情">{{ detail(e.detail) }}</td></tr>
 {% else %}<tr><td colspan="5" class="muted">没有记录。</td></tr>{% endfor %}
 </table></div>{% if more %}<p class="muted">只显示最近 {{ entries|length }} 条，请缩小范围。</p>{% endif %}
 {% endblock %}"""
