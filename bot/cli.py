@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
         "--dir", default="kaohe-demo", help="where the demo writes (default ./kaohe-demo)"
     )
     demo.add_argument("--quiet", action="store_true", help="write the transcript file only")
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="then keep the web console of the demo database open on 127.0.0.1 (WEB_PORT)",
+    )
+    link = sub.add_parser("console-link", help="print a one-time sign-in link to the web console")
+    link.add_argument("who", help="姓名 or 工号")
 
     database = sub.add_parser("db", help="database schema")
     database.add_argument("action", choices=["upgrade", "downgrade", "current"])
@@ -148,6 +155,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         "calendar",
         "annual",
         "pool",
+        "console-link",
     }
     if settings.bot_token or settings.webhook_key:
         secrets.append(settings.webhook_secret_token())  # the webhook's, set or derived
@@ -171,6 +179,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         "calendar": _cmd_calendar,
         "annual": _cmd_annual,
         "pool": _cmd_pool,
+        "console-link": _cmd_console_link,
     }
     return handlers[args.command](args, settings)
 
@@ -244,7 +253,42 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(Path(args.dir), echo=not args.quiet))
+    code = asyncio.run(run_demo(Path(args.dir), echo=not args.quiet))
+    if code or not args.serve:
+        return code
+    from bot.web.demo import serve_demo
+
+    return asyncio.run(serve_demo(Path(args.dir), port=settings.web_port))
+
+
+def _cmd_console_link(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.web_url:
+        _err("没有设置 WEB_URL（网页控制台的访问地址，如 https://kaohe.example.org），见 README。")
+        return EXIT_USAGE
+
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        from bot.web.auth import new_login_link
+
+        unit = await people.get_unit(session)
+        found = (
+            await people.resolve_person(session, unit_id=unit.id, ref=args.who)
+            if unit is not None and unit.id is not None
+            else []
+        )
+        if len(found) != 1:
+            _err(f"名单里有 {len(found)} 人名为「{args.who}」，请改用工号。" if found
+                 else f"名单里没有「{args.who}」。")  # fmt: skip
+            return EXIT_USAGE
+        url = await new_login_link(
+            session, base_url=settings.web_url or "", person_id=found[0].id or 0, via="cli",
+            now=utcnow(),
+        )  # fmt: skip
+        await session.commit()
+        _out(f"{found[0].name} 的网页控制台登录链接（10 分钟内有效，只能使用一次）：")
+        _out(url)
+        return 0
+
+    return _with_db(settings, work)
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # speed. For tests and rehearsals only: jobs and button presses see this time.
     clock_start: datetime | None = Field(default=None, validation_alias="KAOHE_CLOCK")
 
+    # the web console (issue 23): on when WEB_URL (its public address, for links) is set
+    web_url: str | None = Field(default=None, validation_alias="WEB_URL")
+    web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
+    web_port: int = Field(default=8081, validation_alias="WEB_PORT")
+
     @field_validator(
         "bot_token",
         "telegram_api_base",
@@ -49,6 +54,7 @@ class Settings(BaseSettings):
         "webhook_url",
         "webhook_path",
         "webhook_key",
+        "web_url",
         mode="before",
     )
     @classmethod
@@ -93,6 +99,13 @@ class Settings(BaseSettings):
         if value is not None and urlsplit(value).scheme not in {"http", "https"}:
             raise ValueError("WEBHOOK_URL must be a full URL, e.g. https://bot.example.org/tg")
         return value
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_base(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("WEB_URL must be a full URL, e.g. https://kaohe.example.org")
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("log_format")
     @classmethod

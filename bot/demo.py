@@ -35,6 +35,7 @@ from bot.demo_reports import scene_fortnight
 from bot.demo_tasks import scene_tasks_close, scene_tasks_open
 from bot.demo_year import scene_year
 from bot.offline import OfflineSession, UpdateFactory
+from bot.web.demo import demo_url, remember_clock
 from core.roster import UNIT_WIDE, parse_roster
 from storage import db, people
 from storage.roster_io import read_table
@@ -45,6 +46,7 @@ DEMO_TOKEN = "4242:OFFLINE-DEMO"
 UNIT_GROUP_ID = -1000000000001
 ZONE = ZoneInfo("Asia/Shanghai")
 ASSESSMENT_START = date(2026, 6, 1)  # the simulated unit starts assessing with kaohe here
+CONSOLE_AT = datetime(2026, 6, 30, 20, 30, tzinfo=ZONE)  # `kaohe demo --serve`'s "now"
 KINDS = {"photo": "[图片]", "document": "[文件]", "sticker": "[贴纸]", "voice": "[语音]"}
 
 
@@ -192,6 +194,7 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         stale.unlink(missing_ok=True)
     shutil.rmtree(directory / "charts", ignore_errors=True)
     settings = Settings(BOT_TOKEN=DEMO_TOKEN, DATABASE_URL=f"sqlite:///{database}")  # type: ignore[call-arg]
+    settings.web_url = settings.web_url or demo_url(settings.web_port)  # issue 23: /console
     out = Transcript(echo=echo)
 
     engine = db.make_engine(settings.database_url)
@@ -219,6 +222,8 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         await scene_tasks_close(world, sessionmaker)
         await scene_quarter_end(world, sessionmaker, directory)  # issue 8: results, talks
         await scene_year(world, sessionmaker, directory)  # issue 19: 公示, 复核, the year
+
+        await scene_console(world, sessionmaker)  # issue 23: the web console
         await summary(world, sessionmaker)
     finally:
         await engine.dispose()
@@ -287,6 +292,18 @@ async def scene_groups(world: DemoWorld, sessionmaker: Any) -> None:
         chat = world.factory.group(-1000000000000 - number, f"{department.name}群")
         world.chat_names[chat.id] = chat.title or ""
         await world.send(admin_user, f"/bindgroup {department.name}", chat)
+
+
+async def scene_console(world: DemoWorld, sessionmaker: Any) -> None:
+    """The 考核办 asks for a sign-in link to the web console. Its clock (`--serve`) stands
+    at the quarter's last day after the deadline: the whole of 2026Q2 is filed by then."""
+    roster = await _roster(sessionmaker)
+    admin = next(p for p in roster if "admin" in p.roles and "head" not in p.roles)
+    world.out.say("\n【网页控制台】（kaohe demo --serve 打开演示数据库的控制台）")
+    await world.send(world.user_for(admin), "/console", at=world.now)
+    async with sessionmaker() as session:
+        await remember_clock(session, CONSOLE_AT)
+        await session.commit()
 
 
 async def summary(world: DemoWorld, sessionmaker: Any) -> None:

@@ -24,6 +24,7 @@ from bot.echoes import EchoFlusher
 from bot.jobs import Jobs, JobScheduler
 from bot.polling import DRAIN, Poller
 from bot.sender import instance_id
+from bot.web import add_console, console_for, start_console
 from bot.webhook import WebhookHandler
 from storage import runtime as store
 from storage.db import make_engine, make_sessionmaker
@@ -127,11 +128,13 @@ def settle_memory() -> None:
 async def run_polling(settings: Settings) -> int:
     """Start long polling; return the process exit code."""
     rt = Runtime.build(settings)
+    console: web.AppRunner | None = None
     try:
         if (code := await rt.hello("long polling")) is not None:
             return code
         await rt.bot.delete_webhook(drop_pending_updates=False)
         rt.start_background()  # jobs (catching up what was missed) and the echo flusher
+        console = await start_console(rt, settings)  # the web console, when WEB_URL is set
         poller = Poller(rt.bot, rt.dp)
         stop = asyncio.Event()
         with on_signals(stop.set):
@@ -141,6 +144,8 @@ async def run_polling(settings: Settings) -> int:
         log.info("stopped cleanly" if not poller.left else "stopped")
         return 0
     finally:
+        if console is not None:
+            await console.cleanup()
         await rt.close()
 
 
@@ -170,6 +175,8 @@ def make_web_app(rt: Runtime, settings: Settings) -> web.Application:
     handler.register(app, path=settings.webhook_listen_path)
     app["webhook"] = handler
     app.router.add_get(HEALTH_PATH, health_handler(rt.sessionmaker))
+    if (console := console_for(rt, settings)) is not None:  # the web console, same server
+        add_console(app, console)
     setup_application(app, rt.dp, bot=rt.bot)
     return app
 

@@ -31,6 +31,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("veto", "负面清单（考核办）"),
     ("talks", "谈话进度（考核办）"),
     ("whoami", "我的信息"),
+    ("console", "网页控制台登录链接"),
     ("start", "开始 / 绑定账号"),
     ("help", "使用说明"),
 )
@@ -1919,3 +1920,64 @@ def objection_already(objection_id: int) -> str:
 def objections_open(quarter: str, rows: list[str]) -> str:
     """quarter_close, to the 考核办: open 申辩 at 公示."""
     return f"📋 {quarter}结果公示：以下申辩尚未处理\n" + "\n".join(rows)
+
+
+# ---- web console (issue 23) -------------------------------------------------------------
+
+WEB_SIGN_IN = "请先登录网页控制台。"
+WEB_SIGN_IN_HINT = (
+    "在与机器人的私聊中发送 /console，点开收到的登录链接（10 分钟内有效，只能用一次）。"
+)
+WEB_LINK_BAD = "这个登录链接无效、已过期或已经用过。"
+WEB_WEBAPP_BAD = "无法验证 Telegram 小程序的登录信息，或这个账号还没有绑定名单。"
+WEB_SIGNED_OUT = "已退出网页控制台。"
+WEB_FORBIDDEN = "你没有权限查看这个页面，或者它不存在。"
+WEB_VOID_REASON = "请填写作废理由。"
+WEB_DATE_BAD = "日期格式不对，应为 2026-06-01。"
+WEB_QUARTER_BAD = "季度格式不对，应为 2026Q2。"
+CONSOLE_OFF = "网页控制台没有开启（管理员需设置 WEB_URL）。"
+CONSOLE_PRIVATE = "请私聊我获取网页控制台的登录链接。"
+CONSOLE_BUTTON = "打开控制台"
+WEB_AUDIT_ACTIONS = {
+    "record_void": "作废记录",
+    "record_undo": "撤销记录",
+    "record_bonus": "加分",
+    "record_veto": "一票否决",
+    "results_publish": "公布结果",
+    "roster_import": "导入名单",
+    "bind": "绑定账号",
+    "unbind": "解除绑定",
+    "group_bind": "绑定群",
+    "group_migrate": "群迁移",
+    "leave_add": "请假",
+    "leave_cancel": "取消请假",
+    "task_assign": "布置任务",
+    "task_accepted": "验收任务",
+    "task_returned": "退回任务",
+    "auto_notice": "自动通报",
+    "unreachable": "无法送达",
+    "assessment_start": "考核起始日",
+    "indicators_import": "导入指标",
+}
+
+
+def console_link(url: str, minutes: int) -> str:
+    """/console's answer."""
+    return f"🖥 网页控制台登录链接（{minutes} 分钟内有效，只能使用一次，请勿转发）：\n{url}"
+
+
+def web_voided(record_id: int) -> str:
+    """The console's confirmation of a void."""
+    return f"记录 #{record_id} 已作废，已记入审计日志并通知本人。"
+
+
+def web_rules(
+    *, good_ratio: float, good_min: float, fair_below: float, poor_below: float, forced: bool
+) -> str:
+    """The grading rules in one line, above the calibration."""
+    if forced:
+        return "按比例强制分布（见 /policy）"
+    return (
+        f"好 不超过 {good_ratio:.0%} 且不低于 {good_min:g} 分；"
+        f"低于 {fair_below:g} 分为一般，低于 {poor_below:g} 分或被否决为较差"
+    )

@@ -60,6 +60,7 @@ class HolidayNotice:
         return None
 
 
+@lru_cache(maxsize=8192)  # the package checks every date against its whole table (~0.1 ms)
 def package_workday(day: date) -> bool | None:
     """`chinese_calendar`'s answer (with 调休), or None for a year it has no data for."""
     try:

@@ -705,3 +705,21 @@ class Objection(SQLModel, table=True):
     decision: str = Field(default="", sa_column=Column(Text, nullable=False))
     decided_by: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime | None = _utc_column(nullable=True)
+
+
+class WebToken(SQLModel, table=True):
+    """A web console credential (issue 23): a one-time sign-in link (`login`, 10 minutes,
+    used once) or a browser session (`session`, 8 hours, ended by signing out). Only a
+    SHA-256 of the secret is stored, so a copy of the database signs nobody in."""
+
+    __tablename__ = "web_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True, description="sha256 hex of the secret")
+    kind: str = Field(max_length=8, description="login | session")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf: str = Field(default="", max_length=64, description="a session's form token")
+    via: str = Field(default="", max_length=16, description="link | cli | webapp")
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    expires_at: datetime = _utc_column(nullable=False)
+    used_at: datetime | None = _utc_column(nullable=True)

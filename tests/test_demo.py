@@ -30,6 +30,8 @@ def test_demo_binds_everyone_files_reports_and_ends_with_stats(demo_run: DemoRun
         "已登记 黄磊 6月8日—6月9日 请假",  # leave
         "✅ 已记录 周报（截止 6月5日，按时）",  # weekly from the draft
         "📊 填报率与审阅率（统计到 6月12日）",  # the closing /stats
+        "网页控制台登录链接（10 分钟内有效",  # /console (issue 23)
+        "http://127.0.0.1:8081/console/login?t=",
     ):
         assert expected in transcript, expected
     assert "办公室（5人）\n           本周 填报 100%" in transcript  # leave excused 黄磊's days

@@ -9,6 +9,7 @@ from bot.handlers import (
     appeals,
     buttons,
     calendar,
+    console,
     corrections,
     declare,
     errors,
@@ -49,6 +50,7 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         annual.make_router(),
         appeals.make_router(),
         objections.make_router(),
+        console.make_router(),  # issue 23: the web console's sign-in link
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took
     ]

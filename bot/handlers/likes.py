@@ -327,23 +327,49 @@ async def _reverse(
     action: str,
 ) -> None:  # fmt: skip
     """Void, commit, confirm, and tell the person."""
-    store.void_record(session, record=record, by=by, reason=reason, action=action)
-    await session.commit()
-    target = await session.get(Person, record.person_id)
+    target = await reverse(session, record, by, reason, action)
     name = target.name if target else "?"
     points = core.signed(record.points)
     await message.reply(
         texts.undone(name=name, label=_label(record), points=points, reason=record.reason)
     )
-    if target is not None and target.tg_user_id is not None:
-        try:
-            await bot.send_message(
-                target.tg_user_id,
-                texts.undone_notice(by=by.name, label=_label(record), points=points,
-                                    reason=record.reason),
-            )  # fmt: skip
-        except TelegramAPIError:
-            log.warning("could not tell person %s about the undo of %s", target.id, record.id)
+    await tell_undone(bot, target, record, by)
+
+
+async def reverse(
+    session: AsyncSession, record: Record, by: Person, reason: str, action: str
+) -> Person | None:
+    """Void the record (audited) and commit; its person (also the web console's)."""
+    store.void_record(session, record=record, by=by, reason=reason, action=action)
+    await session.commit()
+    return await session.get(Person, record.person_id)
+
+
+async def tell_undone(bot: Bot, target: Person | None, record: Record, by: Person) -> None:
+    """Tell the person their record was undone or voided."""
+    if target is None or target.tg_user_id is None:
+        return
+    try:
+        await bot.send_message(
+            target.tg_user_id,
+            texts.undone_notice(by=by.name, label=_label(record),
+                                points=core.signed(record.points), reason=record.reason),
+        )  # fmt: skip
+    except TelegramAPIError:
+        log.warning("could not tell person %s about the undo of %s", target.id, record.id)
+
+
+def void_refusal(me: Person | None, record: Record | None, reason: str) -> str | None:
+    """Why `me` may not void `record` with `reason` (/void and the web console), or None."""
+    if me is None or not me.active or Role.ADMIN not in decode_roles(me.roles):
+        return texts.VOID_DENIED
+    if record is None or record.unit_id != me.unit_id:
+        return texts.VOID_NOT_FOUND
+    if not reason:
+        return texts.VOID_USAGE
+    if record.voided_at is not None:
+        return texts.UNDO_ALREADY
+    return None
 
 
 async def cmd_undo(
@@ -395,14 +421,9 @@ async def cmd_void(
     else:
         await message.reply(texts.VOID_USAGE)
         return
-    if record is None or record.unit_id != me.unit_id:
-        await message.reply(texts.VOID_NOT_FOUND)
-        return
-    if not reason:
-        await message.reply(texts.VOID_USAGE)
-        return
-    if record.voided_at is not None:
-        await message.reply(texts.UNDO_ALREADY)
+    refusal = void_refusal(me, record, reason)
+    if refusal is not None or record is None:
+        await message.reply(refusal or texts.VOID_NOT_FOUND)
         return
     await _reverse(message, session, bot, record, me, reason, "record_void")
 

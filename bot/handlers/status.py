@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from aiogram import Router
@@ -102,6 +103,88 @@ async def _weekly(
     return await store.weekly_report(session, person_id=person_id, start=monday, end=sunday)
 
 
+async def stats_scope(session: AsyncSession, me: Person) -> list[int]:
+    """The departments whose figures `me` may see (/stats and the web console): all for
+    admins and chiefs, else the one they head and the ones they supervise."""
+    roles = decode_roles(me.roles)
+    if roles & {Role.ADMIN, Role.CHIEF}:
+        return list(await people.department_names(session, unit_id=me.unit_id))
+    wanted = []
+    if Role.HEAD in roles:
+        wanted.append(me.department_id)
+    if Role.SUPERVISOR in roles:
+        assert me.id is not None
+        wanted.extend(await people.supervised_ids(session, person_id=me.id))
+    return wanted
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentFigures:
+    """One line of /stats: a department (or 合计), its filers, this week and this month
+    (and today, for the console)."""
+
+    label: str
+    department_id: int | None  # None for 合计
+    people: int
+    week: core.Figures
+    month: core.Figures
+    today: core.Figures
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """/stats's figures: counted until `end`, from `monday` and from the `first` of the
+    month."""
+
+    end: date
+    monday: date
+    first: date
+    lines: list[DepartmentFigures]
+
+
+async def stats_figures(
+    session: AsyncSession,
+    *,
+    unit_id: int,
+    wanted: list[int],
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> Stats:
+    """Filing and review figures of the `wanted` departments (合计 first when several)."""
+    names = await people.department_names(session, unit_id=unit_id)
+    end = counted_until(policy, now)
+    monday = calendar.week_of(now.date())[0]
+    first = await period_start(session, now.date().replace(day=1))
+    monday = await period_start(session, monday)
+    members = await people.members_of(session, unit_id=unit_id, department_ids=wanted)
+    ids = [p.id for p in members if p.id is not None]
+    start = min(monday, first)
+    filed, reviewed = await store.filed_days(session, person_ids=ids, start=start, end=now.date())
+    leave = await store.leaves(session, person_ids=ids, start=start, end=now.date())
+    by_department: dict[int, list[int]] = {}
+    for person in members:
+        by_department.setdefault(person.department_id, []).append(person.id or 0)
+    today = await period_start(session, now.date())
+
+    def line(label: str, department_id: int | None, ids: list[int]) -> DepartmentFigures:
+        def over(begin: date, until: date) -> core.Figures:
+            return core.figures(calendar, people=ids, start=begin, end=until, leave=leave,
+                                filed=filed, reviewed=reviewed)  # fmt: skip
+
+        return DepartmentFigures(
+            label, department_id, len(ids), over(monday, end), over(first, end),
+            over(today, now.date()),
+        )  # fmt: skip
+
+    lines = []
+    if len(by_department) > 1:
+        lines.append(line("合计", None, ids))
+    for dept_id in (d for d in names if d in by_department):
+        lines.append(line(names[dept_id], dept_id, by_department[dept_id]))
+    return Stats(end, monday, first, lines)
+
+
 async def cmd_stats(
     message: Message,
     session: AsyncSession,
@@ -111,51 +194,24 @@ async def cmd_stats(
     now: datetime,
 ) -> None:
     """Filing and review rates of the departments the person leads (admins: all)."""
-    roles = decode_roles(me.roles)
-    names = await people.department_names(session, unit_id=me.unit_id)
-    assert me.id is not None
-    if roles & {Role.ADMIN, Role.CHIEF}:
-        wanted = list(names)
-    else:
-        wanted = []
-        if Role.HEAD in roles:
-            wanted.append(me.department_id)
-        if Role.SUPERVISOR in roles:
-            wanted.extend(await people.supervised_ids(session, person_id=me.id))
+    wanted = await stats_scope(session, me)
     if not wanted:
         await message.answer(texts.STATS_DENIED)
         return
-    end = counted_until(policy, now)
-    monday = calendar.week_of(now.date())[0]
-    first = await period_start(session, now.date().replace(day=1))
-    monday = await period_start(session, monday)
-    members = await people.members_of(session, unit_id=me.unit_id, department_ids=wanted)
-    ids = [p.id for p in members if p.id is not None]
-    start = min(monday, first)
-    filed, reviewed = await store.filed_days(session, person_ids=ids, start=start, end=end)
-    leave = await store.leaves(session, person_ids=ids, start=start, end=end)
-    by_department: dict[int, list[int]] = {}
-    for person in members:
-        by_department.setdefault(person.department_id, []).append(person.id or 0)
-
-    def line(label: str, ids: list[int]) -> str:
-        week = core.figures(calendar, people=ids, start=monday, end=end, leave=leave,
-                            filed=filed, reviewed=reviewed)  # fmt: skip
-        month = core.figures(calendar, people=ids, start=first, end=end, leave=leave,
-                             filed=filed, reviewed=reviewed)  # fmt: skip
-        return (
-            f"{label}（{len(ids)}人）\n"
+    stats = await stats_figures(
+        session, unit_id=me.unit_id, wanted=wanted, policy=policy, calendar=calendar, now=now
+    )
+    lines = [f"📊 填报率与审阅率（统计到 {core.short_date(stats.end)}）"]
+    for row in stats.lines:
+        week, month = row.week, row.month
+        lines.append(
+            f"{row.label}（{row.people}人）\n"
             f"  本周 填报 {core.percent(week.filing_rate)} 审阅 {core.percent(week.review_rate)}"
             f"｜本月 填报 {core.percent(month.filing_rate)} 审阅 {core.percent(month.review_rate)}"
         )
-
-    lines = [f"📊 填报率与审阅率（统计到 {core.short_date(end)}）"]
-    if len(by_department) > 1:
-        lines.append(line("合计", ids))
-    for dept_id in (d for d in names if d in by_department):
-        lines.append(line(names[dept_id], by_department[dept_id]))
     from bot.handlers.tasks import stats_lines  # issue 9: task figures per department
 
+    names = await people.department_names(session, unit_id=me.unit_id)
     lines += await stats_lines(
         session, unit_id=me.unit_id, departments=wanted, names=names, today=now.date()
     )

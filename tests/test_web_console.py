@@ -1,0 +1,287 @@
+"""The web console over HTTP (aiohttp's test client), on the test database (SQLite, or
+PostgreSQL in CI): sign-in links from /console, sessions, CSRF, authority, void, Mini App
+initData. The browser tests (tests/test_web_browser.py) drive the demo in chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import texts
+from bot.config import Settings
+from bot.web import Console, make_console_app
+from bot.web.auth import BadInitData, new_login_link, sign_init_data, webapp_user
+from core.records import RecordKind
+from storage.tables import AuditEntry, Person, Record
+from tests.conftest import TEST_TOKEN, Chat, Office, Roster, local
+from tests.factories import make_group, make_message
+
+NOW = local(6, 12, 21)  # a Friday evening, after the deadline
+BASE = "https://kaohe.example.org"
+
+
+@pytest.fixture
+def web_settings(db_url: str) -> Settings:
+    return Settings(BOT_TOKEN=TEST_TOKEN, DATABASE_URL=db_url, REDIS_URL="", WEB_URL=BASE)  # type: ignore[call-arg]
+
+
+def make_console(
+    sessionmaker: async_sessionmaker[AsyncSession], dp: Dispatcher, bot: Bot, base: str
+) -> Console:
+    return Console(
+        sessionmaker=sessionmaker, policy=dp["policy"], calendar=dp["calendar"],
+        zone=dp["zone"], bot_token=TEST_TOKEN, base_url=base, bot=bot, clock=lambda: NOW,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def client(
+    sessionmaker: async_sessionmaker[AsyncSession], dp: Dispatcher, bot: Bot
+) -> AsyncIterator[TestClient]:
+    """The console behind plain http (the test server's), so its cookie comes back."""
+    console = make_console(sessionmaker, dp, bot, "http://kaohe.test")
+    async with TestClient(TestServer(make_console_app(console))) as c:
+        yield c
+
+
+async def link_for(sessionmaker: async_sessionmaker[AsyncSession], name: str, **kw) -> str:  # type: ignore[no-untyped-def]
+    async with sessionmaker() as s:
+        person = (await s.exec(select(Person).where(Person.name == name))).first()
+        assert person is not None and person.id is not None
+        url = await new_login_link(
+            s, base_url=BASE, person_id=person.id, via="test",
+            now=kw.get("now", datetime.now(UTC)),
+        )  # fmt: skip
+        await s.commit()
+    return url.removeprefix(BASE)
+
+
+async def sign_in(client: TestClient, sessionmaker, name: str) -> None:  # type: ignore[no-untyped-def]
+    client.session.cookie_jar.clear()
+    response = await client.get(await link_for(sessionmaker, name), allow_redirects=False)
+    assert response.status == 303
+
+
+async def csrf(client: TestClient, path: str) -> str:
+    page = await (await client.get(path)).text()
+    found = re.search(r'name="csrf"\s+value="([^"]+)"', page)
+    assert found, page
+    return found[1]
+
+
+async def test_console_command_sends_a_link_that_works_once(
+    office: Office, roster: Roster, chat: Chat, client: TestClient, web_settings: Settings
+) -> None:
+    chat.dp["settings"] = web_settings
+    sent = await chat.feed(make_message("/console", user=office.head))
+    url = re.search(r"https://\S+", sent[0].text)
+    assert url and "10 分钟" in sent[0].text
+    assert sent[0].link_preview_options.is_disabled  # type: ignore[union-attr]  # no prefetch
+    assert sent[0].reply_markup.inline_keyboard[0][0].web_app.url == f"{BASE}/console/app"  # type: ignore[union-attr]
+    path = url[0].removeprefix(BASE)
+    first = await client.get(path, allow_redirects=False)
+    assert first.status == 303 and first.headers["Location"] == "/console/"
+    cookie = first.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=28800" in cookie
+    assert "Secure" not in cookie  # plain http here; see the next test
+    page = await client.get("/console/")
+    assert "陈静（部门负责人" in await page.text()
+    client.session.cookie_jar.clear()
+    again = await client.get(path, allow_redirects=False)
+    assert again.status == 403 and texts.WEB_LINK_BAD in await again.text()
+
+
+async def test_the_cookie_is_secure_behind_https(
+    roster: Roster, sessionmaker: async_sessionmaker[AsyncSession], dp: Dispatcher, bot: Bot
+) -> None:
+    console = make_console(sessionmaker, dp, bot, BASE)
+    async with TestClient(TestServer(make_console_app(console))) as c:
+        response = await c.get(await link_for(sessionmaker, "周敏"), allow_redirects=False)
+        assert response.status == 303 and "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_console_needs_private_chat_and_web_url(
+    office: Office, chat: Chat, web_settings: Settings
+) -> None:
+    sent = await chat.feed(make_message("/console", user=office.head))
+    assert sent[0].text == texts.CONSOLE_OFF  # WEB_URL unset: no link
+    chat.dp["settings"] = web_settings
+    sent = await chat.feed(make_message("/console", user=office.head, chat=make_group(-100_500)))
+    assert sent[0].text == texts.CONSOLE_PRIVATE
+
+
+async def test_an_old_link_is_refused(
+    roster: Roster, client: TestClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    old = await link_for(sessionmaker, "周敏", now=datetime.now(UTC) - timedelta(minutes=11))
+    assert (await client.get(old, allow_redirects=False)).status == 403
+    assert (await client.get("/console/")).status == 401
+
+
+async def test_signing_out_ends_the_session(
+    roster: Roster, client: TestClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in(client, sessionmaker, "周敏")
+    token = await csrf(client, "/console/")
+    jar = list(client.session.cookie_jar)
+    refused = await client.post("/console/logout", data={"csrf": "wrong"})
+    assert refused.status == 403
+    elsewhere = {"Origin": "https://evil.example"}  # posted from another site
+    refused = await client.post("/console/logout", data={"csrf": token}, headers=elsewhere)
+    assert refused.status == 403
+    out = await client.post("/console/logout", data={"csrf": token})
+    assert texts.WEB_SIGNED_OUT in await out.text()
+    for cookie in jar:  # the old cookie, replayed, no longer works
+        client.session.cookie_jar.update_cookies({cookie.key: cookie.value})
+    assert (await client.get("/console/")).status == 401
+
+
+async def _like(session: AsyncSession, roster: Roster) -> Record:
+    head, member = await roster.person("陈静"), await roster.person("杨帆")
+    record = Record(
+        unit_id=member.unit_id, person_id=member.id or 0, kind=RecordKind.LIKE.value,
+        points=1.0, reason="材料写得好", day=NOW.date(), issuer_id=head.id,
+    )  # fmt: skip
+    session.add(record)
+    await session.commit()
+    return record
+
+
+async def test_an_admin_voids_with_the_csrf_token_and_a_reason(
+    office: Office,
+    roster: Roster,
+    client: TestClient,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    chat: Chat,
+) -> None:
+    record = await _like(session, roster)
+    path = f"/console/records/{record.id}/void"
+    await sign_in(client, sessionmaker, "杨帆")  # a member: no void
+    token = await csrf(client, "/console/records")
+    assert (await client.post(path, data={"csrf": token, "reason": "x"})).status == 403
+    await sign_in(client, sessionmaker, "周敏")
+    assert (await client.post(path, data={"reason": "重复"})).status == 403  # no token
+    token = await csrf(client, "/console/records")
+    empty = await client.post(path, data={"csrf": token, "reason": " "})
+    assert texts.WEB_VOID_REASON in await empty.text()
+    async with sessionmaker() as s:
+        assert (await s.get(Record, record.id)).voided_at is None  # type: ignore[union-attr]
+    chat.fake.clear()
+    done = await client.post(path, data={"csrf": token, "reason": "重复点赞"})
+    assert texts.web_voided(record.id or 0) in await done.text()
+    async with sessionmaker() as s:
+        stored = await s.get(Record, record.id)
+        assert stored is not None and stored.void_reason == "重复点赞"
+        entry = (await s.exec(select(AuditEntry).where(AuditEntry.action == "record_void"))).one()
+        assert entry.actor == "周敏" and entry.detail["reason"] == "重复点赞"
+    notice = chat.fake.last_message(office.member.id)
+    assert "周敏" in notice.text and "材料写得好" in notice.text
+    again = await client.post(path, data={"csrf": token, "reason": "再来"})
+    assert texts.UNDO_ALREADY in await again.text()
+
+
+async def test_authority_is_the_chats(
+    roster: Roster, client: TestClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    own, colleague = await roster.person("杨帆"), await roster.person("赵丽")
+    async with sessionmaker() as s:
+        query = select(Person).where(Person.department_id != own.department_id)
+        elsewhere = (await s.exec(query.order_by(col(Person.roster_order)))).first()
+    assert elsewhere is not None
+    await sign_in(client, sessionmaker, "陈静")  # head of 办公室
+    assert (await client.get(f"/console/people/{colleague.id}")).status == 200
+    refused = await client.get(f"/console/people/{elsewhere.id}")
+    unknown = await client.get("/console/people/987654")
+    assert refused.status == unknown.status == 403
+    assert await refused.text() == await unknown.text()  # an id reveals nothing
+    for page in ("/console/audit", "/console/results", "/console/export"):
+        assert (await client.get(page)).status == 403, page
+    people = await (await client.get("/console/people")).text()
+    assert "赵丽" in people and elsewhere.name not in people
+    await sign_in(client, sessionmaker, "杨帆")
+    overview = await client.get("/console/", allow_redirects=False)
+    assert overview.headers["Location"] == f"/console/people/{own.id}"
+    assert (await client.get(f"/console/people/{colleague.id}")).status == 403
+    await sign_in(client, sessionmaker, "周敏")
+    for page in ("/console/audit", "/console/results", "/console/export"):
+        assert (await client.get(page)).status == 200, page
+    download = await client.get("/console/export/download?q=2026Q2")
+    assert download.status == 200 and (await download.read())[:2] == b"PK"
+
+
+def _init_data(user_id: int, *, token: str = TEST_TOKEN, at: float | None = None) -> str:
+    fields = {
+        "auth_date": str(int(at if at is not None else NOW.timestamp())),
+        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": f'{{"id":{user_id},"first_name":"陈静","language_code":"zh"}}',
+    }
+    return sign_init_data(fields, bot_token=token)
+
+
+def test_init_data_is_checked_as_telegram_specifies() -> None:
+    now = NOW
+    assert webapp_user(_init_data(77), bot_token=TEST_TOKEN, now=now).id == 77
+    for bad in (
+        _init_data(77, token="1:OTHER"),  # signed with another bot's token
+        _init_data(77, at=now.timestamp() - 2 * 3600),  # too old
+        _init_data(77).replace("%22id%22%3A77", "%22id%22%3A78"),  # tampered after signing
+        "user=%7B%22id%22%3A77%7D&auth_date=1",  # no hash
+        "",
+    ):
+        with pytest.raises(BadInitData):
+            webapp_user(bad, bot_token=TEST_TOKEN, now=now)
+
+
+async def test_mini_app_signs_in_a_bound_person_only(office: Office, client: TestClient) -> None:
+    real_now = datetime.now(UTC).timestamp()  # sessions start by the wall clock
+    good = _init_data(office.head.id, at=real_now)
+    forged = _init_data(office.head.id, token="1:OTHER", at=real_now)
+    stranger = _init_data(123_456_789, at=real_now)
+    for data in (forged, stranger):
+        refused = await client.post("/console/webapp", data={"init_data": data})
+        assert refused.status == 403 and texts.WEB_WEBAPP_BAD in await refused.text()
+    ok = await client.post("/console/webapp", data={"init_data": good}, allow_redirects=False)
+    assert ok.status == 303
+    assert "陈静（部门负责人" in await (await client.get("/console/")).text()
+
+
+async def test_kaohe_run_serves_the_console_in_both_modes(
+    roster: Roster, web_settings: Settings, unused_tcp_port: int
+) -> None:
+    import aiohttp
+
+    from bot.runtime import Runtime, make_web_app
+    from bot.web import start_console
+
+    settings = web_settings.model_copy(update={"web_port": unused_tcp_port})
+    rt = Runtime.build(settings)
+    try:
+        webhook = make_web_app(rt, settings)  # webhook mode: the same server
+        async with TestClient(TestServer(webhook)) as c:
+            assert (await c.get("/console/")).status == 401
+            assert (await c.get("/console/login?t=nope")).status == 403
+            assert (await c.get("/healthz")).status == 200
+        runner = await start_console(rt, settings)  # long polling: WEB_HOST:WEB_PORT
+        assert runner is not None
+        try:
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{unused_tcp_port}/console/"
+                async with http.get(url) as response:
+                    assert response.status == 401
+                    assert texts.WEB_SIGN_IN in await response.text()
+        finally:
+            await runner.cleanup()
+        off = settings.model_copy(update={"web_url": None})
+        assert await start_console(rt, off) is None  # no WEB_URL, no console
+    finally:
+        await rt.bot.session.close()
+        await rt.engine.dispose()
