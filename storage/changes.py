@@ -39,11 +39,11 @@ QUIET_TABLES = frozenset(
         "job_run",
         "audit_log",
         "unreachable",
-        "report_item",
-        "report_item_revision",
-        "report_reply",
+        "reportitem",
+        "reportitemrevision",
+        "reportreply",
         "feedback_talk",
-        "chat_group",
+        "chatgroup",
         "alembic_version",
     }
 )
