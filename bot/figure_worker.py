@@ -33,7 +33,7 @@ from core.people import Role
 from core.policy import Policy
 from core.quarter import Quarter
 from core.quarter_end import windows_around
-from core.reports import Figures, figures, short_date
+from core.reports import figures, short_date
 from core.scoring import QuarterResult, explain, score_quarter
 from storage import db
 from storage import people as people_store
@@ -92,7 +92,7 @@ class _State:
     loop: asyncio.AbstractEventLoop | None = None
     engines: dict[str, async_sessionmaker[AsyncSession]] = field(default_factory=dict)
     standings: OrderedDict[tuple[Any, ...], _Standing] = field(default_factory=OrderedDict)
-    policies: dict[int, bytes] = field(default_factory=dict)
+    policies: dict[int, str] = field(default_factory=dict)
     computed: int = 0  # standings computed (for tests and benchmarks)
 
 
@@ -135,8 +135,14 @@ def _sessionmaker(url: str) -> async_sessionmaker[AsyncSession]:
 
 
 def _policy_key(ask: Ask) -> str:
-    blob = pickle.dumps((ask.policy, ask.calendar))
-    return hashlib.blake2b(blob, digest_size=12).hexdigest()
+    """A digest of the policy and calendar (computed once per question)."""
+    found = STATE.policies.get(id(ask))
+    if found is None:
+        blob = pickle.dumps((ask.policy, ask.calendar))
+        found = hashlib.blake2b(blob, digest_size=12).hexdigest()
+        STATE.policies.clear()  # only the question being answered
+        STATE.policies[id(ask)] = found
+    return found
 
 
 def scored_quarter(policy: Policy, calendar: WorkCalendar, day: date) -> Quarter:
@@ -247,6 +253,10 @@ async def _trend(
     while monday <= until and len(weeks) < MAX_WEEKS:
         weeks.append(monday)
         monday += timedelta(days=7)
+    filed, reviewed = await report_store.filed_days(
+        session, person_ids=[person_id], start=start, end=until
+    )
+    leave = await report_store.leaves(session, person_ids=[person_id], start=start, end=until)
     points = []
     latest: _Standing | None = None
     for first in weeks:
@@ -256,7 +266,10 @@ async def _trend(
             provisional=True, full=False,
         )  # fmt: skip
         latest = found
-        rate = await _week_rate(session, ask.calendar, person_id, max(first, start), end)
+        rate = figures(
+            ask.calendar, people=[person_id], start=max(first, start), end=end, leave=leave,
+            filed=filed, reviewed=reviewed,
+        )  # fmt: skip
         score = found.scores.get(person_id)
         points.append(
             charts.TrendPoint(week_label(first), score, None if rate is None else rate.filing_rate)
@@ -264,20 +277,6 @@ async def _trend(
     period = charts.period_label(latest.period) if latest else ""
     provisional = latest.provisional if latest else True
     return charts.Trend(name, period, tuple(points), provisional)
-
-
-async def _week_rate(
-    session: AsyncSession, calendar: WorkCalendar, person_id: int, start: date, end: date
-) -> Figures | None:
-    filed, reviewed = await report_store.filed_days(
-        session, person_ids=[person_id], start=start, end=end
-    )
-    leave = await report_store.leaves(session, person_ids=[person_id], start=start, end=end)
-    result = figures(
-        calendar, people=[person_id], start=start, end=end, leave=leave, filed=filed,
-        reviewed=reviewed,
-    )  # fmt: skip
-    return result if result.required else None
 
 
 @dataclass(frozen=True, slots=True)
