@@ -92,7 +92,7 @@ class _State:
     loop: asyncio.AbstractEventLoop | None = None
     engines: dict[str, async_sessionmaker[AsyncSession]] = field(default_factory=dict)
     standings: OrderedDict[tuple[Any, ...], _Standing] = field(default_factory=OrderedDict)
-    policies: dict[int, str] = field(default_factory=dict)
+    policy_key: tuple[Ask | None, str] = (None, "")
     computed: int = 0  # standings computed (for tests and benchmarks)
 
 
@@ -136,13 +136,10 @@ def _sessionmaker(url: str) -> async_sessionmaker[AsyncSession]:
 
 def _policy_key(ask: Ask) -> str:
     """A digest of the policy and calendar (computed once per question)."""
-    found = STATE.policies.get(id(ask))
-    if found is None:
+    if STATE.policy_key[0] is not ask:  # the question is held, so it is this one
         blob = pickle.dumps((ask.policy, ask.calendar))
-        found = hashlib.blake2b(blob, digest_size=12).hexdigest()
-        STATE.policies.clear()  # only the question being answered
-        STATE.policies[id(ask)] = found
-    return found
+        STATE.policy_key = (ask, hashlib.blake2b(blob, digest_size=12).hexdigest())
+    return STATE.policy_key[1]
 
 
 def scored_quarter(policy: Policy, calendar: WorkCalendar, day: date) -> Quarter:
