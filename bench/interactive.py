@@ -204,8 +204,9 @@ async def bench(people: int, runs: int, at: str, seed: int) -> dict[str, float]:
     t0 = time.perf_counter()
     async with database(None) as url, world(url, people=people, departments=DEPARTMENTS) as w:
         reports = fill(url.removeprefix("sqlite:///"), DAY, random.Random(seed))
+        built, load = time.perf_counter() - t0, os.getloadavg()[0]
         print(f"\n== {people:,} people, {reports:,} reports, at {DAY} {at} "  # noqa: T201
-              f"(built in {time.perf_counter() - t0:.0f} s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
+              f"(built in {built:.0f} s; load {load:.1f})")  # fmt: skip
         settings = Settings(BOT_TOKEN=f"{BOT_ID}:BENCH", DATABASE_URL=url, REDIS_URL="")  # type: ignore[call-arg]
         api = TimedSession()
         bot = make_bot(settings, session=api)
@@ -240,8 +241,9 @@ async def bench(people: int, runs: int, at: str, seed: int) -> dict[str, float]:
             print("    " + line("/rank ", crowd.rank))  # noqa: T201
             print("    " + line("ack alone", alone.acks))  # noqa: T201
             print("    " + line("ack crowd", crowd.acks))  # noqa: T201
+            errors = len(alone.errors) + len(crowd.errors)
             print(f"    longest loop stall: alone {alone.stall * 1000:.0f} ms, "  # noqa: T201
-                  f"crowd {crowd.stall * 1000:.0f} ms; errors {len(alone.errors) + len(crowd.errors)}")  # fmt: skip
+                  f"crowd {crowd.stall * 1000:.0f} ms; errors {errors}")  # fmt: skip
             for e in (alone.errors + crowd.errors)[:1]:
                 print(f"    first error: {e!r}", file=sys.stderr)  # noqa: T201
             medians["ack0"].append(pct(alone.acks, 0.95))
@@ -263,8 +265,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.workers is not None:
         os.environ["KAOHE_FIGURE_WORKERS"] = str(args.workers)
-    print(f"interactive: workers {figures.workers()} ({'processes' if figures.workers() else 'one thread'}); "  # noqa: T201
-          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
+    kind = "processes" if figures.workers() else "one thread"
+    loads = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"interactive: workers {figures.workers()} ({kind}); load {loads}")  # noqa: T201
     ok = True
     for people in args.people:
         m = asyncio.run(bench(people, args.runs, args.at, args.seed))

@@ -46,6 +46,8 @@ MAX_WEEKS = 14
 FULL_KEPT = 4  # whole results (with breakdowns) kept; older standings keep only scores
 KEPT = 256  # standings kept at all (a quarter has ~90 days; a few units, policies)
 TOP = 30
+SHARED_LIVE = 10.0  # seconds a standing of today or yesterday serves, on a shared database
+SHARED_PAST = 600.0  # and one of an earlier day
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class Ask:
     now: datetime
     changes: Snapshot
     arrived: float  # time.monotonic() when the request reached the bot (system-wide)
+    shared: bool = False  # PostgreSQL: other instances may write that this one never sees
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,9 @@ async def standing(
     key = (ask.url, unit_id, start, end, provisional, _policy_key(ask))
     version = ask.changes.version(end)
     kept = STATE.standings.get(key)
-    fresh = kept is not None and (kept.version >= version or kept.read_at >= ask.arrived)
+    fresh = kept is not None and (
+        (kept.version >= version and not _expired(ask, kept, end)) or kept.read_at >= ask.arrived
+    )
     if kept is not None and fresh and (kept.full is not None or not full):
         STATE.standings.move_to_end(key)
         return kept
@@ -184,6 +189,15 @@ async def standing(
     STATE.standings.move_to_end(key)
     _trim()
     return made
+
+
+def _expired(ask: Ask, kept: _Standing, end: date) -> bool:
+    """With a shared database, another instance's writes reach this one's standings only
+    by age: `SHARED_LIVE` seconds for the last two days, `SHARED_PAST` before."""
+    if not ask.shared:
+        return False
+    live = end >= ask.now.date() - timedelta(days=1)
+    return ask.arrived - kept.read_at > (SHARED_LIVE if live else SHARED_PAST)
 
 
 def _trim() -> None:

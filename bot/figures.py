@@ -75,8 +75,10 @@ async def start() -> None:
 
 def ask(session: AsyncSession, policy: Policy, calendar: WorkCalendar, now: datetime) -> Ask:
     """The question as the worker needs it; `arrived` is now."""
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
-    return Ask(url, policy, calendar, now, CHANGES.snapshot(), time.monotonic())
+    engine = session.get_bind().engine
+    url = engine.url.render_as_string(hide_password=False)
+    shared = engine.dialect.name == "postgresql"  # several instances may write to it
+    return Ask(url, policy, calendar, now, CHANGES.snapshot(), time.monotonic(), shared)
 
 
 async def _call(function: Any, *args: Any) -> Any:

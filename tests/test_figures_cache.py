@@ -27,6 +27,8 @@ def one_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The figures worker in a thread of this process, so its counters can be read."""
     figures.shutdown()
     monkeypatch.setenv("KAOHE_FIGURE_WORKERS", "0")
+    monkeypatch.setattr(figure_worker, "SHARED_LIVE", 1e9)  # PostgreSQL: no expiry by age
+    monkeypatch.setattr(figure_worker, "SHARED_PAST", 1e9)  # (tested on its own below)
     yield
     figures.shutdown()
 
@@ -173,3 +175,27 @@ def test_the_quiet_tables_are_tables() -> None:
 
     assert QUIET_TABLES - {"alembic_version"} <= set(SQLModel.metadata.tables)
     assert not {"report", "record", "leave", "rating", "task", "person"} & QUIET_TABLES
+
+
+def test_on_a_shared_database_standings_expire_by_age(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.figure_worker import Ask, _expired, _Standing
+    from bot.policies import load_policy
+    from core.calendar import WorkCalendar
+
+    SHARED_LIVE, SHARED_PAST = 10.0, 600.0  # noqa: N806
+    monkeypatch.setattr(figure_worker, "SHARED_LIVE", SHARED_LIVE)
+    monkeypatch.setattr(figure_worker, "SHARED_PAST", SHARED_PAST)
+
+    now = local(11, 27, 21)
+    kept = _Standing(version=5, read_at=100.0, scores={}, period="2026Q4", provisional=True)
+
+    def ask(arrived: float, shared: bool = True) -> Ask:
+        snapshot = CHANGES.snapshot()
+        return Ask("x", load_policy("standard"), WorkCalendar(), now, snapshot, arrived, shared)
+
+    today, last_week = now.date(), date(2026, 11, 22)
+    assert not _expired(ask(100 + SHARED_LIVE - 1), kept, today)
+    assert _expired(ask(100 + SHARED_LIVE + 1), kept, today)
+    assert not _expired(ask(100 + SHARED_LIVE + 1), kept, last_week)
+    assert _expired(ask(100 + SHARED_PAST + 1), kept, last_week)
+    assert not _expired(ask(1e9, shared=False), kept, today)  # SQLite: one process writes
