@@ -69,8 +69,8 @@ async def store_filings(session: AsyncSession, requests: list[Request]) -> list[
         chat_id = requests[n].echo_chat_id
         if chat_id is not None and f.item.id is not None and f.item.echo_message_id is None:
             wanted[n] = echo_store.EchoWanted(f.item.id, chat_id, requests[n].filing.filed_at)
-    limit = echoes.DIRECT_PER_MINUTE  # read now: tests lower it
-    queued = await echo_store.queue_echoes(session, list(wanted.values()), limit=limit)
+    limit, peak = echoes.DIRECT_PER_MINUTE, echoes.PEAK_LOAD  # read now: tests lower them
+    queued = await echo_store.queue_echoes(session, list(wanted.values()), limit=limit, peak=peak)
     waits = dict(zip(wanted, queued, strict=True))
     outcomes: list[Outcome | None] = [None] * len(requests)
     for n, f in zip(live, filed, strict=True):
