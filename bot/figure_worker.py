@@ -27,12 +27,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
 from bot import texts
-from bot.scores import counted_until, period_start
+from bot.scores import counted_until, period_start, scored_quarter
 from core.calendar import WorkCalendar
 from core.people import Role
 from core.policy import Policy
 from core.quarter import Quarter
-from core.quarter_end import windows_around
 from core.reports import figures, short_date
 from core.scoring import QuarterResult, explain, score_quarter
 from storage import db
@@ -144,14 +143,6 @@ def _policy_key(ask: Ask) -> str:
         blob = pickle.dumps((ask.policy, ask.calendar))
         STATE.policy_key = (ask, hashlib.blake2b(blob, digest_size=12).hexdigest())
     return STATE.policy_key[1]
-
-
-def scored_quarter(policy: Policy, calendar: WorkCalendar, day: date) -> Quarter:
-    """The quarter /me and /rank show: the previous one until its results are published
-    (its declarations and ratings come in during the new quarter's first days), then
-    the current one."""
-    closing, _ = windows_around(policy, calendar, day)
-    return closing.quarter if day < closing.results else Quarter.of(day)
 
 
 async def standing(

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.calendar import WorkCalendar
 from core.policy import Policy
 from core.quarter import Quarter
+from core.quarter_end import windows_around
 from core.ratings import live, ratings_closed
 from core.scoring import QuarterResult, score_quarter
 from storage.facts import Gathered, gather
@@ -57,3 +58,11 @@ async def quarter_results(
     gathered = replace(gathered, facts=facts)
     result = score_quarter(policy, gathered.people, gathered.facts, provisional=provisional)
     return result, gathered
+
+
+def scored_quarter(policy: Policy, calendar: WorkCalendar, day: date) -> Quarter:
+    """The quarter /me and /rank show: the previous one until its results are published
+    (its declarations and ratings come in during the new quarter's first days), then
+    the current one."""
+    closing, _ = windows_around(policy, calendar, day)
+    return closing.quarter if day < closing.results else Quarter.of(day)

@@ -268,7 +268,7 @@ def _annual_results(
         outcome = standing_outcome(policy, standings[pid])
         if outcome is None:
             continue
-        year = years.pop(pid, None)
+        found: _Year | None = years.pop(pid, None)
         who = active[pid]
         ungraded.append(
             UngradedResult(
@@ -276,11 +276,11 @@ def _annual_results(
                 name=who.name,
                 department_id=who.department_id,
                 category=who.category,
-                quarters=() if year is None else _marks(year),
-                score=None if year is None else cents(year.score_cents),
+                quarters=() if found is None else _marks(found),
+                score=None if found is None else cents(found.score_cents),
                 outcome=outcome[0],
                 reason=outcome[1],
-                roster_position=0 if year is None else year.roster,
+                roster_position=0 if found is None else found.roster,
             )
         )
 

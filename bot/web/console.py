@@ -28,9 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.export import build_export
 from bot.handlers.likes import reverse, tell_undone, void_refusal
-from bot.handlers.scores import scored_quarter
 from bot.handlers.status import stats_figures, stats_scope
-from bot.scores import counted_until, period_start, quarter_results
+from bot.scores import counted_until, period_start, quarter_results, scored_quarter
 from bot.web import auth
 from bot.web.templates import CSS, render
 from core import people as cp
