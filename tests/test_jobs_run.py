@@ -454,3 +454,17 @@ async def test_an_instance_that_died_mid_run_is_taken_over_after_its_claims_go_s
     final = await store.sent_messages(session, job="remind")
     assert {r.status for r in final} == {"sent"}
     assert next(r for r in final if r.target == key[2]).attempts == 2
+
+
+async def test_a_day_after_today_is_refused_before_anything_is_stored(
+    jobs: Jobs, office: Office, clock: FakeClock, fake: FakeSession, session: AsyncSession
+) -> None:
+    """Issue 24: a job speaks for a day that has come, never for tomorrow."""
+    clock.at = local(11, 19, 17)
+    fake.clear()
+    result = await jobs.run(Job.REMIND, date(2026, 11, 20))
+    assert result.status == "future"
+    assert fake.sent(SendMessage) == []
+    assert (await session.exec(select(JobRun))).all() == []
+    dry = await jobs.run(Job.REMIND, date(2026, 11, 20), dry_run=True)
+    assert dry.status == "dry_run" and dry.messages  # a dry run still shows them
