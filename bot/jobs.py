@@ -159,10 +159,10 @@ class Jobs:
         job = Job(job)
         day = day or self.now().date()
         self.calendar = await self.calendars.current(force=True)
-        if day > self.now().date() and not dry_run:
-            return RunResult(job, day, "future")
         if not core.is_due_day(job, self.policy, self.calendar, day):
             return RunResult(job, day, "not_due")
+        if day > self.now().date() and not dry_run:
+            return RunResult(job, day, "future")
         if dry_run:
             return await self._dry_run(job, day, republish)
         if self.sender is None:

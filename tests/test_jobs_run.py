@@ -517,3 +517,17 @@ async def test_take_over_does_not_wait_for_the_lease_or_the_claims(
     assert taken.status == "done" and taken.delivery is not None
     assert "赵丽" in {m.label for m in taken.delivery.sent}
     assert len(texts_to(fake, office.other.id)) == 1
+
+
+async def test_a_day_after_today_is_refused_before_anything_is_stored(
+    jobs: Jobs, office: Office, clock: FakeClock, fake: FakeSession, session: AsyncSession
+) -> None:
+    """Issue 24: a job speaks for a day that has come, never for tomorrow."""
+    clock.at = local(11, 19, 17)
+    fake.clear()
+    result = await jobs.run(Job.REMIND, date(2026, 11, 20))
+    assert result.status == "future"
+    assert fake.sent(SendMessage) == []
+    assert (await session.exec(select(JobRun))).all() == []
+    dry = await jobs.run(Job.REMIND, date(2026, 11, 20), dry_run=True)
+    assert dry.status == "dry_run" and dry.messages  # a dry run still shows them
