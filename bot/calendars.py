@@ -10,7 +10,9 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import texts
 from core.calendar import WorkCalendar
+from core.holiday_notice import ParsedNotice
 from core.policy import CalendarRules
 from storage.calendar import load_notices, notices_version
 
@@ -64,3 +66,10 @@ class CalendarBook:
 async def calendar_from_db(session: AsyncSession, rules: CalendarRules) -> WorkCalendar:
     """The policy's calendar with the imported notices (CLI commands, exports)."""
     return WorkCalendar(rules).with_notices(await load_notices(session))
+
+
+def understood(parsed: ParsedNotice) -> str:
+    """The notice day by day, as the parser read it (shown before confirming)."""
+    return texts.notice_understood(
+        parsed.year, [(item.name, item.days_off, item.workdays) for item in parsed.items]
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.calendars import calendar_from_db
+from bot.calendars import calendar_from_db, understood
 from bot.config import Settings
 from bot.policies import load_policy
 from core.calendar import WorkCalendar
@@ -37,13 +37,6 @@ def add_parser(sub: Any) -> None:
     show = cal_sub.add_parser("show", help="a year's days off and 调休 workdays, with sources")
     show.add_argument("year", type=int)
     show.add_argument("--json", action="store_true", help="machine-readable output")
-
-
-def understood(parsed: ParsedNotice) -> str:
-    """The notice day by day, as the parser read it."""
-    return texts.notice_understood(
-        parsed.year, [(item.name, item.days_off, item.workdays) for item in parsed.items]
-    )
 
 
 def read_and_parse(path: Path) -> tuple[str, ParsedNotice]:

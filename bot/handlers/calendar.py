@@ -13,8 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
-from bot.calendars import CalendarBook
-from bot.cli_calendar import understood
+from bot.calendars import CalendarBook, understood
 from core.calendar import WorkCalendar
 from core.holiday_notice import NoticeError, parse_notice
 from storage import calendar as store
