@@ -230,10 +230,13 @@ async def remind_run(label: str, url: str, workdir: Path, kill_after: int) -> st
             tries = 0
             while True:
                 tries += 1
+                seen = log.stat().st_size
                 again = await start_bot(env, workdir, log, *args)
                 code = await again.wait()
-                text = log.read_text(encoding="utf-8", errors="replace")
-                if code == 0 or "正由另一个实例运行" not in text.splitlines()[-1]:
+                with log.open("rb") as handle:
+                    handle.seek(seen)
+                    text = handle.read().decode("utf-8", errors="replace")
+                if code == 0 or "正由另一个实例运行" not in text:
                     break
                 await asyncio.sleep(5)
             took = time.monotonic() - killed_at
@@ -255,6 +258,7 @@ async def main() -> None:
     parser.add_argument("--moments", default="0.05,0.3,0.7,1.2,2.0")
     parser.add_argument("--modes", default="polling,webhook")
     parser.add_argument("--skip-remind", action="store_true")
+    parser.add_argument("--only-remind", action="store_true")
     args = parser.parse_args()
     moments = [float(m) for m in args.moments.split(",")]
     databases = [("sqlite", None)] + ([("postgresql", args.pg)] if args.pg else [])
@@ -263,7 +267,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for name, pg in databases:
-            for mode in args.modes.split(","):
+            for mode in [] if args.only_remind else args.modes.split(","):
                 runs = [(f"SIGKILL +{m:g}s", m, signal.SIGKILL) for m in moments]
                 runs.append(("SIGTERM +0.3s", 0.3, signal.SIGTERM))
                 for what, moment, sig in runs:
