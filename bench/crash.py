@@ -43,7 +43,7 @@ from sqlmodel import select  # noqa: E402
 
 from bench import seed  # noqa: E402
 from bench.fakeapi import FakeTelegram  # noqa: E402
-from storage.tables import Report, ReportItem  # noqa: E402
+from storage.tables import Report, ReportItem, SentMessage  # noqa: E402
 
 TOKEN = "42:BENCH-CRASH"
 PEOPLE = 50
@@ -215,7 +215,7 @@ def measure(
 
 async def remind_run(label: str, url: str, workdir: Path, kill_after: int) -> str:
     """`kaohe jobs run remind` to 300 people, SIGKILLed after `kill_after` reminders."""
-    async with seed.world(url, people=300, departments=10):
+    async with seed.world(url, people=300, departments=10) as world:
         api = FakeTelegram(TOKEN)
         await api.start()
         log = workdir / f"{label.replace(' ', '_')}.log"
@@ -230,21 +230,27 @@ async def remind_run(label: str, url: str, workdir: Path, kill_after: int) -> st
             tries = 0
             while True:
                 tries += 1
+                seen = log.stat().st_size
                 again = await start_bot(env, workdir, log, *args)
                 code = await again.wait()
-                text = log.read_text(encoding="utf-8", errors="replace")
-                if code == 0 or "正由另一个实例运行" not in text.splitlines()[-1]:
+                with log.open("rb") as handle:
+                    handle.seek(seen)
+                    text = handle.read().decode("utf-8", errors="replace")
+                if code == 0 or "正由另一个实例运行" not in text:
                     break
                 await asyncio.sleep(5)
             took = time.monotonic() - killed_at
         finally:
             await api.close()
+        async with world.sessionmaker() as s:  # who was due a reminder (heads are not)
+            due = set((await s.exec(select(SentMessage.chat_id))).all())
     reminded = Counter(chat for chat, _ in api.sent if chat > 0)
-    people = [seed.USER_BASE + n for n in range(300)]
+    people = sorted(due)
     twice = sum(1 for p in people if reminded[p] > 1)
     never = sum(1 for p in people if reminded[p] == 0)
     return (
-        f"{label:<34} reminded={len(reminded):<4} twice={twice} never={never} "
+        f"{label:<34} due={len(people):<4} reminded={len(reminded):<4} "
+        f"twice={twice} never={never} "
         f"(killed after {at_kill}; taken over {took:.0f} s after the kill, {tries} tries)"
     )
 
@@ -255,15 +261,18 @@ async def main() -> None:
     parser.add_argument("--moments", default="0.05,0.3,0.7,1.2,2.0")
     parser.add_argument("--modes", default="polling,webhook")
     parser.add_argument("--skip-remind", action="store_true")
+    parser.add_argument("--only-remind", action="store_true")
+    parser.add_argument("--logs", help="keep the processes' logs in this folder")
     args = parser.parse_args()
     moments = [float(m) for m in args.moments.split(",")]
     databases = [("sqlite", None)] + ([("postgresql", args.pg)] if args.pg else [])
     results: list[Outcome] = []
     reminds: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.logs or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         for name, pg in databases:
-            for mode in args.modes.split(","):
+            for mode in [] if args.only_remind else args.modes.split(","):
                 runs = [(f"SIGKILL +{m:g}s", m, signal.SIGKILL) for m in moments]
                 runs.append(("SIGTERM +0.3s", 0.3, signal.SIGTERM))
                 for what, moment, sig in runs:

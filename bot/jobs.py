@@ -168,6 +168,10 @@ class Jobs:
         if self.sender is None:
             raise RuntimeError("a real run needs a bot")
         async with self.sessionmaker() as session:
+            before = await session.get(JobRun, (job.value, day))
+            # A run left `running` by another owner whose lease we get has a dead owner
+            # (a live one renews it): its message claims are left behind too, at once.
+            dead = before is not None and before.status == "running" and before.owner != self.owner
             taken = await store.acquire_run(
                 session,
                 job=job.value,
@@ -192,7 +196,7 @@ class Jobs:
             result.messages, result.notices = republished(plan.messages, republish), plan.notices
             if plan.messages or plan.notices:
                 log.info("%s %s: %s messages due", job.value, day, len(plan.messages))
-            result.delivery = await self.sender.send(result.messages, take_over=take_over)
+            result.delivery = await self.sender.send(result.messages, take_over=take_over or dead)
             result.status = "partial" if result.delivery.later else "done"
         except asyncio.CancelledError:
             result.status = "partial"

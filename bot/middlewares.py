@@ -273,6 +273,7 @@ class UpdateOnceMiddleware(BaseMiddleware):
             claim.taken = claim.due = claim.replay = True  # keyed by message: kept once)
             log.info("update %s: stored before, answering it now", event.update_id)
         data["claim"] = claim
+        data["answers"] = self.answers
         handling = data.get("handling")
         commits: list[object] = []
 
