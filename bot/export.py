@@ -490,6 +490,15 @@ SHEET_WRITERS: list[SheetWriter] = [
 ]
 
 
+class NothingAssessed(LookupError):
+    """No quarter of the year was assessed with kaohe (it started later, or the year is
+    still to come)."""
+
+    def __init__(self, first: date | None) -> None:
+        super().__init__("nothing assessed in that year")
+        self.first = first
+
+
 @dataclass(frozen=True, slots=True)
 class Export:
     """A built workbook."""
@@ -621,7 +630,7 @@ async def build_year_export(
         )
     assessed = [v for v in views.values() if v is not None]
     if not assessed:
-        raise LookupError("nothing assessed in that year")
+        raise NothingAssessed(first)
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     last = max(q for q, v in views.items() if v is not None)
@@ -718,6 +727,10 @@ async def run_export(args: argparse.Namespace, settings: Any, session: AsyncSess
             export = await build_export(
                 session, policy=policy, calendar=calendar, quarter=quarter, now=now
             )
+    except NothingAssessed as exc:
+        start = "—" if exc.first is None else texts.long_date(exc.first)
+        sys.stderr.write(texts.EXPORT_YEAR_EMPTY.format(year=args.year, start=start) + "\n")
+        return 1
     except LookupError:
         sys.stderr.write("还没有名单。请先运行：kaohe import 名单.xlsx\n")
         return 1

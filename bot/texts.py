@@ -1616,6 +1616,7 @@ EXPORT_OUTPUT_FOLDER = "「{path}」是一个文件夹，请写出文件名，�
 EXPORT_OUTPUT_NO_FOLDER = "文件夹不存在：{folder}"
 EXPORT_OUTPUT_EXISTS = "文件已存在：{path}（要覆盖请加 --force）"
 EXPORT_PERIOD_BOTH = "--quarter 和 --year 只能选一个。"
+EXPORT_YEAR_EMPTY = "{year}年没有考核数据（kaohe 从 {start} 开始考核）。"
 EXPORT_REPORTS_DONE = "已导出日报档案 {period}（{count} 份）：{path}"
 EXPORT_YEAR_DONE = "已导出 {year}年度汇总：{path}"
 

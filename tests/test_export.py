@@ -209,7 +209,7 @@ async def test_export_of_a_published_quarter_uses_the_snapshot(
 
 
 async def test_export_refuses_a_bad_output_path_in_one_chinese_line(
-    cli_env: Path, roster: Roster, capsys: pytest.CaptureFixture[str]
+    cli_env: Path, roster: Roster, session: AsyncSession, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (cli_env / "old.xlsx").write_bytes(b"keep me")
     cases = [
@@ -228,6 +228,10 @@ async def test_export_refuses_a_bad_output_path_in_one_chinese_line(
         p.name for p in cli_env.iterdir() if p.suffix in {".xlsx", ".csv"} and p.name != "old.xlsx"
     ]
     assert (cli_env / "old.xlsx").read_bytes() == b"keep me"
+    await people.set_assessment_start(session, day=date(2026, 9, 21), actor="test")
+    await session.commit()
+    assert await kaohe("export", "--year", "2025", "-o", "y.xlsx") == 1
+    assert capsys.readouterr().err == "2025年没有考核数据（kaohe 从 2026年9月21日 开始考核）。\n"
     assert await kaohe("export", "--quarter", "2026Q3", "-o", "old.xlsx", "--force") == 0
     assert load_workbook(cli_env / "old.xlsx").sheetnames[0] == "汇总表"
 
