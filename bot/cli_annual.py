@@ -15,18 +15,14 @@ from bot.annual import (
     annual_json,
     annual_rows,
     annual_view,
-    as_quarter_result,
     explain_row,
 )
 from bot.annual_export import pool_workbook
 from bot.config import Settings
 from bot.policies import load_policy
-from bot.pool import BadAmount, parse_amount, pool_json
-from bot.results import quarter_view
+from bot.pool import BadAmount, PoolRefusal, compute_pool, parse_amount
 from core.calendar import WorkCalendar
-from core.incentive import split_annual_pool, split_pool
 from core.quarter import Quarter
-from storage.people import department_names, get_unit
 
 
 def add_parsers(sub: Any) -> None:
@@ -121,45 +117,19 @@ async def run_pool(args: argparse.Namespace, settings: Settings, session: Any) -
     policy = load_policy(settings.policy)
     calendar = WorkCalendar(policy.calendar)
     now = _now(args, settings)
+    quarter = Quarter.parse(args.quarter) if args.quarter else None
     try:
-        if args.quarter:
-            quarter = Quarter.parse(args.quarter)
-            if quarter.year != args.year:
-                _err(f"{quarter.label}不在{args.year}年。")
-                return 2
-            if quarter.end >= now.date():
-                _err(f"{quarter.label}尚未结束，不能分配。")
-                return 1
-            view = await quarter_view(
-                session, policy=policy, calendar=calendar, quarter=quarter, now=now
-            )
-            result = as_quarter_result(view)
-            split = split_pool(policy, result, pool_fen)
-            people = {p.person_id: p.name for p in result.people}
-            labels = {p.person_id: p.grade.label for p in result.people}
-            period, title_period = str(quarter), quarter.label
-        else:
-            annual = await annual_view(
-                session, policy=policy, calendar=calendar, year=args.year, now=now
-            )
-            if not annual.included:
-                _err(texts.ANNUAL_NO_QUARTER.format(year=args.year))
-                return 1
-            split = split_annual_pool(policy, annual.result, pool_fen)
-            people = {p.person_id: p.name for p in annual.result.people}
-            labels = {p.person_id: p.grade.label for p in annual.result.people}
-            period, title_period = str(args.year), f"{args.year}年度"
+        outcome = await compute_pool(
+            session, policy=policy, calendar=calendar, year=args.year, quarter=quarter,
+            pool_fen=pool_fen, now=now,
+        )  # fmt: skip
     except LookupError:
         _err("还没有名单。请先运行：kaohe import 名单.xlsx")
         return 1
-    if not split.people:
-        _err(texts.POOL_NOBODY)
-        return 1
-    unit = await get_unit(session)
-    names = await department_names(session, unit_id=unit.id if unit and unit.id else 0)
-    data = pool_json(
-        split, policy=policy, period=period, names=names, people=people, grade_labels=labels
-    )
+    if isinstance(outcome, PoolRefusal):
+        _err(outcome.text)
+        return outcome.code
+    data, title_period = outcome
     if args.output:
         title = f"{title_period} 激励资金分配表（资金总额 {data['pool']} 元）"
         args.output.write_bytes(pool_workbook(data, title=title))

@@ -7,12 +7,19 @@ decimals (exact: they are whole fen, and they add up to the pool).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot import texts
-from core.incentive import PoolSplit
+from core.calendar import WorkCalendar
+from core.incentive import PoolSplit, split_annual_pool, split_pool
 from core.policy import DepartmentSplit, Policy
+from core.quarter import Quarter
+from storage.people import department_names, get_unit
 
 MAX_POOL_YUAN = Decimal("1000000000")  # 10亿: a typo guard, far above any unit's pool
 
@@ -111,3 +118,57 @@ def pool_json(
         ],
         "people": rows,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRefusal:
+    """Why a pool cannot be split now: the message, and the CLI's exit code."""
+
+    text: str
+    code: int = 1
+
+
+async def compute_pool(
+    session: AsyncSession,
+    *,
+    policy: Policy,
+    calendar: WorkCalendar,
+    year: int,
+    quarter: Quarter | None,
+    pool_fen: int,
+    now: datetime,
+) -> tuple[dict[str, Any], str] | PoolRefusal:
+    """(`pool_json`, the period's label) for the year or one quarter; LookupError without
+    a roster."""
+    from bot.annual import annual_view, as_quarter_result
+    from bot.results import quarter_view
+
+    if quarter is not None:
+        if quarter.year != year:
+            return PoolRefusal(f"{quarter.label}不在{year}年。", 2)
+        if quarter.end >= now.date():
+            return PoolRefusal(f"{quarter.label}尚未结束，不能分配。")
+        view = await quarter_view(
+            session, policy=policy, calendar=calendar, quarter=quarter, now=now
+        )
+        result = as_quarter_result(view)
+        split = split_pool(policy, result, pool_fen)
+        people = {p.person_id: p.name for p in result.people}
+        labels = {p.person_id: p.grade.label for p in result.people}
+        period, label = str(quarter), quarter.label
+    else:
+        annual = await annual_view(session, policy=policy, calendar=calendar, year=year, now=now)
+        if not annual.included:
+            return PoolRefusal(texts.ANNUAL_NO_QUARTER.format(year=year))
+        split = split_annual_pool(policy, annual.result, pool_fen)
+        people = {p.person_id: p.name for p in annual.result.people}
+        labels = {p.person_id: p.grade.label for p in annual.result.people}
+        period, label = str(year), f"{year}年度"
+    if not split.people:
+        return PoolRefusal(texts.POOL_NOBODY)
+    unit = await get_unit(session)
+    names = await department_names(session, unit_id=unit.id if unit and unit.id else 0)
+    data = pool_json(
+        split, policy=policy, period=period, names=names, people=people, grade_labels=labels
+    )
+    return data, label

@@ -1638,6 +1638,16 @@ def pool_line(
     return f"{pot}{base}元 × {coefficient}×{score} ÷ {whole} ≈ {amount}元（按分取整）"
 
 
+POOL_DENIED = "只有考核办可以分配激励资金。"
+POOL_PRIVATE = "请私聊机器人分配激励资金。"
+POOL_USAGE = "用法：/pool 年份 金额 [季度]，如 /pool 2026 500000 或 /pool 2026 80000 2026Q4"
+
+
+def pool_caption(*, label: str, pool: str, total: str, people: int) -> str:
+    """The 分配表 sent by /pool."""
+    return f"💰 {label} 激励资金分配表：资金总额 {pool} 元，{people}人合计 {total} 元。"
+
+
 POOL_BAD_AMOUNT = "金额有误：请写元为单位的正数，最多两位小数，如 500000 或 12345.67。"
 POOL_NOBODY = "没有可分配的人员（该期间没有考核结果）。"
 ANNUAL_NO_QUARTER = "{year}年还没有结束的季度，暂无年度考核结果。"

@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.methods import SendDocument
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
 from tests.annual_year import publish_year
-from tests.conftest import Roster
+from tests.conftest import Chat, Roster, local
+from tests.factories import make_message
+from tests.fakes import FakeSession
 
 CENT = Decimal("0.01")
 
@@ -116,3 +120,23 @@ async def test_a_quarter_not_over_or_of_another_year_is_refused(
     assert "尚未结束" in capsys.readouterr().err
     assert await kaohe(*args, "--quarter", "2025Q4") == 2
     assert "不在2026年" in capsys.readouterr().err
+
+
+async def test_pool_in_chat_is_for_admins_and_sends_the_sheet(
+    year2026: None, chat: Chat, roster: Roster, fake: FakeSession
+) -> None:
+    member = await roster.bind("杨帆")
+    admin = await roster.bind("周敏")
+    when = local(1, 25, 10, year=2027)
+    denied = await chat.feed(make_message("/pool 2026 500000", user=member, date=when))
+    assert denied[-1].text == "只有考核办可以分配激励资金。"
+    bad = await chat.feed(make_message("/pool 2026 五十万", user=admin, date=when))
+    assert bad[-1].text.startswith("金额有误")
+    assert fake.sent(SendDocument) == []
+    await chat.feed(make_message("/pool 2026 500000.01", user=admin, date=when))
+    [document] = fake.sent(SendDocument)
+    assert document.caption == (
+        "💰 2026年度 激励资金分配表：资金总额 500000.01 元，42人合计 500000.01 元。"
+    )
+    book = load_workbook(BytesIO(document.document.data))  # type: ignore[union-attr]
+    assert book["个人分配"]["A1"].value.startswith("2026年度 激励资金分配表")

@@ -8,11 +8,13 @@ from datetime import datetime
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
 from bot.annual import annual_rows, annual_view, explain_row
+from bot.annual_export import pool_workbook
+from bot.pool import BadAmount, PoolRefusal, compute_pool, parse_amount
 from core.annual import Standing
 from core.calendar import WorkCalendar
 from core.policy import Policy
@@ -31,7 +33,53 @@ def make_router() -> Router:
     router = Router(name="annual")
     router.message.register(cmd_annual, Command("annual"), filters.private, filters.member)
     router.message.register(cmd_mark, Command("mark", "unmark"), filters.member)
+    router.message.register(cmd_pool, Command("pool"), filters.member)
     return router
+
+
+async def cmd_pool(
+    message: Message,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+    command: CommandObject,
+) -> None:
+    """/pool 年份 金额 [季度]: the 考核办 gets the 分配表 (as `kaohe pool -o`)."""
+    if not filters.is_admin(me):
+        await message.reply(texts.POOL_DENIED)
+        return
+    if message.chat.type != "private":
+        await message.reply(texts.POOL_PRIVATE)
+        return
+    words = (command.args or "").split()
+    if len(words) not in (2, 3) or not (words[0].isdigit() and len(words[0]) == 4):
+        await message.answer(texts.POOL_USAGE)
+        return
+    try:
+        pool_fen = parse_amount(words[1])
+        quarter = Quarter.parse(words[2]) if len(words) == 3 else None
+    except BadAmount:
+        await message.answer(texts.POOL_BAD_AMOUNT)
+        return
+    except ValueError:
+        await message.answer(texts.POOL_USAGE)
+        return
+    outcome = await compute_pool(
+        session, policy=policy, calendar=calendar, year=int(words[0]), quarter=quarter,
+        pool_fen=pool_fen, now=now,
+    )  # fmt: skip
+    if isinstance(outcome, PoolRefusal):
+        await message.answer(outcome.text)
+        return
+    data, label = outcome
+    title = f"{label} 激励资金分配表（资金总额 {data['pool']} 元）"
+    filename = f"激励资金分配-{data['period']}.xlsx"
+    document = BufferedInputFile(pool_workbook(data, title=title), filename)
+    caption = texts.pool_caption(label=label, pool=data["pool"], total=data["distributed"],
+                                 people=len(data["people"]))  # fmt: skip
+    await message.answer_document(document, caption=caption)
 
 
 async def cmd_annual(
