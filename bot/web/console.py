@@ -215,7 +215,7 @@ def make_console_app(console: Console) -> web.Application:
 
 
 def _headers(response: web.StreamResponse, *, script: bool = False) -> None:
-    response.headers.setdefault("Referrer-Policy", "no-referrer")  # links carry no token out
+    response.headers.setdefault("Referrer-Policy", "same-origin")  # no token leaves the site
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Cache-Control", "no-store")
     scripts = "'unsafe-inline'" if script else "'none'"
