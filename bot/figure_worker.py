@@ -14,7 +14,9 @@ past weeks are reads, and a crowd asking at once shares one computation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import pickle
 import time
 from collections import OrderedDict
@@ -106,6 +108,16 @@ def init() -> None:
     """Worker start-up: its own event loop; matplotlib's Agg backend is charts' default."""
     STATE.loop = asyncio.new_event_loop()
     asyncio.set_event_loop(STATE.loop)
+
+
+NICE = 10  # a worker process yields the CPU to the bot's own (acknowledgements first)
+
+
+def init_process() -> None:
+    """Worker process start-up: a lower CPU priority, then `init`."""
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+    init()
 
 
 def me(ask: Ask, person_id: int) -> MeAnswer:

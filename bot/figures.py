@@ -6,7 +6,8 @@ its own kept standings. Processes, not threads: scoring ten thousand people hold
 GIL for a second, and the bot's loop would wait for it at every turn (bench/interactive
 measures both). The loop only sends the question — the database URL, the policy, the
 clock, and the change generations (storage/changes.py) known when the message arrived —
-and gets back the finished text and PNG.
+and gets back the finished text and PNG. The workers run at a lower CPU priority
+(`nice` 10): when the machine is short of CPU, filings are acknowledged first.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def executor() -> Executor:
         count = workers()
         if count:
             context = multiprocessing.get_context("spawn")
-            pool: Executor = ProcessPoolExecutor(count, context, initializer=figure_worker.init)
+            pool: Executor = ProcessPoolExecutor(
+                count, context, initializer=figure_worker.init_process
+            )
         else:
             pool = ThreadPoolExecutor(1, "figures", initializer=figure_worker.init)
         _POOL.executor = pool

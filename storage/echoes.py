@@ -55,10 +55,9 @@ def _queue_statements(dialect: str) -> tuple[Any, Any, Any]:
 async def unit_load(session: AsyncSession, *, at: datetime) -> int:
     """How busy echoing is across all groups: echoes asked for directly in this clock
     minute and the one before, plus echoes waiting in any queue (issue 21)."""
-    since = _minute(at) - timedelta(minutes=1)
-    asked = (
-        await session.exec(select(func.sum(EchoBudget.sent)).where(EchoBudget.minute >= since))
-    ).one()
+    minute = _minute(at)
+    window = col(EchoBudget.minute).between(minute - timedelta(minutes=1), minute)
+    asked = (await session.exec(select(func.sum(EchoBudget.sent)).where(window))).one()
     waiting = (await session.exec(select(func.count()).select_from(EchoQueue))).one()
     return int(asked or 0) + int(waiting or 0)
 
