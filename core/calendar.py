@@ -71,7 +71,7 @@ def package_workday(day: date) -> bool | None:
 @lru_cache(maxsize=64)
 def statutory_days_off(year: int) -> frozenset[date]:
     """The year's statutory holidays and their 补假 days, as the law alone gives them."""
-    return frozenset(holidays.China(years=year, language="en_US"))
+    return frozenset(holidays.country_holidays("CN", years=year, language="en_US"))
 
 
 def official_workday(day: date) -> bool | None:
