@@ -33,6 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.annual import annual_rows, annual_view
+from bot.annual_export import write_annual_sheet
 from bot.calendars import calendar_from_db
 from bot.export_forms import register_sheet, summary_sheet
 from bot.export_reports import archive_sheet, write_archive
@@ -591,10 +593,20 @@ async def year_sheet(ctx: ExportContext) -> None:
     ctx.workbook.move_sheet(sheet, -(len(ctx.workbook.sheetnames) - 1))
 
 
-# The year's sheets in order; the 年度考核 grades (another issue) plug in here, e.g.
-# `YEAR_SHEET_WRITERS.insert(1, annual_sheet)`.
+async def annual_sheet(ctx: ExportContext) -> None:
+    """年度考核: the year's grades, the same rows as `kaohe annual --json`."""
+    view = await annual_view(
+        ctx.session, policy=ctx.policy, calendar=ctx.calendar, year=ctx.quarter.year,
+        now=ctx.now,
+    )  # fmt: skip
+    title = f"{ctx.unit} {ctx.quarter.year}年度考核结果"
+    write_annual_sheet(ctx.workbook, annual_rows(view), title=title)
+
+
+# The year's sheets in order.
 YEAR_SHEET_WRITERS: list[SheetWriter] = [
     year_sheet,
+    annual_sheet,
     records_sheet,
     filing_sheet,
     archive_sheet,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.annual import annual_rows, annual_view
 from bot.cli import main
 from bot.export import build_export, build_year_export
 from bot.jobs import Jobs
@@ -323,6 +324,22 @@ async def test_year_export_puts_the_quarters_side_by_side(
         assert (row["Q1得分"], row["Q2得分"]) == ("未考核", "未考核")
         assert (row["Q3得分"], row["Q3等次"]) == (person["score"], person["grade_label"])
         assert row["Q3排名"] == f"{person['rank']}/{person['group_size']}"
+
+    # the 年度考核 sheet holds the same rows as `kaohe annual --json` (bot/annual.py)
+    view = await annual_view(
+        session, policy=dp["policy"], calendar=dp["calendar"], year=2026, now=now
+    )
+    expected = [(r["name"], r["department"], r["grade_label"]) for r in annual_rows(view)]
+    annual = book["年度考核"]
+    header_row = next(
+        n for n, r in enumerate(annual.iter_rows(values_only=True), 1) if r and r[0] == "序号"
+    )
+    shown = [
+        (r[1], r[2], r[11])
+        for r in annual.iter_rows(header_row + 1, values_only=True)
+        if r and isinstance(r[0], int)
+    ]
+    assert shown == expected and len(expected) == 42
 
 
 async def test_no_cell_of_the_workbook_is_a_formula_whatever_the_names(
