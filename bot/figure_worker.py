@@ -20,7 +20,7 @@ import os
 import pickle
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ from core.calendar import WorkCalendar
 from core.people import Role
 from core.policy import Policy
 from core.quarter import Quarter
+from core.ratings import live, ratings_closed
 from core.reports import figures, short_date
 from core.scoring import QuarterResult, explain, score_quarter
 from storage import db
@@ -169,7 +170,9 @@ async def standing(
     full: bool,
 ) -> _Standing:
     """The standing at `end` of the period from `start`: kept, or computed now."""
-    key = (ask.url, unit_id, start, end, provisional, _policy_key(ask))
+    # anonymous rating kinds count only once the rating window has closed (issue 16)
+    closed = ratings_closed(ask.policy, ask.calendar, quarter, ask.now)
+    key = (ask.url, unit_id, start, end, provisional, closed, _policy_key(ask))
     version = ask.changes.version(end)
     kept = STATE.standings.get(key)
     fresh = kept is not None and (
@@ -184,6 +187,8 @@ async def standing(
         session, unit_id=unit_id, start=start, end=end, calendar=ask.calendar,
         period=str(quarter), tasks=ask.policy.tasks,
     )  # fmt: skip
+    facts = replace(gathered.facts, ratings=live(gathered.facts.ratings, closed=closed))
+    gathered = replace(gathered, facts=facts)
     result = score_quarter(ask.policy, gathered.people, gathered.facts, provisional=provisional)
     STATE.computed += 1
     scores = {p.person_id: float(p.score) for p in result.people}
