@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.echoes import EchoFlusher
 from bot.jobs import Jobs, JobScheduler
 from bot.sender import instance_id
-from bot.web import add_console, console_for, start_console
+from bot.web import console_for, start_console
 from storage import runtime as store
 from storage.db import make_engine, make_sessionmaker
 from storage.people import set_setting
@@ -164,6 +164,8 @@ def make_web_app(rt: Runtime, settings: Settings) -> web.Application:
     handler.register(app, path=settings.webhook_listen_path)
     app.router.add_get(HEALTH_PATH, health_handler(rt.sessionmaker))
     if (console := console_for(rt, settings)) is not None:  # the web console, same server
+        from bot.web.console import add_console
+
         add_console(app, console)
     setup_application(app, rt.dp, bot=rt.bot)
     return app
