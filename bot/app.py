@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.calendars import CalendarBook
 from bot.config import Settings
 from bot.filing import Filer
 from bot.handlers import get_routers
@@ -23,12 +24,13 @@ from bot.middlewares import (
     ClockMiddleware,
     DbSessionMiddleware,
     IdentityMiddleware,
+    KnownUpdateMiddleware,
     UpdateOnceMiddleware,
 )
+from bot.ordering import ArrivalOrder
 from bot.pacing import Pacer
 from bot.policies import load_policy
 from bot.sender import Limits, instance_id
-from core.calendar import WorkCalendar
 from core.policy import Policy
 from storage.tables import utcnow
 
@@ -53,25 +55,31 @@ def make_dispatcher(
 ) -> Dispatcher:
     """A Dispatcher with the middlewares and fresh feature routers.
 
-    Handlers receive `settings`, `policy`, `calendar`, `zone` and `filer` (app lifetime),
+    Handlers receive `settings`, `policy`, `calendar_book`, `zone` and `filer` (app
+    lifetime), `calendar` (the book's current one, holiday notices included),
     and per update `session`, `claim`, `me`, `group`, `now` and `today` from the
-    middlewares.
+    middlewares. Updates of one person in one chat are handled one at a time, in the
+    order they came (bot/ordering.py).
     """
     policy = policy or load_policy(settings.policy)
-    calendar = WorkCalendar(policy.calendar)
+    calendars = CalendarBook(sessionmaker, policy.calendar)
+    calendar = calendars.calendar  # handlers get the current one from ClockMiddleware
     dp = Dispatcher(
         storage=make_fsm_storage(settings),
+        events_isolation=ArrivalOrder(),  # one person's updates in arrival order (issue 24)
         settings=settings,
         policy=policy,
         calendar=calendar,
+        calendar_book=calendars,
         zone=settings.zone,
         sessionmaker=sessionmaker,
         filer=Filer(sessionmaker),
     )
+    dp.update.outer_middleware(KnownUpdateMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, owner or instance_id()))
     dp.update.outer_middleware(IdentityMiddleware(sessionmaker))
-    dp.update.outer_middleware(ClockMiddleware(settings.zone, calendar, clock))
+    dp.update.outer_middleware(ClockMiddleware(settings.zone, calendars, clock))
     dp.include_routers(*get_routers(catch_errors=catch_errors))
     return dp
 

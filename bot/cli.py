@@ -7,18 +7,22 @@ import asyncio
 import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_indicators, cli_score, export
+from bot import cli_annual, cli_calendar, cli_indicators, cli_score, export
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
 from core.jobs import JOB_ORDER
-from core.roster import RosterError, parse_roster
+from core.people import ROLE_LABELS, ROLE_ORDER, Role
+from core.roster import RosterEntry, RosterError, RosterSheet, read_roster
 from storage import db, people
 from storage.roster_io import read_table
 from storage.tables import utcnow
@@ -78,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--all", action="store_true", help="include people already bound")
 
     cli_score.add_parser(sub)
+    cli_calendar.add_parser(sub)
+
+    cli_annual.add_parsers(sub)
     cli_indicators.add_parser(sub)
     export.add_parser(sub)
 
@@ -91,16 +98,47 @@ def _parser() -> argparse.ArgumentParser:
     run_job.add_argument("job", choices=[job.value for job in JOB_ORDER])
     run_job.add_argument("--date", help="the day to run it for, YYYY-MM-DD (default today)")
     run_job.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    run_job.add_argument(
+        "--republish",
+        action="store_true",
+        help="send again what was sent before (audited; needs --reason)",
+    )
+    run_job.add_argument("--reason", help="why the messages are sent again (with --republish)")
+    run_job.add_argument(
+        "--take-over",
+        action="store_true",
+        help="take the run over from an instance you know is dead (do not wait for its lease)",
+    )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `kaohe` console script."""
+def config_errors(exc: ValidationError) -> str:
+    """What is wrong with the settings, without the values given (a secret stays secret)."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ())).upper() or "?"
+        parts.append(f"{field}: {error.get('msg', '')}")
+    return "; ".join(parts)
+
+
+def unreachable_database(settings: Settings, exc: BaseException) -> int:
+    """One line for a database that does not answer at start (no traceback)."""
+    where = make_url(settings.database_url)
+    place = f"{where.host or 'localhost'}:{where.port or ''}".rstrip(":")
+    name = place if where.get_backend_name() != "sqlite" else (where.database or "")
+    _err(
+        f"连不上数据库 {name}（{type(exc).__name__}）。请检查 DATABASE_URL 以及数据库是否在运行。"
+    )
+    return 1
+
+
+def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
+    """Entry point of the `kaohe` console script; `clock` (UTC now) is for tests."""
     args = _parser().parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as exc:
-        _err(f"配置有误：{exc}")
+        _err(f"配置有误：{config_errors(exc)}")
         return EXIT_USAGE
     secrets = [settings.bot_token.get_secret_value()] if settings.bot_token else []
     quiet = args.command in {
@@ -114,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         "backup",
         "export",
         "import-indicators",
+        "calendar",
+        "annual",
+        "pool",
         "console-link",
     }
     if settings.bot_token or settings.webhook_key:
@@ -130,20 +171,33 @@ def main(argv: list[str] | None = None) -> int:
         "import": _cmd_import,
         "invites": _cmd_invites,
         "unbind": _cmd_unbind,
-        "score": _cmd_score,
-        "jobs": _cmd_jobs,
+        "score": lambda a, s: _cmd_score(a, s, clock=clock or utcnow),
+        "jobs": lambda a, s: _cmd_jobs(a, s, clock=clock or utcnow),
         "backup": _cmd_backup,
         "export": _cmd_export,
         "import-indicators": _cmd_import_indicators,
+        "calendar": _cmd_calendar,
+        "annual": _cmd_annual,
+        "pool": _cmd_pool,
         "console-link": _cmd_console_link,
     }
     return handlers[args.command](args, settings)
 
 
+class DatabaseUnreachable(Exception):
+    """The database did not answer when a command started."""
+
+
 async def _ready_engine(settings: Settings):  # type: ignore[no-untyped-def]
     """An engine whose schema is current (SQLite upgrades itself; PostgreSQL must be told)."""
     engine = db.make_engine(settings.database_url)
-    await db.prepare(engine, auto_upgrade=db.is_sqlite(settings.database_url))
+    try:
+        await db.prepare(engine, auto_upgrade=db.is_sqlite(settings.database_url))
+    except (OSError, SQLAlchemyError) as exc:
+        await engine.dispose()
+        if isinstance(exc, SQLAlchemyError) and not db.database_down(exc):
+            raise
+        raise DatabaseUnreachable from exc
     return engine
 
 
@@ -192,6 +246,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     except db.SchemaOutdated as exc:
         return _schema_outdated(exc)
+    except DatabaseUnreachable as exc:
+        return unreachable_database(settings, exc.__cause__ or exc)
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -257,26 +313,29 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        entries = parse_roster(read_table(args.file))
+        sheet = read_roster(read_table(args.file))
     except RosterError as exc:
         _err(f"名单有 {len(exc.problems)} 处问题，未导入任何数据：")
         for problem in exc.problems:
             _err(f"  {problem}")
         return 1
+    entries = list(sheet.entries)
     try:
         start = date.fromisoformat(args.start) if args.start else None
     except ValueError:
         _err(f"--start 日期格式不对：{args.start}（应为 2026-06-01）")
         return EXIT_USAGE
-    if args.dry_run:
-        _out(
-            f"检查通过：{len(entries)} 人，{len({e.department for e in entries})} 个部门。未写入。"
-        )
-        return 0
+    for line in roster_sheet_notes(sheet):
+        _out(line)
 
     async def work(session) -> int:  # type: ignore[no-untyped-def]
         unit = await people.ensure_unit(session, name=args.unit)
         report = await people.apply_roster(session, unit=unit, entries=entries)
+        if args.dry_run:
+            await session.rollback()  # the same code path as a real import, then undone
+            for line in roster_dry_run(entries, report):
+                _out(line)
+            return 0
         if start is not None or await people.assessment_start(session) is None:
             first = start or datetime.now(UTC).astimezone(settings.zone).date()
             await people.set_assessment_start(session, day=first, actor="cli")
@@ -290,6 +349,49 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_db(settings, work)
+
+
+def roster_sheet_notes(sheet: RosterSheet) -> list[str]:
+    """What the reader left aside: titles above the header, ignored columns, footers."""
+    lines = []
+    if sheet.header_row > 1:
+        lines.append(f"列名在第 {sheet.header_row} 行（上面的标题行已跳过）。")
+    if sheet.ignored_columns:
+        lines.append(f"已忽略的列：{'、'.join(sheet.ignored_columns)}")
+    if sheet.skipped_rows:
+        rows = "、".join(str(n) for n in sheet.skipped_rows)
+        lines.append(f"已跳过表尾（制表人、合计、备注等）：第 {rows} 行")
+    return lines
+
+
+def roster_dry_run(entries: list[RosterEntry], report: people.ImportReport) -> list[str]:
+    """`kaohe import --dry-run`: departments, people per role, and every change."""
+    departments = Counter(e.department for e in entries)
+    lines = [f"检查通过：{len(entries)} 人，{len(departments)} 个部门。演练，未写入。", "部门："]
+    lines += [f"  {name}：{count} 人" for name, count in departments.items()]
+    lines.append("角色：")
+    for role in ROLE_ORDER:
+        names = [e.name for e in entries if role in e.roles]
+        if names and role is not Role.MEMBER:
+            lines.append(f"  {ROLE_LABELS[role]}（{len(names)}）：{'、'.join(names)}")
+        elif names:
+            lines.append(f"  {ROLE_LABELS[role]}：{len(names)} 人")
+    lines.append(
+        f"导入将会：新增 {report.added} 人，更新 {report.updated} 人，未变 {report.unchanged} 人，"
+        f"停用 {report.deactivated} 人，恢复 {report.reactivated} 人，"
+        f"新部门 {report.departments_added} 个。"
+    )
+    for title, items in (
+        ("新部门", report.new_departments),
+        ("新增", report.new_people),
+        ("变更", report.changes),
+        ("停用", report.leaving),
+        ("恢复", report.returning),
+    ):
+        if items:
+            lines.append(f"{title}（{len(items)}）：")
+            lines += [f"  {item}" for item in items]
+    return lines
 
 
 def _cmd_invites(args: argparse.Namespace, settings: Settings) -> int:
@@ -350,7 +452,10 @@ def _cmd_unbind(args: argparse.Namespace, settings: Settings) -> int:
     return _with_db(settings, work)
 
 
-def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_jobs(
+    args: argparse.Namespace, settings: Settings, *, clock: Callable[[], datetime]
+) -> int:
+    from bot import texts
     from bot.jobs_cli import jobs_list, jobs_run
 
     if args.action == "list":
@@ -362,6 +467,13 @@ def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             _err(f"日期「{args.date}」看不懂，请写成 2026-11-20 这样的格式。")
             return EXIT_USAGE
+    reason = (args.reason or "").strip()
+    if args.republish and not reason:
+        _err(texts.JOB_REASON_NEEDED)
+        return EXIT_USAGE
+    if args.reason is not None and not args.republish:
+        _err(texts.JOB_REASON_ALONE)
+        return EXIT_USAGE
     if not args.dry_run and settings.bot_token is None:
         _err(
             "没有设置 BOT_TOKEN，不能真的发送。请在环境变量或 .env 里设置 BOT_TOKEN；"
@@ -371,7 +483,15 @@ def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return _run_db(
         settings,
         lambda engine: jobs_run(
-            engine, settings, _out, job=args.job, day=day, dry_run=args.dry_run
+            engine,
+            settings,
+            _out,
+            job=args.job,
+            day=day,
+            dry_run=args.dry_run,
+            republish=reason if args.republish else None,
+            clock=clock,
+            take_over=args.take_over,
         ),
     )
 
@@ -390,11 +510,15 @@ def _run_db(settings: Settings, work: Callable[..., Awaitable[int]]) -> int:
         return asyncio.run(go())
     except db.SchemaOutdated as exc:
         return _schema_outdated(exc)
+    except DatabaseUnreachable as exc:
+        return unreachable_database(settings, exc.__cause__ or exc)
 
 
-def _cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+def _cmd_score(
+    args: argparse.Namespace, settings: Settings, *, clock: Callable[[], datetime]
+) -> int:
     async def work(session) -> int:  # type: ignore[no-untyped-def]
-        return await cli_score.run_score(args, settings, session)
+        return await cli_score.run_score(args, settings, session, clock=clock)
 
     try:
         return _with_db(settings, work)
@@ -429,5 +553,36 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return _with_db(settings, work)
     except ValueError as exc:  # a bad --quarter, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE
+
+
+def _cmd_calendar(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        if args.action == "import":
+            return await cli_calendar.run_import(args, settings, session, _out, _err)
+        return await cli_calendar.run_show(args, settings, session, _out, _err)
+
+    return _with_db(settings, work)
+
+
+def _cmd_annual(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_annual.run_annual(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --as-of, or a bad policy file
+        _err(f"参数有误：{exc}")
+        return EXIT_USAGE
+
+
+def _cmd_pool(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(session) -> int:  # type: ignore[no-untyped-def]
+        return await cli_annual.run_pool(args, settings, session)
+
+    try:
+        return _with_db(settings, work)
+    except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
         _err(f"参数有误：{exc}")
         return EXIT_USAGE

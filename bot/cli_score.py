@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from bot import texts
+from bot.calendars import calendar_from_db
 from bot.config import Settings
 from bot.policies import load_policy
 from bot.scores import quarter_results
-from core.calendar import WorkCalendar
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
+from core.text import normalise_name
 from storage.facts import Gathered
+from storage.tables import utcnow
 
 
 def add_parser(sub: Any) -> None:
@@ -44,8 +48,9 @@ def person_json(result: PersonResult, departments: dict[int, str]) -> dict[str, 
         "score": _number(result.score),
         "rank": result.rank,
         "group_size": result.group_size,
-        "grade": result.grade.value,
-        "grade_label": result.grade.label,
+        "grade": "undetermined" if result.undetermined else result.grade.value,
+        "grade_label": result.grade_label,
+        "undetermined": result.undetermined,
         "grade_reason": result.grade_reason,
         "provisional": result.provisional,
         "likes": result.likes,
@@ -53,6 +58,8 @@ def person_json(result: PersonResult, departments: dict[int, str]) -> dict[str, 
         "filing_rate": _number(result.filing_rate),
         "review_rate": _number(result.review_rate),
         "vetoes": list(result.vetoes),
+        "caps": list(result.caps),
+        "roster_position": result.roster_position,
         "components": [
             {
                 "component": c.component.value,
@@ -109,10 +116,12 @@ def result_json(result: QuarterResult, gathered: Gathered) -> dict[str, Any]:
     }
 
 
-def table(result: QuarterResult, gathered: Gathered) -> list[str]:
+def table(result: QuarterResult, gathered: Gathered, *, deadline: str = "20:00") -> list[str]:
     """Plain-text ranking, group by group."""
     state = "（季度进行中，暂定）" if result.provisional else ""
     span = f"{gathered.start}—{gathered.end}"
+    if gathered.end < gathered.start:  # no deadline passed yet since the period began
+        span = texts.score_nothing_counted(start=str(gathered.start), deadline=deadline)
     lines = [f"{result.period} 平时考核结果{state}：{span}，方案 {result.policy}"]
     group = None
     for person in result.people:
@@ -122,7 +131,7 @@ def table(result: QuarterResult, gathered: Gathered) -> list[str]:
             lines.append("名次\t姓名\t部门\t得分\t等次")
         department = gathered.departments.get(person.department_id, "")
         lines.append(
-            f"{person.rank}\t{person.name}\t{department}\t{person.score}\t{person.grade.label}"
+            f"{person.rank}\t{person.name}\t{department}\t{person.score}\t{person.grade_label}"
         )
     lines.append("\n【部门】")
     for d in result.departments:
@@ -131,20 +140,26 @@ def table(result: QuarterResult, gathered: Gathered) -> list[str]:
     return lines
 
 
-async def run_score(args: argparse.Namespace, settings: Settings, session: Any) -> int:
-    """The body of `kaohe score`, on an open session."""
+async def run_score(
+    args: argparse.Namespace,
+    settings: Settings,
+    session: Any,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> int:
+    """The body of `kaohe score`, on an open session (`clock`: UTC now)."""
     policy = load_policy(settings.policy)
     if args.as_of:
         day = date.fromisoformat(args.as_of)
         now = datetime.combine(day, time(23, 59), tzinfo=settings.zone)
     else:
-        now = datetime.now(UTC).astimezone(settings.zone)
+        now = clock().astimezone(settings.zone)
     quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now.date())
     try:
         result, gathered = await quarter_results(
             session,
             policy=policy,
-            calendar=WorkCalendar(policy.calendar),
+            calendar=await calendar_from_db(session, policy.calendar),
             quarter=quarter,
             now=now,
         )
@@ -152,7 +167,8 @@ async def run_score(args: argparse.Namespace, settings: Settings, session: Any) 
         sys.stderr.write("还没有名单。请先运行：kaohe import 名单.xlsx\n")
         return 1
     if args.explain:
-        matches = [p for p in result.people if p.name == args.explain]
+        wanted = normalise_name(args.explain)
+        matches = [p for p in result.people if normalise_name(p.name) == wanted]
         if not matches:
             sys.stderr.write(f"没有找到「{args.explain}」（只算在职人员）。\n")
             return 1
@@ -164,5 +180,6 @@ async def run_score(args: argparse.Namespace, settings: Settings, session: Any) 
         sys.stdout.write(json.dumps(result_json(result, gathered), ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
         return 0
-    sys.stdout.write("\n".join(table(result, gathered)) + "\n")
+    deadline = f"{policy.schedule.deadline:%H:%M}"
+    sys.stdout.write("\n".join(table(result, gathered, deadline=deadline)) + "\n")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +34,13 @@ class Settings(BaseSettings):
     webhook_host: str = Field(default="127.0.0.1", validation_alias="WEBHOOK_HOST")
     webhook_port: int = Field(default=8080, validation_alias="WEBHOOK_PORT")
     log_format: str = Field(default="text", validation_alias="KAOHE_LOG_FORMAT")
+    # Off: `kaohe run` fires no scheduled job (they run only by `kaohe jobs run`) — for tests
+    # and for an instance that should only answer chat.
+    scheduler: bool = Field(default=True, validation_alias="KAOHE_SCHEDULER")
+    # Start the process clock at this instant (ISO 8601 with an offset); it then runs at real
+    # speed. For tests and rehearsals only: jobs and button presses see this time.
+    clock_start: datetime | None = Field(default=None, validation_alias="KAOHE_CLOCK")
+
     # the web console (issue 23): on when WEB_URL (its public address, for links) is set
     web_url: str | None = Field(default=None, validation_alias="WEB_URL")
     web_host: str = Field(default="127.0.0.1", validation_alias="WEB_HOST")
@@ -52,6 +61,20 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("clock_start", mode="before")
+    @classmethod
+    def _empty_clock_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware_clock(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("KAOHE_CLOCK needs an offset, e.g. 2026-06-03T09:30:00+08:00")
         return value
 
     @field_validator("tz")
@@ -106,7 +129,18 @@ class Settings(BaseSettings):
         seed = b"kaohe-webhook:" + self.bot_token.get_secret_value().encode()
         return hashlib.sha256(seed).hexdigest()
 
+    def make_clock(self) -> Callable[[], datetime]:
+        """The process clock: the real UTC time, or KAOHE_CLOCK's instant running from now."""
+        if self.clock_start is None:
+            return _utcnow
+        offset = self.clock_start.astimezone(UTC) - datetime.now(UTC)
+        return lambda: datetime.now(UTC) + offset
+
     @property
     def zone(self) -> ZoneInfo:
         """The unit's time zone."""
         return ZoneInfo(self.tz)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.demo_quarter import scene_quarter_end
 from bot.demo_reports import scene_fortnight
 from bot.demo_tasks import scene_tasks_close, scene_tasks_open
+from bot.demo_year import scene_year
 from bot.offline import OfflineSession, UpdateFactory
 from bot.web.demo import demo_url, remember_clock
 from core.roster import UNIT_WIDE, parse_roster
@@ -220,6 +221,8 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         await scene_fortnight(world, sessionmaker)
         await scene_tasks_close(world, sessionmaker)
         await scene_quarter_end(world, sessionmaker, directory)  # issue 8: results, talks
+        await scene_year(world, sessionmaker, directory)  # issue 19: 公示, 复核, the year
+
         await scene_console(world, sessionmaker)  # issue 23: the web console
         await summary(world, sessionmaker)
     finally:

@@ -13,6 +13,11 @@ edits find it; a reply to a batch of several reports is no 批复 (it cannot say
 
 The budget: at most 2 × `DIRECT_PER_MINUTE` direct echoes fall in any sliding minute
 (two clock minutes), plus at most `BATCHES_PER_FLUSH` batches per flush — under 20.
+
+At the deadline peak (issue 21) that still made one message per report in most groups:
+once `PEAK_LOAD` echoes were asked for across the unit within two clock minutes (or are
+waiting), every echo queues, and a group's first batch waits `FLUSH_EVERY` too — so a
+busy group gets a batch every two minutes and nothing in between.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from storage.tables import EchoBatch, utcnow
 log = logging.getLogger(__name__)
 
 DIRECT_PER_MINUTE = 6  # direct echoes per group and clock minute before batching starts
+PEAK_LOAD = 30  # echoes asked for in two minutes or waiting, unit-wide: the peak (issue 21)
 FLUSH_EVERY = 120.0  # seconds between batches to one group
 BATCH_ITEMS = 30  # items per batch message (buttons stay few enough for a phone)
 BATCHES_PER_FLUSH = 2  # batch messages per group per flush at most
@@ -150,10 +156,13 @@ class EchoFlusher:
         loop_now = asyncio.get_running_loop().time()
         async with self.sessionmaker() as session:
             chats = await store.waiting_chats(session, stale=now - STALE_AFTER)
+            peak = bool(chats) and await store.unit_load(session, at=now) >= PEAK_LOAD
             await store.prune_budget(session, before=store.minute_ago(now))
             await session.commit()
         sent = 0
         for chat_id in chats:
+            if peak and due_only:
+                self.last.setdefault(chat_id, loop_now)  # the first batch waits too
             if due_only and loop_now - self.last.get(chat_id, -1e9) < self.every:
                 continue
             self.last[chat_id] = loop_now

@@ -54,7 +54,7 @@ async def store_filings(session: AsyncSession, requests: list[Request]) -> list[
     """File the requests in the session's transaction (the caller commits), in order; None
     for a request whose update was handled before (its claim refused: nothing stored)."""
     claims = list(dict.fromkeys(r.claim.key for r in requests if r.claim is not None))
-    taken = await runtime.claim_updates(session, claims, now=utcnow())
+    taken = await runtime.claim_updates(session, claims, now=utcnow(), answer_due=True)
     live: list[int] = []
     for n, r in enumerate(requests):
         if r.claim is not None:
@@ -69,8 +69,8 @@ async def store_filings(session: AsyncSession, requests: list[Request]) -> list[
         chat_id = requests[n].echo_chat_id
         if chat_id is not None and f.item.id is not None and f.item.echo_message_id is None:
             wanted[n] = echo_store.EchoWanted(f.item.id, chat_id, requests[n].filing.filed_at)
-    limit = echoes.DIRECT_PER_MINUTE  # read now: tests lower it
-    queued = await echo_store.queue_echoes(session, list(wanted.values()), limit=limit)
+    limit, peak = echoes.DIRECT_PER_MINUTE, echoes.PEAK_LOAD  # read now: tests lower them
+    queued = await echo_store.queue_echoes(session, list(wanted.values()), limit=limit, peak=peak)
     waits = dict(zip(wanted, queued, strict=True))
     outcomes: list[Outcome | None] = [None] * len(requests)
     for n, f in zip(live, filed, strict=True):
@@ -133,7 +133,7 @@ class Filer:
         gone = []
         for request, outcome in zip(requests, outcomes, strict=True):
             if request.claim is not None:
-                request.claim.stored = outcome is not None
+                request.claim.stored = request.claim.due = outcome is not None
                 request.claim.refused = outcome is None
                 if outcome is not None and request.claim.gone:
                     gone.append(request.claim.key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from core.people import Role, decode_roles
-from core.records import parse_action
+from core.records import parse_action, reads_as_report
 from storage.tables import ChatGroup, Person
 
 GROUP_CHATS = frozenset({"group", "supergroup"})
@@ -67,8 +67,16 @@ async def plain_report(message: Message, me: Person | None, raw_state: str | Non
         and raw_state is None
         and message.reply_to_message is None
         and not text.lstrip().startswith("/")
-        and parse_action(text) is None
+        and (parse_action(text) is None or reads_as_report(text, leads=leads(me)))
     )
+
+
+def leads(me: Person) -> bool:
+    """Whether the person leads anyone (head, supervisor or chief)."""
+    return bool(decode_roles(me.roles) & LEADING)
+
+
+LEADING = frozenset({Role.HEAD, Role.SUPERVISOR, Role.CHIEF})
 
 
 async def migrated(message: Message) -> bool:

@@ -18,7 +18,7 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import pictures, texts
+from bot.calendars import CalendarBook
 from bot.scores import quarter_results
-from bot.sender import Delivery, Limits, Outgoing, Sender, instance_id
+from bot.sender import STALE_AFTER, Delivery, Limits, Outgoing, Sender, instance_id
 from core import jobs as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.jobs import Job
@@ -46,8 +47,10 @@ from storage.tables import JobRun, utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=15)
-SWEEP_EVERY = timedelta(minutes=10)
+# A crashed instance's run is taken over within LEASE + SWEEP_EVERY (90 s): the lease is
+# renewed every LEASE / 3 while the run is alive (issue 16).
+LEASE = timedelta(seconds=60)
+SWEEP_EVERY = timedelta(seconds=30)
 BLOCKED_RETRY = timedelta(days=7)  # a blocked person is tried again after a week
 STOP_TIMEOUT = 10.0
 
@@ -58,7 +61,8 @@ class RunResult:
 
     job: Job
     day: date
-    status: str  # not_due | no_unit | busy | already | done | partial | error | dry_run
+    # not_due | future | no_unit | busy | already | done | partial | error | dry_run
+    status: str
     messages: list[Outgoing] = field(default_factory=list)
     delivery: Delivery | None = None
     notices: int = 0  # 通报 records created
@@ -106,6 +110,7 @@ class Jobs:
         zone: ZoneInfo,
         bot: Bot | None = None,
         calendar: WorkCalendar | None = None,
+        calendars: CalendarBook | None = None,
         clock: Callable[[], datetime] = utcnow,
         limits: Limits | None = None,
         owner: str | None = None,
@@ -115,6 +120,9 @@ class Jobs:
         self.policy = policy
         self.zone = zone
         self.calendar = calendar or WorkCalendar(policy.calendar)
+        # the notices imported into the database, re-read at each run (another instance
+        # or the CLI may have imported one since)
+        self.calendars = calendars or CalendarBook(sessionmaker, self.calendar.rules)
         self.clock = clock
         self.owner = (owner or instance_id())[:64]
         self.lease = lease
@@ -137,18 +145,33 @@ class Jobs:
         *,
         dry_run: bool = False,
         again: bool = False,
+        republish: str = "",
+        take_over: bool = False,
     ) -> RunResult:
         """Run `job` for `day` (default today). `again` re-runs a finished run (by hand);
-        messages already sent are never sent twice either way."""
+        messages already sent are never sent twice either way — unless `republish` names
+        an audited re-publication, whose messages are keyed apart and so all go out.
+        `take_over`: another instance holds the run but is known to be dead — take its
+        lease and its claims now instead of waiting for them to go stale.
+
+        A day after today (in the unit's zone) is refused: a job speaks for a day that
+        has happened, and the future would be counted as missed (issue 24)."""
         job = Job(job)
         day = day or self.now().date()
+        self.calendar = await self.calendars.current(force=True)
         if not core.is_due_day(job, self.policy, self.calendar, day):
             return RunResult(job, day, "not_due")
+        if day > self.now().date() and not dry_run:
+            return RunResult(job, day, "future")
         if dry_run:
-            return await self._dry_run(job, day)
+            return await self._dry_run(job, day, republish)
         if self.sender is None:
             raise RuntimeError("a real run needs a bot")
         async with self.sessionmaker() as session:
+            before = await session.get(JobRun, (job.value, day))
+            # A run left `running` by another owner whose lease we get has a dead owner
+            # (a live one renews it): its message claims are left behind too, at once.
+            dead = before is not None and before.status == "running" and before.owner != self.owner
             taken = await store.acquire_run(
                 session,
                 job=job.value,
@@ -157,6 +180,7 @@ class Jobs:
                 now=self.clock(),
                 lease_until=self.clock() + self.lease,
                 again=again,
+                take_over=take_over,
             )
             await session.commit()
             if not taken:
@@ -169,10 +193,10 @@ class Jobs:
             async with self.sessionmaker() as session:
                 plan = await self._plan(session, job, day, record=True)
                 await session.commit()
-            result.messages, result.notices = plan.messages, plan.notices
+            result.messages, result.notices = republished(plan.messages, republish), plan.notices
             if plan.messages or plan.notices:
                 log.info("%s %s: %s messages due", job.value, day, len(plan.messages))
-            result.delivery = await self.sender.send(plan.messages)
+            result.delivery = await self.sender.send(result.messages, take_over=take_over or dead)
             result.status = "partial" if result.delivery.later else "done"
         except asyncio.CancelledError:
             result.status = "partial"
@@ -220,21 +244,21 @@ class Jobs:
             except Exception:
                 log.warning("could not renew the lease of %s %s", job, day, exc_info=True)
 
-    async def _dry_run(self, job: Job, day: date) -> RunResult:
+    async def _dry_run(self, job: Job, day: date, republish: str = "") -> RunResult:
         async with self.sessionmaker() as session:
             plan = await self._plan(session, job, day, record=False)
+            messages = republished(plan.messages, republish)
             settled = await store.settled(
                 session,
-                keys=[m.key for m in plan.messages],
-                stale_before=self.clock() - timedelta(minutes=10),
+                keys=[m.key for m in messages],
+                stale_before=self.clock() - STALE_AFTER,
             )
-        return RunResult(
-            job, day, "dry_run", plan.messages, notices=plan.notices, settled=set(settled)
-        )
+        return RunResult(job, day, "dry_run", messages, notices=plan.notices, settled=set(settled))
 
     async def catch_up(self) -> list[RunResult]:
         """Run every job whose trigger passed within the grace period and is not done."""
         results = []
+        self.calendar = await self.calendars.current(force=True)
         for job, day in core.missed_runs(self.policy, self.calendar, now=self.now()):
             result = await self.run(job, day)
             if result.status not in {"already", "not_due"}:
@@ -611,7 +635,17 @@ FEATURE_PLANNER_MODULES: tuple[str, ...] = (
     "bot.results_jobs",
     "bot.quarter_jobs",
     "bot.task_jobs",
+    "bot.calendar_jobs",
+    "bot.annual_jobs",
 )
+
+
+def republished(messages: list[Outgoing], tag: str) -> list[Outgoing]:
+    """The messages keyed for re-publication `tag` (none: as they are), so the sender,
+    which sends each (job, day, target) once, sends them again — once per tag."""
+    if not tag:
+        return messages
+    return [replace(m, target=f"{m.target}|{tag}") for m in messages]
 
 
 def present(messages: Iterable[Outgoing | None]) -> list[Outgoing]:

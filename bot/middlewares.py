@@ -14,6 +14,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.types.update import UpdateTypeLookupError
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -21,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.batching import Batcher
+from bot.calendars import CalendarBook
 from core.calendar import WorkCalendar
 from storage import runtime
 from storage.groups import groups_for_chats
@@ -31,6 +33,21 @@ from storage.tables import ChatGroup, utcnow
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class KnownUpdateMiddleware(BaseMiddleware):
+    """An update of a type this aiogram does not know (a newer Bot API) is skipped with
+    one log line naming its fields — not printed raw by aiogram, with what people wrote."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            try:
+                event.event_type  # noqa: B018 - raises for an unknown type
+            except UpdateTypeLookupError:
+                fields = ", ".join(sorted(event.model_extra or {})) or "?"
+                log.warning("update %s of an unknown type (%s) skipped", event.update_id, fields)
+                return UNHANDLED
+        return await handler(event, data)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -111,14 +128,15 @@ class ClockMiddleware(BaseMiddleware):
 
     The event's own Telegram timestamp is used when it has one, so a report is dated by
     when it was sent, not by when a busy bot got round to it. The first time a date falls
-    in a year the official calendar does not know, the admins are told once.
+    in a year the official calendar does not know, the admins are told once. `calendar` is
+    the current one: holiday notices imported on any instance reach it within a minute.
     """
 
     def __init__(
-        self, zone: ZoneInfo, calendar: WorkCalendar, clock: Callable[[], datetime] = utcnow
+        self, zone: ZoneInfo, calendars: CalendarBook, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.zone = zone
-        self.calendar = calendar
+        self.calendars = calendars
         self.clock = clock
         self.checked_years: set[int] = set()
 
@@ -128,16 +146,17 @@ class ClockMiddleware(BaseMiddleware):
             when = datetime.fromtimestamp(when, UTC)
         now = (when or self.clock()).astimezone(self.zone)
         data["now"], data["today"] = now, now.date()
-        if now.year not in self.checked_years:
+        data["calendar"] = calendar = await self.calendars.current()
+        if now.year not in self.checked_years and not calendar.known(now.date()):
             self.checked_years.add(now.year)
-            await warn_unknown_year(data["session"], data["bot"], self.calendar, now.date())
+            await warn_unknown_year(data["session"], data["bot"], calendar, now.date())
         return await handler(event, data)
 
 
 async def warn_unknown_year(
     session: AsyncSession, bot: Bot, calendar: WorkCalendar, day: date
 ) -> None:
-    """Log and tell the admins, once per year, that the Mon–Fri fallback is in use."""
+    """Log and tell the admins, once per year, that the statutory fallback is in use."""
     if calendar.known(day):
         return
     key = f"calendar_fallback_{day.year}"
@@ -145,8 +164,8 @@ async def warn_unknown_year(
         if await get_setting(session, key=key):
             return
         log.warning(
-            "official holiday data for %s is missing: working days fall back to Mon–Fri; "
-            "upgrade chinesecalendar or add [calendar] overrides to the policy",
+            "official holiday data for %s is missing: statutory holidays and weekends are "
+            "used, 调休 workdays are unknown; import the notice: kaohe calendar import",
             day.year,
         )
         await set_setting(session, key=key, value=utcnow().isoformat())
@@ -177,6 +196,17 @@ class Claim:
     stored: bool = False  # committed by the filer, with what the update stored
     refused: bool = False  # the update was handled before: nothing stored
     gone: bool = False  # the handler was cancelled while the filer wrote it
+    due: bool = False  # a report is stored with it and its answer not sent yet
+    replay: bool = False  # committed before, answer due: handled again only to answer
+
+
+@dataclass(slots=True)
+class Handling:
+    """How handling an update ended, for whoever confirms it to Telegram (bot/polling.py,
+    the webhook): `retry` when it stored something and then failed (its claim given
+    back, or its answer still due), so that a later delivery may finish it."""
+
+    retry: bool = False
 
 
 class UpdateOnceMiddleware(BaseMiddleware):
@@ -208,30 +238,43 @@ class UpdateOnceMiddleware(BaseMiddleware):
         self.owner = owner[:64]
         self.keep = keep
         self.prune_every = prune_every
-        self.seen: Batcher[tuple[int, int], bool] = Batcher(self._seen)
+        self.seen: Batcher[tuple[int, int], bool | None] = Batcher(self._seen)
+        self.answers: Batcher[ClaimKey, None] = Batcher(self._answered)
 
-    async def _seen(self, keys: list[tuple[int, int]]) -> list[bool]:
+    async def _seen(self, keys: list[tuple[int, int]]) -> list[bool | None]:
+        """Per update: None if never claimed, else whether its answer is still due."""
         bots = {bot_id for bot_id, _ in keys}
+        states: dict[tuple[int, int], bool] = {}
         async with self.sessionmaker() as session:
-            done = {
-                (bot_id, update_id)
-                for bot_id in bots
-                for update_id in await runtime.claimed(
+            for bot_id in bots:
+                found = await runtime.claim_states(
                     session, bot_id=bot_id, update_ids=[u for b, u in keys if b == bot_id]
                 )
-            }
-        return [key in done for key in keys]
+                states.update({(bot_id, u): due for u, due in found.items()})
+        return [states.get(key) for key in keys]
+
+    async def _answered(self, keys: list[ClaimKey]) -> list[None | BaseException]:
+        async with self.sessionmaker() as session:
+            await runtime.answered(session, keys)
+            await session.commit()
+        return [None] * len(keys)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
         session: AsyncSession = data["session"]
         now = utcnow()  # wall time, not the unit clock
-        if await self.seen((data["bot"].id, event.update_id)):
+        state = await self.seen((data["bot"].id, event.update_id))
+        if state is False:
             log.info("update %s skipped: already handled", event.update_id)
             return UNHANDLED
         claim = Claim(ClaimKey(data["bot"].id, event.update_id, self.owner))
+        if state:  # stored before, never answered: handle again to answer (filing is
+            claim.taken = claim.due = claim.replay = True  # keyed by message: kept once)
+            log.info("update %s: stored before, answering it now", event.update_id)
         data["claim"] = claim
+        data["answers"] = self.answers
+        handling = data.get("handling")
         commits: list[object] = []
 
         def began(_session: object, _transaction: object, connection: Connection) -> None:
@@ -256,14 +299,28 @@ class UpdateOnceMiddleware(BaseMiddleware):
             log.info("update %s skipped: already handled", event.update_id)
             return UNHANDLED
         except BaseException:
-            if commits or claim.stored:  # failed after storing: let a redelivery finish it
-                await self._release(session, claim)
+            if (commits or claim.stored) and not claim.replay:
+                await self._release(session, claim)  # failed after storing: let a
+            if isinstance(handling, Handling):  # redelivery finish it
+                handling.retry = bool(commits or claim.stored or claim.due)
             raise
         finally:
             sa_event.remove(sync, "after_begin", began)
             sa_event.remove(sync, "after_commit", committed)
-        remember = not (commits or claim.stored or claim.refused)
-        prune = event.update_id % self.prune_every == 0
+        await self._afterwards(session, claim, now, stored=bool(commits or claim.stored))
+        return result
+
+    async def _afterwards(
+        self, session: AsyncSession, claim: Claim, now: datetime, *, stored: bool
+    ) -> None:
+        """After a handler returned: its answer recorded, or its update remembered."""
+        if claim.due:  # the report's answer went out
+            try:
+                await self.answers(claim.key)
+            except Exception:  # at worst a redelivery answers it again
+                log.warning("could not record the answer to %s", claim.key.update_id)
+        remember = not (stored or claim.refused or claim.replay)
+        prune = claim.key.update_id % self.prune_every == 0
         if remember or prune:
             try:
                 await session.rollback()  # nothing the handler left uncommitted is kept
@@ -273,8 +330,7 @@ class UpdateOnceMiddleware(BaseMiddleware):
                     await runtime.prune_updates(session, before=now - self.keep)
                 await session.commit()
             except Exception:  # answered already; at worst a redelivery is answered again
-                log.warning("could not record update %s", event.update_id, exc_info=True)
-        return result
+                log.warning("could not record update %s", claim.key.update_id, exc_info=True)
 
     async def _release(self, session: AsyncSession, claim: Claim) -> None:
         try:

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
-from bot.scores import counted_until, period_start
 from core.calendar import WorkCalendar
-from core.policy import Policy
-from core.quarter import Quarter
 from core.reports import Figures, figures
-from core.scoring import QuarterResult, score_quarter
+from core.scoring import QuarterResult
 from storage import reports as report_store
-from storage.facts import Gathered, gather
-from storage.people import get_unit
-
-MAX_WEEKS = 14
-
-
-def week_label(monday: date) -> str:
-    """'11月16日起' style label of a week, short enough for a chart axis."""
-    return f"{monday.month}/{monday.day}"
+from storage.facts import Gathered
 
 
 async def leaderboard_png(
@@ -92,53 +81,3 @@ def top_three(result: QuarterResult, department_id: int | None) -> str:
     ]
     people.sort(key=lambda p: (-p.score, p.rank, p.roster_position))
     return "、".join(p.name for p in people[:3])
-
-
-async def trend_png(
-    session: AsyncSession,
-    *,
-    person_id: int,
-    policy: Policy,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> bytes | None:
-    """A person's weekly score (quarter-to-date at each week's end) and weekly filing rate."""
-    unit = await get_unit(session)
-    if unit is None or unit.id is None:
-        return None
-    quarter = Quarter.of(now.date())
-    start = await period_start(session, quarter.start)
-    until = counted_until(policy, now)
-    if until < start:
-        return None
-    monday = calendar.week_of(start)[0]
-    weeks: list[date] = []
-    while monday <= until and len(weeks) < MAX_WEEKS:
-        weeks.append(monday)
-        monday += timedelta(days=7)
-    labels, results, rates = [], [], []
-    for first in weeks:
-        end = min(first + timedelta(days=6), until)
-        gathered = await gather(
-            session, unit_id=unit.id, start=start, end=end, calendar=calendar,
-            period=str(quarter), tasks=policy.tasks,
-        )  # fmt: skip
-        results.append(score_quarter(policy, gathered.people, gathered.facts, provisional=True))
-        labels.append(week_label(first))
-        rates.append(await _week_rate(session, calendar, person_id, max(first, start), end))
-    trend = charts.trend_from_results(person_id, labels, results, rates)
-    return await asyncio.to_thread(charts.render_trend, trend)
-
-
-async def _week_rate(
-    session: AsyncSession, calendar: WorkCalendar, person_id: int, start: date, end: date
-) -> Figures | None:
-    filed, reviewed = await report_store.filed_days(
-        session, person_ids=[person_id], start=start, end=end
-    )
-    leave = await report_store.leaves(session, person_ids=[person_id], start=start, end=end)
-    result = figures(
-        calendar, people=[person_id], start=start, end=end, leave=leave, filed=filed,
-        reviewed=reviewed,
-    )  # fmt: skip
-    return result if result.required else None

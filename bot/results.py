@@ -63,7 +63,9 @@ class QuarterView:
         """Department id → how many got each grade."""
         counts: dict[int, Counter[Grade]] = {}
         for p in self.people:
-            counts.setdefault(p["department_id"], Counter())[Grade(p["grade"])] += 1
+            grade = grade_of(p)
+            if grade is not None:
+                counts.setdefault(p["department_id"], Counter())[grade] += 1
         return counts
 
     def department_name(self, department_id: int) -> str:
@@ -76,11 +78,23 @@ class QuarterView:
         )
 
 
+def grade_of(person: dict[str, Any]) -> Grade | None:
+    """A result dict's quarterly grade; None for 不定等次."""
+    return None if person.get("undetermined") else Grade(person["grade"])
+
+
+def needs_talk(person: dict[str, Any]) -> bool:
+    """Whether a feedback talk is mandatory after this result (never for 不定等次)."""
+    grade = grade_of(person)
+    return grade is not None and grade.needs_talk
+
+
 def stars_of(result: QuarterResult) -> tuple[int, ...]:
     """绩效之星: the first of each ranking group, if graded 好."""
     stars: dict[str, int] = {}
     for p in result.people:
-        if p.rank == 1 and p.grade is Grade.GOOD and not p.vetoes and p.group not in stars:
+        good = p.grade is Grade.GOOD and not p.undetermined
+        if p.rank == 1 and good and not p.vetoes and p.group not in stars:
             stars[p.group] = p.person_id
     return tuple(stars.values())
 

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import charts
 from bot import texts
 from bot.jobs import Plan, World
-from bot.results import QuarterView, compute, published_view
+from bot.results import QuarterView, compute, grade_of, needs_talk, published_view
 from bot.sender import Outgoing
 from core import jobs as core
 from core.grades import GRADE_ORDER, Grade
@@ -85,16 +85,50 @@ async def plan_quarter_close(
         log.warning("quarter_close %s: no unit group is bound", quarter)
     else:
         messages += await _unit_posts(session, view, day, unit_chat)
+    until = short_date(window.publicity_end) if jobs.policy.quarter_end.publicity_days else None
+    if unit_chat is not None and until is not None:
+        messages.append(
+            Outgoing(Job.QUARTER_CLOSE.value, day, "unit:publicity", unit_chat,
+                     texts.publicity_unit(quarter=quarter.label, until=until), label="全单位群")
+        )  # fmt: skip
     for person in view.people:
         text = texts.result_private(
             quarter=quarter.label,
             lines=person["explain"],
-            needs_talk=Grade(person["grade"]).needs_talk,
+            needs_talk=needs_talk(person),
         )
+        if until is not None:
+            text += "\n" + texts.publicity_private(until=until)
         message = jobs.private(world, Job.QUARTER_CLOSE, day, person["person_id"], text)
         if message is not None:
             messages.append(message)
+    messages += await _open_objections(jobs, session, world, day, quarter)
     return Plan(messages)
+
+
+async def _open_objections(
+    jobs: Jobs, session: AsyncSession, world: World, day: date, quarter: Quarter
+) -> list[Outgoing]:
+    """At 公示, the 考核办 is told of the quarter's 申辩 still open (issue 19)."""
+    from core.people import Role
+    from storage.objections import open_in_period
+
+    rows = await open_in_period(
+        session, unit_id=world.unit_id, start=quarter.start, end=quarter.end
+    )
+    if not rows:
+        return []
+    lines = [
+        f"#{o.id} {world.name(r.person_id)}：{r.reason}（记录 #{r.id}）——申辩：{o.reason}"
+        for o, r in rows
+    ]
+    text = texts.objections_open(quarter.label, lines)
+    admins = [p.id for p in world.people() if p.has(Role.ADMIN)]
+    out = [
+        jobs.private(world, Job.QUARTER_CLOSE, day, pid, text, target=f"objections:{pid}")
+        for pid in admins
+    ]
+    return [m for m in out if m is not None]
 
 
 async def _unit_posts(
@@ -185,7 +219,7 @@ async def plan_talk_remind(
     snapshot = await store.published(session, unit_id=world.unit_id, quarter=quarter)
     if snapshot is None:
         return Plan()
-    grades = {p["person_id"]: Grade(p["grade"]) for p in snapshot.people}
+    grades = {p["person_id"]: g for p in snapshot.people if (g := grade_of(p)) is not None}
     done = {t.person_id for t in await store.talks(session, unit_id=world.unit_id,
                                                    quarter=quarter)}  # fmt: skip
     people = await scored_people(session, unit_id=world.unit_id)
@@ -203,7 +237,33 @@ async def plan_talk_remind(
     return Plan(messages)
 
 
+async def plan_results_final(
+    jobs: Jobs, session: AsyncSession, world: World, day: date, *, record: bool
+) -> Plan:
+    """The end of 公示: the quarter's results are final; each person their final result."""
+    before, current = windows_around(jobs.policy, jobs.calendar, day)
+    window = next((w for w in (before, current) if w.final == day), None)
+    if window is None:
+        return Plan()
+    snapshot = await store.published(session, unit_id=world.unit_id, quarter=window.quarter)
+    if snapshot is None:
+        return Plan()  # never published (quarter_close did not run): nothing to make final
+    if record:
+        await store.make_final(
+            session, unit_id=world.unit_id, quarter=window.quarter, now=jobs.clock()
+        )
+    label = window.quarter.label
+    messages = [
+        jobs.private(world, Job.RESULTS_FINAL, day, p["person_id"],
+                     texts.result_final_private(quarter=label, lines=p["explain"],
+                                                revised=p.get("revision")))
+        for p in snapshot.people
+    ]  # fmt: skip
+    return Plan([m for m in messages if m is not None])
+
+
 PLANNERS = {
+    Job.RESULTS_FINAL: plan_results_final,
     Job.QUARTER_CLOSE: plan_quarter_close,
     Job.TALK_REMIND: plan_talk_remind,
 }

@@ -8,11 +8,12 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,8 +22,10 @@ from bot.app import make_bot, make_dispatcher, set_commands
 from bot.config import Settings
 from bot.echoes import EchoFlusher
 from bot.jobs import Jobs, JobScheduler
+from bot.polling import DRAIN, Poller
 from bot.sender import instance_id
 from bot.web import console_for, start_console
+from bot.webhook import WebhookHandler
 from storage import runtime as store
 from storage.db import make_engine, make_sessionmaker
 from storage.people import set_setting
@@ -48,22 +51,25 @@ class Runtime:
     dp: Dispatcher
     scheduler: JobScheduler
     flusher: EchoFlusher | None = None  # batched echoes of busy groups (bot/echoes.py)
+    scheduler_on: bool = True  # KAOHE_SCHEDULER
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
         bot = make_bot(settings)
-        dp = make_dispatcher(settings, sessionmaker)
+        clock = settings.make_clock()
+        dp = make_dispatcher(settings, sessionmaker, clock=clock)
         jobs = Jobs(
             sessionmaker=sessionmaker,
             policy=dp["policy"],
             zone=settings.zone,
             bot=bot,
-            calendar=dp["calendar"],
+            calendars=dp["calendar_book"],
+            clock=clock,
         )
         flusher = EchoFlusher(sessionmaker, bot, owner=instance_id())
-        return cls(engine, sessionmaker, bot, dp, JobScheduler(jobs), flusher)
+        return cls(engine, sessionmaker, bot, dp, JobScheduler(jobs), flusher, settings.scheduler)
 
     async def hello(self, mode: str) -> int | None:
         """getMe, remember the username, set the menus; an exit code if that failed."""
@@ -87,7 +93,10 @@ class Runtime:
     def start_background(self) -> None:
         """Start the job scheduler and the echo flusher (everything is built by now)."""
         settle_memory()
-        self.scheduler.start()
+        if self.scheduler_on:
+            self.scheduler.start()
+        else:
+            log.info("scheduler off (KAOHE_SCHEDULER): jobs run only by `kaohe jobs run`")
         if self.flusher is not None:
             self.flusher.start()
 
@@ -126,8 +135,13 @@ async def run_polling(settings: Settings) -> int:
         await rt.bot.delete_webhook(drop_pending_updates=False)
         rt.start_background()  # jobs (catching up what was missed) and the echo flusher
         console = await start_console(rt, settings)  # the web console, when WEB_URL is set
-        await rt.dp.start_polling(rt.bot, handle_signals=True, close_bot_session=False)
-        log.info("stopped cleanly")
+        poller = Poller(rt.bot, rt.dp)
+        stop = asyncio.Event()
+        with on_signals(stop.set):
+            log.info("polling")
+            await poller.run(stop)  # returns once stopped and drained
+        await rt.stop_background()
+        log.info("stopped cleanly" if not poller.left else "stopped")
         return 0
     finally:
         if console is not None:
@@ -155,13 +169,11 @@ def make_web_app(rt: Runtime, settings: Settings) -> web.Application:
     app = web.Application()
     # Answer Telegram only once the update is handled (not in the background): if this
     # instance dies meanwhile, Telegram delivers the update again, to this or another one.
-    handler = SimpleRequestHandler(
-        dispatcher=rt.dp,
-        bot=rt.bot,
-        secret_token=settings.webhook_secret_token(),
-        handle_in_background=False,
+    handler = WebhookHandler(
+        dispatcher=rt.dp, bot=rt.bot, secret_token=settings.webhook_secret_token()
     )
     handler.register(app, path=settings.webhook_listen_path)
+    app["webhook"] = handler
     app.router.add_get(HEALTH_PATH, health_handler(rt.sessionmaker))
     if (console := console_for(rt, settings)) is not None:  # the web console, same server
         from bot.web.console import add_console
@@ -185,7 +197,8 @@ async def run_webhook(settings: Settings) -> int:
     try:
         if (code := await rt.hello("webhook")) is not None:
             return code
-        runner = web.AppRunner(make_web_app(rt, settings), access_log=None)
+        app = make_web_app(rt, settings)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
         try:
@@ -215,8 +228,10 @@ async def run_webhook(settings: Settings) -> int:
         )
         await _until_signalled()
         log.info("stopping")
+        await site.stop()  # no new connections
+        left = await app["webhook"].drain(DRAIN)  # the updates in flight finish
         await rt.stop_background()  # before the server closes the bot session
-        log.info("stopped cleanly")
+        log.info("stopped cleanly" if not left else "stopped")
         return 0
     finally:
         if runner is not None:
@@ -224,16 +239,23 @@ async def run_webhook(settings: Settings) -> int:
         await rt.close()
 
 
-async def _until_signalled() -> None:
-    """Wait for SIGTERM or SIGINT."""
-    stop = asyncio.Event()
+@contextlib.contextmanager
+def on_signals(callback: Callable[[], None]) -> Iterator[None]:
+    """Call `callback` on SIGTERM or SIGINT while inside."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, callback)
     try:
-        await stop.wait()
+        yield
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(sig)
+
+
+async def _until_signalled() -> None:
+    """Wait for SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    with on_signals(stop.set):
+        await stop.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -9,6 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.calendar import WorkCalendar
 from core.policy import Policy
 from core.quarter import Quarter
+from core.quarter_end import windows_around
+from core.ratings import live, ratings_closed
 from core.scoring import QuarterResult, score_quarter
 from storage.facts import Gathered, gather
 from storage.people import assessment_start, get_unit
@@ -50,5 +53,16 @@ async def quarter_results(
         period=str(quarter),
         tasks=policy.tasks,
     )
+    closed = ratings_closed(policy, calendar, quarter, now)
+    facts = replace(gathered.facts, ratings=live(gathered.facts.ratings, closed=closed))
+    gathered = replace(gathered, facts=facts)
     result = score_quarter(policy, gathered.people, gathered.facts, provisional=provisional)
     return result, gathered
+
+
+def scored_quarter(policy: Policy, calendar: WorkCalendar, day: date) -> Quarter:
+    """The quarter /me and /rank show: the previous one until its results are published
+    (its declarations and ratings come in during the new quarter's first days), then
+    the current one."""
+    closing, _ = windows_around(policy, calendar, day)
+    return closing.quarter if day < closing.results else Quarter.of(day)

@@ -24,11 +24,14 @@ message's (job, day, target) row with status `sending` (an INSERT that a unique 
 only one instance win). After Telegram answers it marks the row `sent` (or `failed` for
 good). A crash, a restart or a second instance can therefore only ever:
 - skip a message it did not claim (someone else owns it), or
-- find a `sending` row whose owner stopped updating it: after `stale_after` (10 min;
-  a live sender refreshes its claims every few minutes) any run takes it over.
+- find a `sending` row whose owner stopped updating it: after `stale_after` (60 s; a
+  live sender refreshes its claims every 20 s) any run takes it over.
 The only duplicate possible is a message Telegram accepted just before the process died,
-in the moment between the answer and the commit of its mark; the reverse order (mark,
-then send) would lose that message instead, and a missed reminder is the worse failure.
+in the moment between the answer and the commit of its mark. Reminders (core.jobs
+`AT_MOST_ONCE`) close that too: their rows record `started_at` before the request goes
+out, and a left-behind row that had started is not sent again — at worst one reminder
+whose request was in flight at the crash is missed. Every other job's message is sent
+again (at least once).
 Marks are written by one writer task in small batches (group commit, `linger`), so that
 moment stays under a tenth of a second even at 30 messages a second.
 """
@@ -65,7 +68,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
+from bot.batching import Batcher
 from bot.pacing import self_paced
+from core.jobs import AT_MOST_ONCE
 from storage import jobs as store
 from storage.groups import migrate_chat
 from storage.tables import Person, utcnow
@@ -74,6 +79,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 CAPTION = 1024  # Telegram's limit for a photo caption
+STALE_AFTER = timedelta(seconds=60)  # a claim not refreshed for this long was left behind
 CLAIM_BATCH = 25  # small: a claim briefly holds the event loop
 IDLE_AFTER = 1.0  # seconds: a pace unused this long starts afresh (no catch-up burst)
 WINDOW = 1.001  # seconds over which at most `rate` sends may fall (a hair over one)
@@ -248,7 +254,7 @@ class Sender:
         limits: Limits | None = None,
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
-        stale_after: timedelta = timedelta(minutes=10),
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
@@ -256,16 +262,19 @@ class Sender:
         self.clock = clock
         self.owner = (owner or instance_id())[:64]
         self.stale_after = stale_after
+        self.at_most_once = frozenset(job.value for job in AT_MOST_ONCE)
+        self._starts: Batcher[int, None] = Batcher(self._start)
         self._global = _Pace(self.limits.per_second, self.limits.margin)
         self._chats: dict[int, _Pace] = {}
         self._groups: dict[int, _Window] = {}
 
     # ---- the public call ---------------------------------------------------------------
 
-    async def send(self, messages: Sequence[Outgoing]) -> Delivery:
+    async def send(self, messages: Sequence[Outgoing], *, take_over: bool = False) -> Delivery:
         """Claim, send and record each message; messages sent before are skipped.
 
-        Claims go in small batches just ahead of the sending.
+        Claims go in small batches just ahead of the sending. `take_over`: every other
+        sender's `sending` claim counts as left behind (its owner is known to be dead).
         """
         delivery = Delivery()
         unique = list({m.key: m for m in messages}.values())
@@ -291,7 +300,7 @@ class Sender:
         try:
             for offset in range(0, len(unique), CLAIM_BATCH):
                 chunk = unique[offset : offset + CLAIM_BATCH]
-                claims = {c.key: c.id for c in await self._claim(chunk)}
+                claims = {c.key: c.id for c in await self._claim(chunk, take_over)}
                 owned += claims.values()
                 for message in chunk:
                     if message.key in claims:
@@ -320,18 +329,27 @@ class Sender:
 
     # ---- steps ------------------------------------------------------------------------
 
-    async def _claim(self, messages: Sequence[Outgoing]) -> list[store.Claim]:
+    async def _claim(self, messages: Sequence[Outgoing], take_over: bool) -> list[store.Claim]:
         now = self.clock()
+        stale_before = now + timedelta(seconds=1) if take_over else now - self.stale_after
         async with self.sessionmaker() as session:
             claims = await store.claim(
                 session,
                 messages=[(m.key, m.chat_id, m.person_id) for m in messages],
                 owner=self.owner,
                 now=now,
-                stale_before=now - self.stale_after,
+                stale_before=stale_before,
+                at_most_once=self.at_most_once,
             )
             await session.commit()
         return claims
+
+    async def _start(self, ids: list[int]) -> list[None | BaseException]:
+        """Record that these messages' requests go out now (at-most-once jobs)."""
+        async with self.sessionmaker() as session:
+            await store.start(session, ids=ids, now=self.clock())
+            await session.commit()
+        return [None] * len(ids)
 
     async def _keep_claims(self) -> None:
         """Refresh this sender's claims so no one takes them over while it works."""
@@ -418,7 +436,8 @@ class Sender:
         error = ""
         for attempt in range(1, limits.attempts + 1):
             await self._turn(chat_id)
-            started.add(row_id)
+            if (refused := await self._started(message, row_id, started)) is not None:
+                return refused
             try:
                 with self_paced():  # the bot's pacer: only its global slot (bot/pacing.py)
                     if message.photo is not None:
@@ -468,6 +487,17 @@ class Sender:
             return _Result("sent", message_id=sent.message_id)
         log.warning("giving %s back after %s tries: %s", message.key, limits.attempts, error)
         return _Result("retry", error=error)
+
+    async def _started(self, message: Outgoing, row_id: int, started: set[int]) -> _Result | None:
+        """Note that the message goes out now; for an at-most-once job, record it first
+        (a crash from then on leaves it unsent rather than sent twice)."""
+        if row_id not in started and message.job in self.at_most_once:
+            try:
+                await self._starts(row_id)
+            except Exception as exc:
+                return _Result("retry", error=repr(exc))
+        started.add(row_id)
+        return None
 
     async def _follow_migration(self, old: int, new: int) -> int:
         """A group became a supergroup: follow its binding to the new id."""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from bot.export_style import PERCENT_FORMAT
 from core.indicators import Quality
 from core.tasks import TaskStatus, is_overdue
 from storage import tasks as store
@@ -31,11 +32,11 @@ async def tasks_sheet(ctx: ExportContext) -> None:
     headers = ["部门", "任务数", "已验收", "待验收", "逾期未完成", "完成率"]
     rows = [
         [names[d], f.total, f.accepted, f.awaiting, f.overdue,
-         None if f.rate is None else round(f.rate * 100, 1)]
+         None if f.rate is None else round(f.rate, 4)]
         for d in names
         if (f := figures.get(d)) is not None
     ]  # fmt: skip
-    ctx.table(SUMMARY, headers, rows, freeze_columns=1)
+    ctx.table(SUMMARY, headers, rows, freeze_columns=1, formats={"完成率": PERCENT_FORMAT})
 
     who = {p.id: p for p in (await ctx.session.exec(
         select(Person).where(Person.unit_id == ctx.unit_id))).all()}  # fmt: skip

@@ -3,7 +3,9 @@ reasons that contain < > & * _ are shown literally and can never inject formatti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
 
 from core.roster import UNIT_WIDE
 
@@ -23,6 +25,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("rank", "排名（领导）"),
     ("talk", "反馈谈话（领导）"),
     ("policy", "考核方案"),
+    ("calendar", "本月和下月的放假、调休"),
     ("export", "导出考核结果（考核办）"),
     ("bonus", "加分 / 扣分（考核办）"),
     ("veto", "负面清单（考核办）"),
@@ -37,6 +40,7 @@ GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
     ("task", "交办任务：/task @某人 内容 截止 12-05"),
     ("weekly", "填周报"),
     ("rank", "本部门排名"),
+    ("calendar", "本月和下月的放假、调休"),
     ("bindgroup", "绑定本群到部门（考核办）"),
     ("help", "使用说明"),
 )
@@ -123,8 +127,8 @@ ADDED_TO_GROUP = (
 def calendar_fallback(year: int) -> str:
     """Told to admins once when the official holiday data lacks a year."""
     return (
-        f"⚠️ 官方节假日数据里还没有 {year} 年，暂按周一至周五计算工作日。"
-        "请升级 chinesecalendar，或在考核方案的 [calendar] 里补充节假日和调休。"
+        f"⚠️ 还没有 {year} 年的放假安排，暂按法定节假日和周末计算，调休上班日未知。"
+        f"国务院通知发布后请导入：kaohe calendar import 通知.txt，或在私聊发 /calendar import。"
     )
 
 
@@ -344,12 +348,16 @@ def action_confirm(*, kind: str, name: str, points: str, reason: str, issuer: st
 
 
 def action_notice(*, kind: str, issuer: str, points: str, reason: str,
-                  severity: str | None) -> str:  # fmt: skip
+                  severity: str | None, record_id: int | None = None,
+                  objection_days: int = 3) -> str:  # fmt: skip
     """The private notice to the person."""
     if kind == "like":
         return f"👍 {issuer} 给你点赞 {points}：{reason}"
     label = severity_label(kind, severity)
-    return f"⚠️ {issuer} 给你记{label} {points}：{reason}\n如有异议，可向考核办反映。"
+    text = f"⚠️ {issuer} 给你记{label} {points}：{reason}"
+    if record_id is None:
+        return text + "\n如有异议，可向考核办反映。"
+    return text + "\n" + objection_hint(record_id, objection_days)
 
 
 def undone(*, name: str, label: str, points: str, reason: str) -> str:
@@ -385,8 +393,12 @@ JOB_LABELS: dict[str, str] = {
     "ratings_close": "季度评分截止",
     "quarter_close": "季度结果公布",
     "talk_remind": "反馈谈话提醒",
+    "results_final": "公示结束，结果确定",
+    "annual_close": "年度考核结果",
+    "appeal_remind": "复核决定到期提醒",
     "task_due": "任务到期提醒",
     "task_overdue": "任务逾期预警",
+    "calendar_check": "明年放假安排提醒",
 }
 JOB_AUDIENCE: dict[str, str] = {
     "remind": "当天未报日报、未请假的人（私聊）",
@@ -404,8 +416,12 @@ JOB_AUDIENCE: dict[str, str] = {
     "ratings_close": "评分截止，锁定评分（私聊告知）",
     "quarter_close": "全单位群：季度结果；本人：结果明细（私聊）",
     "talk_remind": "部门负责人：未完成的反馈谈话（私聊）",
+    "results_final": "本人：公示结束后的最终结果（私聊）",
+    "annual_close": "第四季度结果确定后：全单位群年度等次分布；本人年度结果（私聊）",
+    "appeal_remind": "考核办：即将到期或已逾期的复核申请（私聊）",
     "task_due": "任务承办人：即将到期的任务（私聊）",
     "task_overdue": "承办人和交办领导：逾期任务（私聊）",
+    "calendar_check": "考核办：12 月起每周一次，明年的放假通知尚未导入时（私聊）",
 }
 NAME_SEPARATOR = "、"
 
@@ -971,9 +987,15 @@ def bonus_notice(*, by: str, points: str, reason: str) -> str:
     return f"{'➖' if what == '扣分' else '➕'} {by}（考核办）给你{what} {points}：{reason}"
 
 
-def veto_notice(*, by: str, kind: str, reason: str, effect: str) -> str:
-    """The person is told of a 负面清单 event."""
-    return f"⛔ {by}（考核办）将你记入负面清单「{kind}」：{reason}\n{effect}"
+def veto_notice(*, kind: str, reason: str, effect: str, record_id: int, days: int) -> str:
+    """The person is told of a 负面清单 event (by the unit: the clerk is not named)."""
+    hint = objection_hint(record_id, days)
+    return f"⛔ 你被记入负面清单「{kind}」：{reason}\n{effect}\n{hint}"
+
+
+def objection_hint(record_id: int, days: int) -> str:
+    """How to object (申辩) to a 错情 or veto."""
+    return f"如有异议，可在{days}个工作日内回复「申辩 理由」，或发送 /object {record_id} 理由。"
 
 
 def policy_summary(
@@ -1265,6 +1287,650 @@ def reviewed_many(count: int) -> str:
 
 
 STALE_BUTTON = "这个按钮已失效。"
+
+
+# guard rails (issue 24): a manual job run cannot speak for the future; first-day figures
+def job_future(*, day: str, today: str, name: str) -> str:
+    """`kaohe jobs run … --date D` with D after today: refused, nothing sent or stored."""
+    when = f"（今天是 {today}）" if today else ""
+    return (
+        f"{day} 还没到{when}，不能提前运行 {name}：没有发送、也没有记录任何东西。"
+        "想先看看会发什么，请加 --dry-run。"
+    )
+
+
+def job_future_dry_run(*, day: str, today: str) -> str:
+    """The warning on top of a dry run for a day after today."""
+    return f"注意：{day} 还没到（今天是 {today}），真的运行会被拒绝。"
+
+
+def job_next_due(day: str) -> str:
+    """Appended to 「…不是…的运行日」: the job's next day on or after the one asked."""
+    return f"下一个运行日：{day}。"
+
+
+def job_republish(reason: str, *, audited: bool) -> str:
+    """First line of a `--republish` run."""
+    return f"重新发布，之前发过的也再发一次（理由：{reason}" + (
+        "；已记入审计日志）" if audited else "）"
+    )
+
+
+JOB_REASON_NEEDED = "--republish 要写明理由，例如：--republish --reason 全单位群重建，重新发布"
+JOB_REASON_ALONE = "--reason 只和 --republish 一起用。"
+
+
+def first_day_me(*, deadline: str, likes: int, errors: int) -> str:
+    """/me before the first deadline: nothing is counted yet, but today's likes are in."""
+    parts = [f"今天的日报截止 {deadline}，得分从今晚开始计算"]
+    if likes:
+        parts.append(f"今日已获点赞 {likes} 次")
+    if errors:
+        parts.append(f"今日错情 {errors} 次")
+    return "；".join(parts) + "。"
+
+
+def me_starts_on(day: str) -> str:
+    """/me before the unit starts assessing with kaohe."""
+    return f"考核从{day}开始，得分从那天的日报截止后开始计算。"
+
+
+def score_nothing_counted(*, start: str, deadline: str) -> str:
+    """`kaohe score`'s period when no deadline has passed since the period began."""
+    return f"尚未开始计算（{start} 的日报 {deadline} 截止后开始）"
+
+
+# ---- calendar: holiday notices, /calendar (issue 17) ----------------------------------
+
+CALENDAR_SOURCES = {
+    "notice": "已导入的国务院通知",
+    "package": "内置的官方节假日数据",
+    "statutory": "法定节假日推算（调休上班日未知）",
+    "policy": "考核方案",
+}
+CALENDAR_IMPORT_DENIED = "只有考核办可以导入放假通知。"
+CALENDAR_IMPORT_PRIVATE = "请在私聊里导入放假通知。"
+CALENDAR_IMPORT_USAGE = (
+    "用法：/calendar import 后面（换行）粘贴国务院办公厅的放假通知全文，"
+    "例如「国务院办公厅关于2027年部分节假日安排的通知 … 一、元旦：1月1日放假……」"
+)
+CALENDAR_IMPORT_GONE = "这个确认已失效，请重新发送 /calendar import。"
+CALENDAR_IMPORT_CANCELLED = "已取消，放假安排没有改变。"
+
+
+WEEKDAY_NAMES = "一二三四五六日"
+
+
+def _weekday(day: date) -> str:
+    return WEEKDAY_NAMES[day.weekday()]
+
+
+def cn_day(day: date) -> str:
+    """「1月26日（周日）」."""
+    return f"{day.month}月{day.day}日（周{_weekday(day)}）"
+
+
+def calendar_days(days: Sequence[date]) -> str:
+    """Days as runs: 「2月5日（周五）至2月11日（周四）」, 「、」 between runs."""
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return "、".join(
+        cn_day(run[0]) if len(run) == 1 else f"{cn_day(run[0])}至{cn_day(run[-1])}" for run in runs
+    )
+
+
+def notice_understood(
+    year: int, items: Sequence[tuple[str, Sequence[date], Sequence[date]]]
+) -> str:
+    """What the parser read from a notice, item by item."""
+    lines = [f"📅 {year} 年放假安排（读到 {len(items)} 项）："]
+    for name, days_off, workdays in items:
+        line = f"• {name}：{calendar_days(days_off)}放假，共{len(days_off)}天"
+        if workdays:
+            line += f"；{'、'.join(cn_day(d) for d in workdays)}上班"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def notice_replaces(year: int, by: str, at: str) -> str:
+    """Said before confirming when the year already has a notice."""
+    return f"将替换 {at} 由 {by} 导入的 {year} 年通知。"
+
+
+def notice_refused(reason: str) -> str:
+    """A notice the parser could not fully read: nothing stored."""
+    return f"❌ 没有导入：{reason}\n请粘贴通知原文（每项一行，如「一、元旦：1月1日放假1天。」）。"
+
+
+def notice_ask(text: str) -> str:
+    """Before the confirm buttons."""
+    return f"{text}\n\n确认按此导入吗？导入后立即生效。"
+
+
+def notice_saved(year: int) -> str:
+    """After the import."""
+    return f"✅ 已导入 {year} 年放假安排，立即生效。"
+
+
+def calendar_month_lines(
+    title: str, days_off: Sequence[date], workdays: Sequence[date], source: str
+) -> list[str]:
+    """One month of /calendar."""
+    lines = [f"【{title}】"]
+    lines.append(f"放假：{calendar_days(days_off)}" if days_off else "放假：无（只有周末）")
+    if workdays:
+        lines.append(f"调休上班：{'、'.join(cn_day(d) for d in workdays)}")
+    lines.append(f"依据：{source}")
+    return lines
+
+
+def calendar_overview(blocks: Sequence[Sequence[str]], unknown_year: int | None) -> str:
+    """/calendar: this month and next."""
+    text = "\n\n".join("\n".join(block) for block in blocks)
+    if unknown_year is not None:
+        text += f"\n\n⚠️ {unknown_year} 年的调休上班日还不知道，考核办导入国务院放假通知后会更新。"
+    return text
+
+
+def calendar_next_year_missing(year: int) -> str:
+    """Weekly from 1 December while next year has no notice (to admins)."""
+    return (
+        f"📅 还没有导入 {year} 年的放假安排：现在按法定节假日和周末计算，调休上班日未知。\n"
+        f"国务院办公厅的通知发布后，请导入：\n"
+        f"kaohe calendar import 通知.txt\n"
+        f"或在这里发送 /calendar import 并粘贴通知全文。"
+    )
+
+
+# ---- crashes and take-over (issue 16) --------------------------------------------------
+
+JOBS_TAKE_OVER_HINT = "如确认那个实例已停止，可加 --take-over 立即接手。"
+
+# ---- text nobody can see (issue 16) ----------------------------------------------------
+
+REPORT_INVISIBLE = "内容只有看不见的字符，没有记录。请写上文字，例如：完成了年度总结初稿"
+TEXT_UNSAVABLE = "消息里有无法保存的控制字符（NUL），没有记录。请删掉后再发。"
+
+
+# ---- printable exports: 汇总表, 登记表, 日报档案, year, CLI (issue 20) ------------------------
+
+SUMMARY_TITLE = "平时考核结果汇总表"
+REGISTER_TITLE = "平时考核登记表"
+ARCHIVE_TITLE = "日报档案"
+YEAR_TITLE = "年度汇总"
+EXPORT_FORM_SHEETS = {
+    "summary": "汇总表",
+    "register": "登记表",
+    "archive": "日报档案",
+    "year": "年度汇总",
+}
+SUMMARY_HEADERS = ("序号", "姓名", "工号", "部门", "职务", "类别", "得分", "排名", "等次", "备注")
+SUMMARY_STATS_HEADERS = (
+    "排名组",
+    "人数",
+    "好",
+    "好占比",
+    "好上限",
+    "较好",
+    "一般",
+    "较差",
+    "核对",
+)
+SUMMARY_OPINION = "考核委员会（领导小组）意见："
+SUMMARY_SIGNATURES = (
+    "制表人：",
+    "审核人：",
+    "主要负责人（签字）：",
+    "日期：      年    月    日",
+)
+SUMMARY_SEAL = "（单位盖章）"
+REGISTER_SIGNATURES = (
+    "本人签字：",
+    "日期：      年    月    日",
+    "部门负责人签字：",
+    "日期：      年    月    日",
+)
+RED_FLAG_TEXT = "流动红旗"
+STAR_TEXT = "绩效之星"
+NOT_ASSESSED = "未考核"
+EXPORT_REPORT_STATUS = {
+    "on_time": "按时",
+    "late": "迟报",
+    "backfill": "补报",
+    "voluntary": "非工作日报送",
+}
+EXPORT_REPORT_KIND = {"daily": "日报", "weekly": "周报"}
+FILING_CODES = {
+    "on_time": "√",
+    "late": "迟",
+    "backfill": "补",
+    "missed": "缺",
+    "leave": "假",
+    "rest": "休",
+    "before": "—",
+    "future": "",
+}
+FILING_LEGEND = "图例：√ 按时　迟 迟报　补 补报　缺 缺报　假 请假　休 非工作日　— 未开始"
+
+
+def long_date(day: date) -> str:
+    """2026年6月1日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_text(start: date, end: date) -> str:
+    """考核期间: 2026年6月1日至6月30日 (the year once, when both fall in it)."""
+    if start.year == end.year:
+        return f"{long_date(start)}至{end.month}月{end.day}日"
+    return f"{long_date(start)}至{long_date(end)}"
+
+
+def summary_state(*, published: date | None, provisional: bool, until: date) -> str:
+    """Where the figures come from, as the 汇总表 prints it."""
+    if published is not None:
+        return f"已公布结果（{long_date(published)}公布）"
+    if provisional:
+        return f"实时计算（截至{long_date(until)}），暂定，未公布"
+    return "实时计算，尚未公布"
+
+
+def quota_check(*, good: int, cap: int, ratio: float) -> str:
+    """The 核对 cell of a ranking group: 好 within the cap or not."""
+    verdict = "符合" if good <= cap else "超出上限"
+    return f"好≤{ratio:.0%}（{cap}人），{verdict}"
+
+
+AUDIT_ACTIONS = {
+    "roster_import": "导入名单",
+    "assessment_start": "设定考核起始日",
+    "bind": "绑定账号",
+    "unbind": "解除绑定",
+    "group_bind": "绑定群组",
+    "group_migrate": "群组迁移",
+    "leave_add": "登记请假",
+    "leave_cancel": "取消请假",
+    "record_like": "点赞",
+    "record_error": "错情",
+    "record_undo": "撤回",
+    "record_void": "作废记录",
+    "record_bonus": "加分/扣分",
+    "record_veto": "负面清单",
+    "auto_notice": "自动通报",
+    "unreachable": "消息无法送达",
+    "results_publish": "公布季度结果",
+    "indicators_import": "导入指标",
+    "task_assign": "交办任务",
+    "task_progress": "任务进展",
+    "task_done": "任务完成",
+    "task_returned": "任务退回",
+    "task_accepted": "任务验收",
+}
+AUDIT_ACTORS = {
+    "cli": "考核办（命令行）",
+    "bot": "系统",
+    "demo": "演示",
+    "quarter_close": "系统（季度结果公布）",
+    "test": "测试",
+}
+AUDIT_KEYS = {
+    "people": "人数",
+    "added": "新增",
+    "updated": "更新",
+    "unchanged": "未变",
+    "deactivated": "停用",
+    "reactivated": "恢复",
+    "departments_added": "新部门",
+    "revised": "修订",
+    "tg_user_id": "Telegram账号",
+    "how": "方式",
+    "record_id": "记录编号",
+    "person_id": "人员",
+    "kind": "类型",
+    "points": "分值",
+    "veto_kind": "负面清单类别",
+    "reason": "原因",
+    "day": "日期",
+    "origin": "来源",
+    "chat_id": "群",
+    "title": "群名",
+    "previous_department_id": "原部门",
+    "from": "原群",
+    "to": "新群",
+    "start": "开始",
+    "end": "结束",
+    "leave_id": "请假编号",
+    "task_id": "任务编号",
+    "due": "截止",
+    "quality": "质量",
+    "error": "错误",
+    "policy": "方案",
+}
+AUDIT_HOW = {"username": "用户名匹配", "code": "邀请码", "test": "测试", "admin": "考核办"}
+
+EXPORT_OUTPUT_SUFFIX = "导出文件名须以 .xlsx 结尾：{path}"
+EXPORT_OUTPUT_FOLDER = "「{path}」是一个文件夹，请写出文件名，例如 {example}"
+EXPORT_OUTPUT_NO_FOLDER = "文件夹不存在：{folder}"
+EXPORT_OUTPUT_EXISTS = "文件已存在：{path}（要覆盖请加 --force）"
+EXPORT_PERIOD_BOTH = "--quarter 和 --year 只能选一个。"
+EXPORT_YEAR_EMPTY = "{year}年没有考核数据（kaohe 从 {start} 开始考核）。"
+EXPORT_REPORTS_DONE = "已导出日报档案 {period}（{count} 份）：{path}"
+EXPORT_YEAR_DONE = "已导出 {year}年度汇总：{path}"
+
+
+# ---- 年度考核 and the incentive pool (issue 19) -----------------------------------------------
+
+POOL_ROUNDING = (
+    "取整规则：金额以“分”为单位计算。先按部门得分×人数（或部门得分）在部门间分配，"
+    "再在部门内按“等次系数×得分”分配；每一步先向下取整到分，剩余的分按余数从大到小"
+    "逐分补足（余数相同先补得分高者）。各项金额相加恰好等于资金总额。"
+)
+
+
+def pool_line(
+    *, base: str, coefficient: str, score: str, whole: str, amount: str, unit_pot: bool
+) -> str:
+    """How one person's amount was computed."""
+    pot = "全单位资金" if unit_pot else "部门金额"
+    return f"{pot}{base}元 × {coefficient}×{score} ÷ {whole} ≈ {amount}元（按分取整）"
+
+
+POOL_DENIED = "只有考核办可以分配激励资金。"
+POOL_PRIVATE = "请私聊机器人分配激励资金。"
+POOL_USAGE = "用法：/pool 年份 金额 [季度]，如 /pool 2026 500000 或 /pool 2026 80000 2026Q4"
+
+
+def pool_caption(*, label: str, pool: str, total: str, people: int) -> str:
+    """The 分配表 sent by /pool."""
+    return f"💰 {label} 激励资金分配表：资金总额 {pool} 元，{people}人合计 {total} 元。"
+
+
+POOL_BAD_AMOUNT = "金额有误：请写元为单位的正数，最多两位小数，如 500000 或 12345.67。"
+POOL_NOBODY = "没有可分配的人员（该期间没有考核结果）。"
+ANNUAL_NO_QUARTER = "{year}年还没有结束的季度，暂无年度考核结果。"
+ANNUAL_INCOMPLETE = "（{missing}尚未结束，年度结果暂定）"
+ANNUAL_NOT_FOUND = "没有找到「{name}」的{year}年度考核结果。"
+
+
+def annual_header(*, year: int, complete: bool, missing: str) -> str:
+    """The head of the year's results."""
+    state = "" if complete else ANNUAL_INCOMPLETE.format(missing=missing)
+    return f"📘 {year}年度考核{state}"
+
+
+def annual_private(*, year: int, lines: list[str]) -> str:
+    """annual_close: a person's annual result, privately."""
+    body = "\n".join(lines)
+    return f"📘 你的{year}年度考核结果：\n{body}\n如对等次有异议，可向考核办申请复核。"
+
+
+def annual_unit_post(*, year: int, counts: list[tuple[str, int]], ungraded: int) -> str:
+    """annual_close: the distribution of annual grades, to the unit group."""
+    shown = "，".join(f"{label} {n}人" for label, n in counts)
+    aside = f"，不定等次/不参加 {ungraded}人" if ungraded else ""
+    return f"📘 {year}年度考核结果：{shown}{aside}。各人结果已私聊发送。"
+
+
+STANDING_USAGE = (
+    "用法：/mark 姓名 试用期|立案|长期病事假 [年份] [备注]\n"
+    "解除：/unmark 姓名 试用期|立案|长期病事假 [年份]\n"
+    "查看：/mark 姓名"
+)
+STANDING_WORDS = {
+    "试用期": "probation",
+    "立案": "investigation",
+    "立案审查": "investigation",
+    "立案审查调查": "investigation",
+    "长期病事假": "long_leave",
+    "病事假": "long_leave",
+}
+
+
+def standing_marked(*, name: str, label: str, year: int) -> str:
+    """An admin marked a fact."""
+    return f"✅ 已标记：{name} {year}年 {label}。年度考核将按规定处理。"
+
+
+def standing_cleared(*, name: str, label: str, year: int) -> str:
+    """An admin cleared a fact."""
+    return f"✅ 已解除：{name} {year}年 {label}。"
+
+
+def standing_unchanged(*, name: str, label: str, year: int, marked: bool) -> str:
+    """Nothing to do."""
+    state = "已有此标记" if marked else "没有此标记"
+    return f"{name} {year}年{state}：{label}。"
+
+
+def standing_lines(rows: list[tuple[int, str, str, bool]]) -> list[str]:
+    """A person's marked facts: (year, label, note, cleared)."""
+    if not rows:
+        return ["年度考核标记：无"]
+    out = ["年度考核标记："]
+    for year, label, note, cleared in rows:
+        state = "（已解除）" if cleared else ""
+        extra = f"：{note}" if note else ""
+        out.append(f"· {year}年 {label}{state}{extra}")
+    return out
+
+
+# ---- 公示 (issue 19) --------------------------------------------------------------------------
+
+
+def publicity_private(*, until: str) -> str:
+    """The line under a person's result while it is in 公示."""
+    return f"📢 以上结果公示中（至{until}）。如有异议，请在公示期内发送 /appeal 理由 申请复核。"
+
+
+def publicity_unit(*, quarter: str, until: str) -> str:
+    """To the unit group with the results: the 公示 and how to object."""
+    return (
+        f"📢 {quarter}平时考核结果公示至{until}。公示期内，本人对等次有异议的，"
+        "可私聊机器人发送 /appeal 理由 申请复核；公示期满后结果确定。"
+    )
+
+
+def result_final_private(*, quarter: str, lines: Iterable[str], revised: Any = None) -> str:
+    """results_final: the person's final result."""
+    text = f"✅ {quarter}平时考核结果公示期满，结果已确定：\n" + "\n".join(lines)
+    if revised:
+        text += f"\n（已经复核变更：{revised.get('reason', '')}）"
+    return text
+
+
+def me_publicity(*, quarter: str, score: str, grade: str, until: str, revised: bool) -> str:
+    """/me: the published quarter still in 公示."""
+    change = "，复核已变更" if revised else ""
+    return f"📢 {quarter}结果：{score}分，{grade} —— 公示中（至{until}）{change}"
+
+
+# ---- 复核 (issue 19) --------------------------------------------------------------------------
+
+APPEAL_USAGE = (
+    "用法：/appeal 理由 —— 对公示中的季度等次申请复核\n"
+    "/appeal 年度 理由 —— 对年度考核等次申请复核（收到结果30日内）\n"
+    "可附照片或文件：发送时在说明里写 /appeal 理由"
+)
+APPEAL_PRIVATE = "请私聊机器人申请复核。"
+APPEAL_NO_REASON = "请写明申请复核的理由，如：/appeal 第三季度承担专项任务未计入"
+APPEAL_NOTHING = "现在没有公示中的季度结果可以申请复核。"
+APPEAL_NOT_SCORED = "你不在该期考核结果中，无需复核。"
+APPEAL_UNGRADED = "你的年度考核为不定等次或不参加，没有等次可复核；如有异议请联系考核办。"
+APPEAL_DENIED = "只有考核办可以处理复核。"
+APPEALS_NONE = "目前没有待处理的复核申请。"
+DECIDE_USAGE = (
+    "用法：/decide 编号 维持 理由\n"
+    "/decide 编号 变更 新等次 [新分数] 理由（如：/decide 3 变更 好 88.5 申报实绩漏计）"
+)
+DECIDE_WORSE = "复核不得作出更不利的变更：新等次不能低于、新分数不能低于原结果。未作变更。"
+PETITION_USAGE = "用法：/petition 编号 [备注] —— 记录本人已向上一级机关提出申诉"
+
+
+def appeal_too_long(limit: int) -> str:
+    """The reason is over the limit."""
+    return f"理由太长了，请控制在{limit}字以内。"
+
+
+def appeal_too_late(until: str) -> str:
+    """Past the deadline of a 复核 request."""
+    return f"已超过复核申请期限（{until}截止），不能再申请。如有疑问请联系考核办。"
+
+
+def appeal_not_final(year: int) -> str:
+    """No annual result yet."""
+    return f"{year}年度考核结果尚未确定，确定后30日内可申请复核。"
+
+
+def appeal_duplicate(appeal_id: int, due: str) -> str:
+    """An open request already exists."""
+    return f"你已申请复核（编号{appeal_id}），考核办将于{due}前作出决定。"
+
+
+def appeal_filed(*, appeal_id: int, period: str, due: str, attachments: int) -> str:
+    """To the person: received."""
+    files = f"，附件{attachments}个" if attachments else ""
+    return (
+        f"📨 已收到你对{period}考核结果的复核申请（编号{appeal_id}{files}）。"
+        f"考核办将于{due}前作出书面决定；决定作出前，原结果继续有效。"
+    )
+
+
+def appeal_to_office(
+    *, appeal_id: int, name: str, department: str, period: str, reason: str, due: str,
+    lines: list[str], attachments: int,
+) -> str:  # fmt: skip
+    """To the 考核办: a new request with the person's breakdown."""
+    files = f"\n附件：{attachments}个（另行发送）" if attachments else ""
+    return (
+        f"📨 复核申请 #{appeal_id}：{name}（{department}）对{period}结果\n理由：{reason}{files}\n"
+        f"决定期限：{due}\n—— 本人结果明细 ——\n" + "\n".join(lines) + "\n"
+        f"处理：/decide {appeal_id} 维持 理由 或 /decide {appeal_id} 变更 新等次 [新分数] 理由"
+    )
+
+
+def appeals_list(rows: list[tuple[int, str, str, str, bool]]) -> str:
+    """/appeals: (id, name, period, due, overdue)."""
+    lines = ["📋 待处理的复核申请："]
+    for appeal_id, name, period, due, overdue in rows:
+        late = "（已逾期）" if overdue else ""
+        lines.append(f"#{appeal_id} {name} {period}，{due}前决定{late}")
+    return "\n".join(lines)
+
+
+def decision_letter(
+    *, appeal_id: int, name: str, period: str, changed: bool, old: str, new: str, reason: str,
+    day: str, petition_until: str | None,
+) -> str:  # fmt: skip
+    """The written decision the person receives (it can be forwarded or printed)."""
+    verdict = f"变更：{old} → {new}" if changed else f"维持原结果：{old}"
+    text = (
+        f"📄 复核决定书（编号{appeal_id}）\n申请人：{name}\n复核事项：{period}考核结果\n"
+        f"决定：{verdict}\n理由：{reason}\n决定日期：{day}"
+    )
+    if petition_until:
+        text += f"\n如对本决定不服，可于{petition_until}前向上一级机关提出申诉。"
+    return text
+
+
+def decided_to_office(*, appeal_id: int, changed: bool, warning: str | None) -> str:
+    """To the deciding admin."""
+    text = f"✅ 复核 #{appeal_id} 已{'变更' if changed else '维持'}，已书面告知本人。"
+    return text + (f"\n{warning}" if warning else "")
+
+
+def quota_warning(*, group: str, label: str, count: int, quota: int) -> str:
+    """A 变更 breaks the group's quota."""
+    return f"⚠️ 变更后{group}“{label}”等次 {count} 人，超过名额 {quota} 人，请复核名额。"
+
+
+def appeal_already_decided(appeal_id: int) -> str:
+    """A decision was made before."""
+    return f"复核 #{appeal_id} 已经作出决定。"
+
+
+def appeal_unknown(appeal_id: str) -> str:
+    """No such request."""
+    return f"没有编号为 {appeal_id} 的复核申请。"
+
+
+def petition_recorded(appeal_id: int) -> str:
+    """An admin recorded a 申诉."""
+    return f"✅ 已记录：复核 #{appeal_id} 的申请人已提出申诉。"
+
+
+PETITION_NOT_UPHELD = "只有维持原结果的复核决定之后才有申诉。"
+
+
+def appeal_remind(rows: list[tuple[int, str, str, bool]]) -> str:
+    """appeal_remind: (id, name, due, overdue)."""
+    lines = ["⏰ 复核决定即将到期："]
+    for appeal_id, name, due, overdue in rows:
+        lines.append(f"#{appeal_id} {name}，{due}{'已逾期' if overdue else '前决定'}")
+    return "\n".join(lines)
+
+
+# ---- 申辩 (issue 19) --------------------------------------------------------------------------
+
+OBJECT_USAGE = "用法：/object 编号 理由（编号见错情或负面清单通知），或回复通知「申辩 理由」"
+OBJECT_NOT_YOURS = "只能对记给自己的错情或负面清单申辩。"
+OBJECT_KIND = "只有错情和负面清单可以申辩。"
+OBJECT_VOIDED = "这条记录已经撤销，无需申辩。"
+OBJECTION_DENIED = "只有记录的开具人或考核办可以处理申辩。"
+OBJECTION_USAGE = "用法：/objection 编号 维持|撤销 理由"
+
+
+def object_too_late(until: str) -> str:
+    """Past the 申辩 window."""
+    return f"已超过申辩期限（{until}截止）。如有疑问请联系考核办。"
+
+
+def object_duplicate(objection_id: int) -> str:
+    """An open 申辩 already exists."""
+    return f"你已对这条记录申辩（编号{objection_id}），正在处理中。"
+
+
+def object_filed(*, objection_id: int, label: str) -> str:
+    """To the person: received."""
+    return f"📨 已收到你对{label}的申辩（编号{objection_id}），处理结果会告知你。"
+
+
+def object_to_deciders(
+    *, objection_id: int, name: str, label: str, reason: str, record_reason: str
+) -> str:
+    """To the issuer and the 考核办."""
+    return (
+        f"📨 申辩 #{objection_id}：{name} 对{label}（{record_reason}）提出申辩\n理由：{reason}\n"
+        f"处理：/objection {objection_id} 维持 理由 或 /objection {objection_id} 撤销 理由"
+    )
+
+
+def objection_decided(*, objection_id: int, voided: bool) -> str:
+    """To the decider."""
+    return f"✅ 申辩 #{objection_id} 已{'撤销原记录' if voided else '维持原记录'}，已告知本人。"
+
+
+def objection_letter(*, label: str, voided: bool, reason: str) -> str:
+    """To the person."""
+    verdict = "撤销原记录（不再计分）" if voided else "维持原记录"
+    return f"📄 你对{label}的申辩已处理：{verdict}。\n理由：{reason}"
+
+
+def objection_unknown(ref: str) -> str:
+    """No such 申辩."""
+    return f"没有编号为 {ref} 的申辩。"
+
+
+def objection_already(objection_id: int) -> str:
+    """Decided before."""
+    return f"申辩 #{objection_id} 已经处理。"
+
+
+def objections_open(quarter: str, rows: list[str]) -> str:
+    """quarter_close, to the 考核办: open 申辩 at 公示."""
+    return f"📋 {quarter}结果公示：以下申辩尚未处理\n" + "\n".join(rows)
 
 
 # ---- web console (issue 23) -------------------------------------------------------------

@@ -241,6 +241,8 @@ class Canvas:
             )
             texts.set_snap(False)
             self.figure.add_artist(texts)
+        # matplotlib's backend_agg is unannotated (no .pyi): draw() and buffer_rgba() below
+        # are untyped calls to mypy --strict.
         self.agg.draw()  # type: ignore[no-untyped-call]
         width, height = self.agg.get_width_height()
         if (width, height) != (self.width, self.height):

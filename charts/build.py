@@ -61,7 +61,8 @@ def leaderboard_from_result(
     for p in members:
         star = stars > 0 and not p.vetoes
         stars -= star
-        rows.append(LeaderboardRow(p.name, float(p.score), p.grade, star))
+        grade = None if p.undetermined else p.grade  # 不定等次: no colour, no label
+        rows.append(LeaderboardRow(p.name, float(p.score), grade, star))
     return Leaderboard(
         department, period_label(result.period, week), tuple(rows), result.provisional
     )
@@ -153,7 +154,8 @@ def grades_from_result(
     """How many members of each department got each grade, departments in ranking order."""
     counts: dict[int, Counter[Grade]] = {}
     for p in result.people:
-        counts.setdefault(p.department_id, Counter())[p.grade] += 1
+        if not p.undetermined:  # 不定等次 is no grade
+            counts.setdefault(p.department_id, Counter())[p.grade] += 1
     order = {d.department_id: d.rank for d in result.departments}
     ids = sorted(counts, key=lambda i: (order.get(i, len(order) + 1), i))
     rows = tuple(GradeRow.of(department_name(names, i), counts[i]) for i in ids)

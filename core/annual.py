@@ -16,16 +16,26 @@ Grades, checked in this order, within the ranking group (category or unit):
 4. 称职: everyone else.
 
 Tiebreaks (equal annual score): more 好 quarters, fewer error notices over the year, more
-likes, earlier in the roster, lower person id. n counts every active person who has at
-least one quarter result.
+likes, earlier in the roster, lower person id. n counts every graded person: active, with
+at least one quarter result, and not set aside by a common rule below.
+
+Common rules (《公务员考核规定》), each a policy switch, checked before grading; a person
+set aside is neither ranked nor counted in n, and is listed in `AnnualResult.ungraded`:
+- sick / personal leave over half the year (`long_leave_not_assessed`) → 不参加;
+- the probation year (`probation_undetermined`) → 不定等次 (a comment only);
+- an investigation not yet closed (`investigation_undetermined`) → 不定等次 until it
+  closes.
+A veto in any quarter bars 优秀 (`vetoes_block_excellent`), as does a quarter graded one
+of `excellent_excludes`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from core.facts import FactsError, YearEndScore
 from core.grades import ANNUAL_ORDER, AnnualGrade, Grade
@@ -36,6 +46,50 @@ from core.rounding import ZERO, arithmetic, cents, dec, split_cents, to_cents, t
 from core.scoring import UNIT_GROUP, BreakdownLine, PersonResult, QuarterResult
 
 
+class Standing(StrEnum):
+    """A fact about a person's year that the common rules act on (marked by an admin)."""
+
+    PROBATION = "probation"
+    INVESTIGATION = "investigation"
+    LONG_LEAVE = "long_leave"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name of the fact."""
+        return STANDING_LABELS[self]
+
+
+STANDING_LABELS: dict[Standing, str] = {
+    Standing.PROBATION: "试用期",
+    Standing.INVESTIGATION: "立案审查调查未结案",
+    Standing.LONG_LEAVE: "病事假累计超过半年",
+}
+
+
+class Outcome(StrEnum):
+    """Why a person has no annual grade."""
+
+    UNDETERMINED = "undetermined"
+    NOT_ASSESSED = "not_assessed"
+
+    @property
+    def label(self) -> str:
+        """不定等次 or 不参加."""
+        return "不定等次" if self is Outcome.UNDETERMINED else "不参加"
+
+
+def standing_outcome(policy: Policy, standings: Set[Standing]) -> tuple[Outcome, str] | None:
+    """The outcome and reason the common rules give a person's year, or None (graded)."""
+    rules = policy.annual
+    if rules.long_leave_not_assessed and Standing.LONG_LEAVE in standings:
+        return Outcome.NOT_ASSESSED, "病事假累计超过考核年度的一半，不参加年度考核"
+    if rules.probation_undetermined and Standing.PROBATION in standings:
+        return Outcome.UNDETERMINED, "试用期内，只写评语，不确定等次"
+    if rules.investigation_undetermined and Standing.INVESTIGATION in standings:
+        return Outcome.UNDETERMINED, "立案审查调查尚未结案，结案后再确定等次"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class QuarterMark:
     """One quarter of a person's year as the annual rules see it."""
@@ -44,6 +98,22 @@ class QuarterMark:
     score: Decimal
     grade: Grade
     capped: bool = False
+    vetoed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UngradedResult:
+    """A person the common rules set aside: 不定等次 or 不参加, with the reason."""
+
+    person_id: int
+    name: str
+    department_id: int
+    category: str
+    quarters: tuple[QuarterMark, ...]
+    score: Decimal | None
+    outcome: Outcome
+    reason: str
+    roster_position: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +172,7 @@ class AnnualResult:
     people: tuple[AnnualPersonResult, ...]
     groups: tuple[AnnualGroupResult, ...]
     departments: tuple[AnnualDepartmentResult, ...]
+    ungraded: tuple[UngradedResult, ...] = ()
 
     def person(self, person_id: int) -> AnnualPersonResult:
         """The result of one person; KeyError if they have none."""
@@ -149,10 +220,12 @@ def annual_results(
     quarters: Sequence[QuarterResult],
     *,
     year_end: Sequence[YearEndScore] = (),
+    standings: Mapping[int, Set[Standing]] | None = None,
 ) -> AnnualResult:
-    """Annual grades of every active person with at least one final quarter result."""
+    """Annual grades of every active person with at least one final quarter result; those
+    the common rules set aside (see `standings`) are in `ungraded` instead."""
     with arithmetic():
-        return _annual_results(policy, people, quarters, year_end)
+        return _annual_results(policy, people, quarters, year_end, standings or {})
 
 
 def _annual_results(
@@ -160,6 +233,7 @@ def _annual_results(
     people: Sequence[Person],
     quarters: Sequence[QuarterResult],
     year_end: Sequence[YearEndScore],
+    standings: Mapping[int, Set[Standing]],
 ) -> AnnualResult:
     problems = [f"quarter {q.period or '?'} is provisional" for q in quarters if q.provisional]
     periods = [q.period for q in quarters]
@@ -180,13 +254,35 @@ def _annual_results(
     years: dict[int, _Year] = {}
     for quarter in ordered_quarters:
         for result in quarter.people:
-            if result.person_id in active:
+            # A quarter of 不定等次 (too few required days) does not count toward the year.
+            if result.person_id in active and not result.undetermined:
                 year = years.setdefault(result.person_id, _Year(active[result.person_id], []))
                 year.marks.append((quarter.period, result))
     for year in years.values():
         _score_year(policy, year, ends.get(year.person.id))
         # Roster position from the latest quarter the person was scored in.
         year.roster = year.marks[-1][1].roster_position
+
+    ungraded: list[UngradedResult] = []
+    for pid in sorted(set(standings) & set(active)):
+        outcome = standing_outcome(policy, standings[pid])
+        if outcome is None:
+            continue
+        found: _Year | None = years.pop(pid, None)
+        who = active[pid]
+        ungraded.append(
+            UngradedResult(
+                person_id=pid,
+                name=who.name,
+                department_id=who.department_id,
+                category=who.category,
+                quarters=() if found is None else _marks(found),
+                score=None if found is None else cents(found.score_cents),
+                outcome=outcome[0],
+                reason=outcome[1],
+                roster_position=0 if found is None else found.roster,
+            )
+        )
 
     groups: dict[str, list[_Year]] = defaultdict(list)
     for year in years.values():
@@ -214,6 +310,13 @@ def _annual_results(
         people=tuple(people_out),
         groups=tuple(groups_out),
         departments=_departments(policy, ordered_quarters),
+        ungraded=tuple(sorted(ungraded, key=lambda u: (u.roster_position, u.person_id))),
+    )
+
+
+def _marks(y: _Year) -> tuple[QuarterMark, ...]:
+    return tuple(
+        QuarterMark(p, r.score, r.grade, bool(r.caps), bool(r.vetoes)) for p, r in y.marks
     )
 
 
@@ -286,6 +389,8 @@ def _excellent_blocker(
 ) -> str | None:
     """Why `y` cannot be 优秀 regardless of the quota, or None."""
     rules = policy.annual
+    if rules.vetoes_block_excellent and any(r.vetoes for _, r in y.marks):
+        return "有一票否决事项：不得评为“优秀”"
     if y.good < rules.excellent_min_good_quarters:
         return f"“好”等次{y.good}次，少于{rules.excellent_min_good_quarters}次"
     excluded = sorted(
@@ -316,7 +421,7 @@ def _result(
         department_id=y.person.department_id,
         category=y.person.category,
         group=group,
-        quarters=tuple(QuarterMark(p, r.score, r.grade, bool(r.caps)) for p, r in y.marks),
+        quarters=_marks(y),
         good_quarters=y.good,
         poor_quarters=y.poor,
         average_or_worse_quarters=y.average_or_worse,

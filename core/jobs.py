@@ -57,10 +57,30 @@ class Job(StrEnum):
     RATINGS_CLOSE = "ratings_close"
     QUARTER_CLOSE = "quarter_close"
     TALK_REMIND = "talk_remind"
+    RESULTS_FINAL = "results_final"  # the end of 公示 (issue 19)
+    ANNUAL_CLOSE = "annual_close"  # 年度考核, once Q4 is final (issue 19)
+    APPEAL_REMIND = "appeal_remind"  # 复核 decisions due soon (issue 19)
     # tasks (DESIGN §10)
     TASK_DUE = "task_due"
     TASK_OVERDUE = "task_overdue"
+    # calendar (DESIGN §2): next year's holiday notice not imported yet
+    CALENDAR_CHECK = "calendar_check"
 
+
+# A message whose request was in flight when its sender died (Telegram may or may not
+# have it) is not sent again for these jobs — a reminder twice is worse than a reminder
+# missed by a crash — and sent again for every other job (results, notices, escalations:
+# a copy twice is better than none). Issue 16; README "Crashes and take-over".
+AT_MOST_ONCE: frozenset[Job] = frozenset(
+    {
+        Job.REMIND,
+        Job.WEEKLY_REMIND,
+        Job.DECLARE_REMIND,
+        Job.RATINGS_REMIND,
+        Job.TALK_REMIND,
+        Job.TASK_DUE,
+    }
+)
 
 QUARTER_END_JOBS = frozenset(
     {
@@ -72,6 +92,8 @@ QUARTER_END_JOBS = frozenset(
         Job.RATINGS_CLOSE,
         Job.QUARTER_CLOSE,
         Job.TALK_REMIND,
+        Job.RESULTS_FINAL,
+        Job.ANNUAL_CLOSE,
     }
 )
 
@@ -88,6 +110,8 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.DECLARE_CLOSE,
     Job.RATINGS_CLOSE,
     Job.QUARTER_CLOSE,
+    Job.RESULTS_FINAL,  # after quarter_close (the same day when publicity_days = 0)
+    Job.ANNUAL_CLOSE,  # after Q4's results are final
     Job.DECLARE_OPEN,
     Job.RATINGS_OPEN,
     Job.DECLARE_REMIND,
@@ -95,6 +119,8 @@ JOB_ORDER: tuple[Job, ...] = (
     Job.TALK_REMIND,
     Job.TASK_OVERDUE,
     Job.TASK_DUE,
+    Job.CALENDAR_CHECK,
+    Job.APPEAL_REMIND,
 )
 
 
@@ -123,7 +149,19 @@ def is_due_day(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> b
         return day in calendar.last_workdays_of_month(day, policy.schedule.month_end_days)
     if job in QUARTER_END_JOBS:
         return _quarter_end_due(job, policy, calendar, day)
+    if job is Job.CALENDAR_CHECK:
+        return calendar_check_due(calendar, day)
     return True
+
+
+def calendar_check_due(calendar: WorkCalendar, day: date) -> bool:
+    """From 1 December, once a week (the week's first working day in December), while
+    next year's 调休 workdays are unknown (no notice imported, no package data)."""
+    if day.month != 12 or calendar.known(date(day.year + 1, 6, 1)):
+        return False
+    monday, _ = calendar.week_of(day)
+    first = max(monday, date(day.year, 12, 1))
+    return calendar.workdays(first, day)[:1] == [day]
 
 
 def _quarter_end_due(job: Job, policy: Policy, calendar: WorkCalendar, day: date) -> bool:
@@ -143,6 +181,10 @@ def _quarter_end_due(job: Job, policy: Policy, calendar: WorkCalendar, day: date
             case Job.RATINGS_CLOSE if day == window.ratings_close:
                 return True
             case Job.QUARTER_CLOSE if day == window.results:
+                return True
+            case Job.RESULTS_FINAL if day == window.final:
+                return True
+            case Job.ANNUAL_CLOSE if window.quarter.number == 4 and day == window.final:
                 return True
             case Job.DECLARE_REMIND if window.declare_open < day <= window.declare_close and (
                 day == window.declare_close

@@ -181,6 +181,31 @@ class QuarterEnd:
     declare_closes_after_end: int = 3
     ratings_workdays: int = 3
     talks_within_workdays: int = 10
+    # 公示 (issue 19): the published results are a proposal for this many working days
+    # (the results day counts as the first); they become final the working day after.
+    # 0 = final at once.
+    publicity_days: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Appeals:
+    """复核 and 申辩 (《公务员法》 Art. 95–96; DESIGN §6).
+
+    A quarterly grade may be contested during its 公示 and is decided within
+    `quarterly_decision_workdays` working days; an annual grade within `annual_days`
+    calendar days of receiving it, decided within `annual_decision_days` days. After a
+    维持 the person may 申诉 to the next level within `petition_days` days. A 错情 or a
+    veto may be objected to (申辩) within `objection_days` working days of its notice.
+    Reminders go to the 考核办 `remind_workdays` working days before a decision is due.
+    """
+
+    quarterly_decision_workdays: int = 10
+    annual_days: int = 30
+    annual_decision_days: int = 30
+    petition_days: int = 15
+    objection_days: int = 3
+    remind_workdays: int = 2
+    reason_chars: int = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,6 +399,9 @@ class GradeRules:
     shortlist_ratio: float = 1.0
     forced_shares: PerGrade | None = None
     group_good_ratio: tuple[tuple[str, float], ...] = ()
+    # 不定等次 for a quarter in which the person was required on fewer working days than
+    # this (a new arrival, long leave): no grade instead of a misleading one. 0 = off.
+    min_required_days: int = 0
 
     def good_ratio_for(self, group: str) -> float:
         """The 好 cap of a ranking group: its own ratio if the policy sets one."""
@@ -403,6 +431,14 @@ class AnnualRules:
     basic_below: float = 0.0
     unfit_below: float = 0.0
     year_end_weight: float = 0.0
+    # 《公务员考核规定》 common rules, each a switch (DESIGN §7 Annual): a veto in any
+    # quarter bars 优秀; the probation year gets a comment but no grade (不定等次); an
+    # investigation not yet closed: no grade until it closes (不定等次); sick / personal
+    # leave over half the year: not assessed (不参加).
+    vetoes_block_excellent: bool = True
+    probation_undetermined: bool = True
+    investigation_undetermined: bool = True
+    long_leave_not_assessed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,6 +471,7 @@ class Policy:
     annual: AnnualRules = field(default_factory=AnnualRules)
     incentive: Incentive = field(default_factory=Incentive)
     tasks: TaskRules = field(default_factory=TaskRules)
+    appeals: Appeals = field(default_factory=Appeals)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -659,6 +696,26 @@ def _quarter_end(r: _Reader) -> QuarterEnd:
         talks_within_workdays=r.get(
             "talks_within_workdays", d.talks_within_workdays, as_int(1, 60), "1–60"
         ),
+        publicity_days=r.get("publicity_days", d.publicity_days, as_int(0, 20), "0–20"),
+    )
+
+
+def _appeals(r: _Reader) -> Appeals:
+    d = Appeals()
+    ranges = {
+        "quarterly_decision_workdays": (1, 60),
+        "annual_days": (1, 90),
+        "annual_decision_days": (1, 90),
+        "petition_days": (1, 90),
+        "objection_days": (1, 20),
+        "remind_workdays": (0, 20),
+        "reason_chars": (50, 2000),
+    }
+    return Appeals(
+        **{
+            key: r.get(key, getattr(d, key), as_int(low, high), f"{low}–{high}")
+            for key, (low, high) in ranges.items()
+        }
     )
 
 
@@ -808,6 +865,9 @@ def _grades(r: _Reader) -> GradeRules:
         fair_below=r.get("fair_below", d.fair_below, as_number(0, 100), SCORE),
         poor_below=r.get("poor_below", d.poor_below, as_number(0, 100), SCORE),
         shortlist_ratio=r.get("shortlist_ratio", d.shortlist_ratio, as_number(0, 1), RATIO),
+        min_required_days=r.get(
+            "min_required_days", d.min_required_days, as_int(0, 60), "0–60 working days"
+        ),
     )
     if rules.fair_below < rules.poor_below:
         r.problem("fair_below", rules.fair_below, f"at least poor_below ({rules.poor_below:g})")
@@ -839,6 +899,7 @@ def _grades(r: _Reader) -> GradeRules:
         shortlist_ratio=rules.shortlist_ratio,
         forced_shares=shares,
         group_good_ratio=groups,
+        min_required_days=rules.min_required_days,
     )
 
 
@@ -851,7 +912,9 @@ def _annual(r: _Reader) -> AnnualRules:
     d = AnnualRules()
     quarters = "a number of quarters 0–4 (0 = rule off)"
     rules = AnnualRules(
-        excellent_ratio=r.get("excellent_ratio", d.excellent_ratio, as_number(0, 1), RATIO),
+        excellent_ratio=r.get(
+            "excellent_ratio", d.excellent_ratio, as_number(0, 0.25), "a ratio from 0 to 0.25"
+        ),
         excellent_min_good_quarters=r.get(
             "excellent_min_good_quarters", d.excellent_min_good_quarters, as_int(0, 4), "0–4"
         ),
@@ -882,6 +945,15 @@ def _annual(r: _Reader) -> AnnualRules:
         basic_below=r.get("basic_below", d.basic_below, as_number(0, 100), SCORE),
         unfit_below=r.get("unfit_below", d.unfit_below, as_number(0, 100), SCORE),
         year_end_weight=r.get("year_end_weight", d.year_end_weight, as_number(0, 1), WEIGHT),
+        **{
+            key: r.get(key, getattr(d, key), as_bool, "true or false")
+            for key in (
+                "vetoes_block_excellent",
+                "probation_undetermined",
+                "investigation_undetermined",
+                "long_leave_not_assessed",
+            )
+        },
     )
     if rules.basic_below < rules.unfit_below:
         r.problem(
@@ -944,4 +1016,5 @@ SECTIONS: dict[str, Callable[[_Reader], Any]] = {
     "annual": _annual,
     "incentive": _incentive,
     "tasks": _tasks,
+    "appeals": _appeals,
 }

@@ -8,8 +8,12 @@ For quarter Q (working days, by the official calendar with 调休 and overrides)
     declare_close   the `declare_closes_after_end`-th working day after Q (at the deadline)
     ratings_open    the working day after declare_close
     ratings_close   the `ratings_workdays`-th working day from ratings_open (at the deadline)
-    results         the working day after ratings_close (quarter_close publishes)
+    results         the working day after ratings_close (quarter_close publishes: 公示)
     talks_due       `talks_within_workdays` working days after results
+    publicity_end   the last day of 公示: the `publicity_days`-th working day from results
+                    (results itself if publicity_days ≤ 1)
+    final           results_final makes the results final: the working day after
+                    publicity_end (results itself if publicity_days = 0)
 """
 
 from __future__ import annotations
@@ -36,6 +40,12 @@ class QuarterEndWindow:
     ratings_close: date
     results: date
     talks_due: date
+    publicity_end: date
+    final: date
+
+    def in_publicity(self, day: date) -> bool:
+        """Whether `day` falls in the 公示 of the quarter's results."""
+        return self.results <= day < self.final
 
     def declaring(self, day: date) -> bool:
         """Whether 实绩申报 is open on `day` (the close day included)."""
@@ -55,9 +65,13 @@ def window(policy: Policy, calendar: WorkCalendar, quarter: Quarter) -> QuarterE
     ratings_close = _nth_workday_after(calendar, declare_close, rules.ratings_workdays)
     results = _nth_workday_after(calendar, ratings_close, 1)
     talks_due = _nth_workday_after(calendar, results, rules.talks_within_workdays)
+    days = rules.publicity_days
+    publicity_end = _nth_workday_after(calendar, results, days - 1) if days > 1 else results
+    final = _nth_workday_after(calendar, publicity_end, 1) if days else results
     return QuarterEndWindow(
-        quarter, declare_open, declare_close, ratings_open, ratings_close, results, talks_due
-    )
+        quarter, declare_open, declare_close, ratings_open, ratings_close, results, talks_due,
+        publicity_end, final,
+    )  # fmt: skip
 
 
 def windows_around(

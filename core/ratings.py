@@ -26,14 +26,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 
 from core.calendar import WorkCalendar
 from core.facts import RatingMean
 from core.grades import Grade
 from core.people import Person, Role
 from core.policy import Policy, RaterKind
-from core.quarter_end import QuarterEndWindow, windows_around
+from core.quarter import Quarter
+from core.quarter_end import QuarterEndWindow, window, windows_around
 
 MIN_PEERS = 3
 MIN_SCORE, MAX_SCORE = 0.0, 100.0
@@ -106,6 +107,23 @@ def countable(means: Iterable[RatingMean]) -> tuple[RatingMean, ...]:
     return tuple(
         m for m in means if m.kind not in ANONYMOUS_KINDS or m.count >= MIN_ANONYMOUS_ANSWERS
     )
+
+
+def ratings_closed(policy: Policy, calendar: WorkCalendar, quarter: Quarter, at: datetime) -> bool:
+    """Whether the ratings of `quarter` have closed at local time `at` (the deadline of
+    the window's close day)."""
+    close = window(policy, calendar, quarter).ratings_close
+    day = at.date()
+    return day > close or (day == close and at.time() >= policy.schedule.deadline)
+
+
+def live(means: Iterable[RatingMean], *, closed: bool) -> tuple[RatingMean, ...]:
+    """The rating means that may be shown and scored now. While ratings are open no
+    anonymous kind counts at all (issue 16): a mean and count shown live would give away
+    each new rater's score by differencing (3×80 − 2×72.5 = 95)."""
+    if closed:
+        return tuple(means)
+    return tuple(m for m in means if m.kind not in ANONYMOUS_KINDS)
 
 
 def rating_window(

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from core.people import Person, can_lead
 from core.policy import PointsOutOfBounds, Policy, Severity
+from core.reports import visible_text
 
 UNDO_WINDOW = timedelta(hours=24)
 MAX_REASON = 500
@@ -93,12 +94,35 @@ def parse_action(text: str) -> Action | None:
     return Action(kind, " ".join(words)[:MAX_REASON], target, severity, points)
 
 
+def reads_as_report(text: str, *, leads: bool) -> bool:
+    """Whether a private text starting with 点赞 / 错情 is a report, not a command (issue 16).
+
+    Nobody @named: a person who leads nobody has no like or error to give, so their text
+    is a report (「错情整改：已完成3项问题整改」); a leader's is a report only when the
+    verb runs on into a word (「错情整改完成」), while 「错情：…」 stays a command and gets
+    the hint to name someone. With an @name it is a command for everyone (a member is
+    then told they cannot give one).
+    """
+    stripped = text.strip()
+    verb = next((v for v in ("点赞", "错情") if stripped.startswith(v)), None)
+    if verb is None:
+        return False
+    rest = stripped[len(verb) :]
+    if "@" in rest:
+        return False
+    return not leads or (bool(rest) and rest[0].isalpha())
+
+
 class Refusal(Exception):
     """Why a like or error is not recorded; nothing is stored."""
 
 
 class NoReason(Refusal):
     """A reason is required: who was praised and why is the point."""
+
+
+class UnsavableReason(Refusal):
+    """A reason with a NUL character in it (no database should hold one)."""
 
 
 class SelfAction(Refusal):
@@ -157,8 +181,10 @@ def decide(
         raise SelfAction
     if not can_lead(leader, target):
         raise NoAuthority
-    if not action.reason.strip():
+    if not visible_text(action.reason):
         raise NoReason
+    if "\x00" in action.reason:
+        raise UnsavableReason
     if issued_today >= policy.limits.actions_per_leader_per_day:
         raise DailyCapReached(policy.limits.actions_per_leader_per_day)
     adjustments = policy.adjustments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -46,6 +47,14 @@ class InputError(ValueError):
 
 class EmptyText(InputError):
     """No report text."""
+
+
+class InvisibleText(EmptyText):
+    """Only characters nobody can see (zero-width, direction marks, fillers)."""
+
+
+class NulCharacter(InputError):
+    """A NUL character, which no database column should hold (PostgreSQL refuses it)."""
 
 
 class TooLong(InputError):
@@ -153,11 +162,27 @@ class DailyCommand:
     text: str
 
 
+# Letters that show as blank: the Hangul fillers (category Lo, not Cf).
+FILLERS = frozenset("\u3164\u115f\u1160\uffa0")
+
+
+def visible_text(text: str) -> str:
+    """`text` without the characters that show nothing — format characters (Unicode Cf:
+    zero-width spaces and joiners, U+2060, U+FEFF, direction marks such as U+202E, the
+    soft hyphen) and the Hangul fillers — and stripped. Only for checking: what is
+    stored keeps them (an emoji's joiner is Cf too)."""
+    return "".join(c for c in text if c not in FILLERS and unicodedata.category(c) != "Cf").strip()
+
+
 def check_text(text: str) -> str:
-    """A report text, stripped; EmptyText or TooLong otherwise."""
+    """A report text, stripped; EmptyText, InvisibleText or TooLong otherwise."""
     text = text.strip()
     if not text:
         raise EmptyText
+    if not visible_text(text):
+        raise InvisibleText
+    if "\x00" in text:
+        raise NulCharacter
     if len(text) > MAX_TEXT:
         raise TooLong
     return text

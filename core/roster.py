@@ -1,20 +1,28 @@
 """Roster validation and re-import matching (DESIGN §1 Roster), as pure functions.
 
-A roster is a table: the first row holds the headers (Chinese or English), each further
-row one person. Validation is all or nothing: every problem is collected with its row
-number (row 1 is the header, as a spreadsheet numbers it) and nothing is accepted unless
+A roster is a table as HR offices make it: maybe a title row or two (「某某局2026年在职
+人员名单」), then the header row (Chinese or English; found among the first rows), one
+row per person, maybe footer rows (制表人 / 审核人 / 合计 / 备注) and blank rows, which are
+skipped. Columns kaohe does not use (序号 / 性别 / 联系电话 …) are ignored and listed once.
+Names and department names are normalised (`core.text.normalise_name`) before anything
+compares them. Validation is all or nothing: every problem is collected with its row
+number — exactly the row number the spreadsheet shows — and nothing is accepted unless
 there are none.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from core.people import Role, parse_role
+from core.text import normalise_name, visible
+
+K = TypeVar("K", bound=Hashable)
 
 DEFAULT_CATEGORY = "一般工作人员"
 UNIT_WIDE = "全单位"
@@ -28,6 +36,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "supervises": ("分管部门", "supervises", "分管"),
     "username": ("telegram", "username", "telegram用户名", "用户名", "tg"),
     "employee_id": ("工号", "employee_id", "employeeid", "编号"),
+    "position": ("职务", "position", "职位", "title"),
 }
 REQUIRED_COLUMNS = ("name", "department")
 COLUMN_LABELS = {key: f"{spellings[0]}/{spellings[1]}" for key, spellings in COLUMNS.items()}
@@ -38,6 +47,11 @@ MAX_NAME = 64
 MAX_DEPARTMENT = 100  # the database's column sizes
 MAX_CATEGORY = 32
 MAX_EMPLOYEE_ID = 32
+MAX_POSITION = 64
+HEADER_SEARCH_ROWS = 10  # the header row is looked for among the first rows
+# A row whose first filled cell starts with one of these is a footer, not a person.
+FOOTER_WORDS = ("制表", "审核", "填表", "合计", "总计", "小计", "备注", "说明", "注：", "注:")
+NAMED_COLUMNS = ("name", "department", "supervises")  # normalised as names
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # NUL and the like: PostgreSQL refuses NUL
 
 
@@ -53,6 +67,17 @@ class RosterEntry:
     supervises: tuple[str, ...] = ()
     username: str | None = None
     employee_id: str | None = None
+    position: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterSheet:
+    """A read roster: its entries, where its header was, what was left aside."""
+
+    entries: tuple[RosterEntry, ...]
+    header_row: int
+    ignored_columns: tuple[str, ...] = ()
+    skipped_rows: tuple[int, ...] = ()  # footer rows (blank rows are not listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +104,7 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel stores 工号 1001 as 1001.0
-    return str(value).replace("\u3000", " ").strip()
+    return visible(str(value)).replace("\u3000", " ").strip()
 
 
 def _header_key(text: str) -> str:
@@ -91,42 +116,82 @@ _ALIASES = {
 }
 
 
-def _map_headers(header: Sequence[object]) -> dict[str, int]:
+def _known_columns(header: Sequence[object]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        key = _ALIASES.get(_header_key(_cell(raw)))
+        if key is not None:
+            columns.setdefault(key, index)
+    return columns
+
+
+def _map_headers(number: int, header: Sequence[object]) -> tuple[dict[str, int], list[str]]:
+    """The known columns (name → index) and the headers ignored."""
     problems: list[RosterProblem] = []
     columns: dict[str, int] = {}
+    ignored: list[str] = []
     for index, raw in enumerate(header):
         text = _cell(raw)
         if not text:
             continue
         key = _ALIASES.get(_header_key(text))
         if key is None:
-            problems.append(RosterProblem(1, f"未知的列名「{text}」"))
+            ignored.append(text)
         elif key in columns:
-            problems.append(RosterProblem(1, f"列「{text}」重复"))
+            problems.append(RosterProblem(number, f"列「{text}」重复"))
         else:
             columns[key] = index
     for key in REQUIRED_COLUMNS:
         if key not in columns:
-            problems.append(RosterProblem(1, f"缺少必填列「{COLUMN_LABELS[key]}」"))
+            problems.append(RosterProblem(number, f"缺少必填列「{COLUMN_LABELS[key]}」"))
     if problems:
+        if ignored:
+            problems.append(RosterProblem(number, f"未识别的列：{'、'.join(ignored)}"))
         accepted = "、".join(COLUMN_LABELS.values())
-        problems.append(RosterProblem(1, f"可用的列：{accepted}"))
+        problems.append(RosterProblem(number, f"可用的列：{accepted}"))
         raise RosterError(problems)
-    return columns
+    return columns, ignored
+
+
+def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> int:
+    """Index (in `rows`) of the header: the first of the first rows naming both required
+    columns; else the first non-blank row (whose problems are then reported)."""
+    for index, (_, row) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if all(key in _known_columns(row) for key in REQUIRED_COLUMNS):
+            return index
+    return 0
+
+
+def _is_footer(row: Sequence[object]) -> bool:
+    first = next((text for value in row if (text := _cell(value))), "")
+    return first.replace(" ", "").startswith(FOOTER_WORDS)
 
 
 def parse_roster(table: Sequence[Sequence[object]]) -> list[RosterEntry]:
-    """Validate a roster table (header row first); raise RosterError listing every problem."""
-    rows = [(number, row) for number, row in enumerate(table, start=1)]
-    while rows and not any(_cell(v) for v in rows[0][1]):
-        rows.pop(0)  # leading blank lines before the header
+    """Validate a roster table; raise RosterError listing every problem."""
+    return list(read_roster(table).entries)
+
+
+def read_roster(table: Sequence[Sequence[object]]) -> RosterSheet:
+    """Find the header, skip titles and footers, validate every row (RosterError if any
+    row is wrong). Row numbers are the spreadsheet's: the table's first row is row 1."""
+    rows = [(number, row) for number, row in enumerate(table, start=1) if any(map(_cell, row))]
     if not rows:
-        raise RosterError([RosterProblem(None, "文件是空的：第一行应是列名（姓名、部门……）")])
-    header_number, header = rows[0]
-    if header_number != 1:
-        rows = [(n - header_number + 1, row) for n, row in rows]
-    columns = _map_headers(header)
-    data = [(n, row) for n, row in rows[1:] if any(_cell(v) for v in row)]
+        raise RosterError([RosterProblem(None, "文件是空的：应有一行列名（姓名、部门……）")])
+    header_at = _find_header(rows)
+    header_number, header = rows[header_at]
+    columns, ignored = _map_headers(header_number, header)
+    data: list[tuple[int, Sequence[object]]] = []
+    footers: list[int] = []
+    name_header = _value(header, columns, "name")
+    for number, row in rows[header_at + 1 :]:
+        if _is_footer(row):
+            footers.append(number)
+        elif _value(row, columns, "name") == name_header:
+            continue  # the header again (a two-row merged header, or repeated on each page)
+        elif _value(row, columns, "name") or _value(row, columns, "department"):
+            data.append((number, row))
+        # else: a row with neither name nor department (a 序号 alone, a date): skipped
     if not data:
         raise RosterError([RosterProblem(None, "文件里没有人员：列名下面至少要有一行")])
 
@@ -137,13 +202,22 @@ def parse_roster(table: Sequence[Sequence[object]]) -> list[RosterEntry]:
     problems.extend(_cross_check(entries))
     if problems:
         raise RosterError(sorted(problems, key=lambda p: p.row or 0))
-    return entries
+    return RosterSheet(tuple(entries), header_number, tuple(ignored), tuple(footers))
+
+
+def _value(row: Sequence[object], columns: dict[str, int], key: str) -> str:
+    index = columns.get(key)
+    text = _cell(row[index]) if index is not None and index < len(row) else ""
+    return normalise_name(text) if key in NAMED_COLUMNS else text
 
 
 def _parse_row(
     number: int, row: Sequence[object], columns: dict[str, int], problems: list[RosterProblem]
 ) -> RosterEntry | None:
     def get(key: str) -> str:
+        return _value(row, columns, key)
+
+    def get_raw(key: str) -> str:  # a list: split before its names lose their spaces
         index = columns.get(key)
         return _cell(row[index]) if index is not None and index < len(row) else ""
 
@@ -163,7 +237,10 @@ def _parse_row(
         found.append(f"类别过长（最多 {MAX_CATEGORY} 字）")
     if len(get("employee_id")) > MAX_EMPLOYEE_ID:
         found.append(f"工号过长（最多 {MAX_EMPLOYEE_ID} 字）")
-    if any(_CONTROL.search(get(key)) for key in ("name", "department", "category", "employee_id")):
+    if len(get("position")) > MAX_POSITION:
+        found.append(f"职务过长（最多 {MAX_POSITION} 字）")
+    checked = ("name", "department", "category", "employee_id", "position")
+    if any(_CONTROL.search(get(key)) for key in checked):
         found.append("含有换行或不可见的控制字符")
 
     roles: set[Role] = set()
@@ -176,7 +253,7 @@ def _parse_row(
     if not roles:
         roles.add(Role.MEMBER)
 
-    supervises = tuple(dict.fromkeys(_split(get("supervises"))))
+    supervises = tuple(dict.fromkeys(normalise_name(w) for w in _split(get_raw("supervises"))))
     if supervises and Role.SUPERVISOR not in roles:
         found.append("填写了分管部门，但角色里没有 supervisor（分管领导）")
     if Role.SUPERVISOR in roles and not supervises:
@@ -198,6 +275,7 @@ def _parse_row(
         supervises=supervises,
         username=username.lower() if username else None,
         employee_id=get("employee_id") or None,
+        position=re.sub(r"\s+", " ", unicodedata.normalize("NFKC", get("position"))) or None,
     )
 
 
@@ -214,9 +292,9 @@ def _cross_check(entries: Sequence[RosterEntry]) -> list[RosterProblem]:
                 problems.append(RosterProblem(entry.row, f"分管部门「{name}」不在名单的部门里"))
 
     def duplicates(
-        key_of: Callable[[RosterEntry], Hashable | None], describe: Callable[[Any], str]
+        key_of: Callable[[RosterEntry], K | None], describe: Callable[[K], str]
     ) -> None:
-        seen: dict[Hashable, list[int]] = defaultdict(list)
+        seen: dict[K, list[int]] = defaultdict(list)
         for entry in entries:
             key = key_of(entry)
             if key is not None:

@@ -25,6 +25,12 @@ filing rate ((on-time + late) / required; no filing data counts lowest), earlier
 roster (`QuarterFacts.roster_order`), lower person id. Results never depend on the order
 of `people` or of the fact rows.
 
+不定等次 (policy `grades.min_required_days`, 0 = off): a person required on fewer working
+days than that in the quarter (a new arrival, long leave) is scored and explained but not
+graded: `undetermined` is set, `grade_reason` says why, they take no place in their
+group's quota, and they come after the graded people of their group (rank past the
+group's size). `grade` then holds no verdict (较好 as a placeholder; read `grade_label`).
+
 Only active people are scored. Departments are ranked by their given score, else by the
 mean of their members' scores; ties: higher filing rate, fewer errors, earlier in the
 roster. The top `departments.red_flags` get the 流动红旗.
@@ -56,6 +62,7 @@ from core.rounding import (
 )
 
 UNIT_GROUP = "全单位"
+UNDETERMINED_LABEL = "不定等次"
 LEADER_ROLES = frozenset({Role.HEAD, Role.SUPERVISOR, Role.CHIEF})
 
 
@@ -118,7 +125,13 @@ class PersonResult:
     review_rate: Decimal | None = None
     roster_position: int = 0
     provisional: bool = False
+    undetermined: bool = False
     explanation: Explanation | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def grade_label(self) -> str:
+        """The grade in Chinese, or 不定等次."""
+        return UNDETERMINED_LABEL if self.undetermined else self.grade.label
 
     @property
     def components(self) -> tuple[ComponentResult, ...]:
@@ -849,11 +862,20 @@ def _score_quarter(
     explanation = Explanation(numbers, participants, idx, provisional)
     results: list[PersonResult] = []
     group_results: list[GroupResult] = []
+    min_days = policy.grades.min_required_days
     for group in sorted(groups, key=lambda g: (min(map(_roster_of, groups[g])), g)):
         ordered = groups[group]
         ordered.sort(key=attrgetter("order"))
+        aside: list[_Scored] = []
+        if min_days:
+            aside = [s for s in ordered if _required(idx, s.key) < min_days]
+            if aside:
+                ordered = [s for s in ordered if _required(idx, s.key) >= min_days]
         outcome = grade_ranked(policy.grades, ordered, policy.grades.good_ratio_for(group))
         results.extend(_person_results(group, ordered, outcome, provisional, explanation))
+        results.extend(
+            _undetermined(group, aside, outcome.size, min_days, idx, provisional, explanation)
+        )
         graded = Counter(outcome.grades)
         counts = tuple((g, graded[g]) for g in GRADE_ORDER)
         group_results.append(
@@ -940,10 +962,37 @@ def _person_results(
             base.review_shown,
             s.roster_position,
             provisional,
+            False,
             explanation,
         )
         result.__class__ = PersonResult
         yield result
+
+
+def _required(idx: _Index, pid: int) -> int:
+    filing = idx.filing.get(pid)
+    return filing[0] if filing is not None else 0
+
+
+def _undetermined(
+    group: str,
+    aside: Sequence[_Scored],
+    size: int,
+    min_days: int,
+    idx: _Index,
+    provisional: bool,
+    explanation: Explanation,
+) -> Iterator[PersonResult]:
+    """不定等次: scored, explained, not graded; after the graded people of the group."""
+    for offset, s in enumerate(aside, 1):
+        base = s.base
+        reason = f"本季度应报{_required(idx, s.key)}个工作日，少于{min_days}个，不定等次"
+        yield PersonResult(
+            s.key, s.person.name, s.person.department_id, s.person.category, group, s.score,
+            size + offset, size, Grade.FAIRLY_GOOD, reason, s.vetoes, s.cap_kinds, s.likes,
+            s.errors, base.filing_shown, base.review_shown, s.roster_position, provisional,
+            True, explanation,
+        )  # fmt: skip
 
 
 def _departments(
@@ -1002,9 +1051,13 @@ _roster_of = attrgetter("roster_position")  # of a PersonResult or a _Scored
 
 def explain(result: PersonResult) -> list[str]:
     """The breakdown as plain text lines (for `/me` and `--explain`)."""
-    head = f"{result.name}：{result.score}分，{result.group}第{result.rank}/{result.group_size}名"
-    grade = result.grade.label + ("（暂定）" if result.provisional else "")
-    lines = [f"{head}，{grade}（{result.grade_reason}）"]
+    who = f"{result.name}：{result.score}分"
+    if result.undetermined:
+        lines = [f"{who}，{UNDETERMINED_LABEL}（{result.grade_reason}）"]
+    else:
+        head = f"{who}，{result.group}第{result.rank}/{result.group_size}名"
+        grade = result.grade.label + ("（暂定）" if result.provisional else "")
+        lines = [f"{head}，{grade}（{result.grade_reason}）"]
     for line in result.breakdown:
         value = "" if line.value is None else f" {line.value}"
         sign = "+" if line.points >= 0 else ""

@@ -39,10 +39,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets foreign keys on and a busy timeout."""
+    """An async engine; SQLite gets foreign keys on and a busy timeout. Statement
+    parameters — people's reports and names — never appear in errors or logs."""
     full = async_url(url)
     if is_sqlite(full):
-        engine = create_async_engine(full, connect_args={"timeout": 30})
+        engine = create_async_engine(full, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -53,7 +54,13 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(full, pool_pre_ping=True)
+    return create_async_engine(full, pool_pre_ping=True, hide_parameters=True)
+
+
+def unsavable_text(exc: BaseException) -> bool:
+    """PostgreSQL refused a text it cannot store (a NUL character)."""
+    message = str(getattr(exc, "orig", None) or exc)
+    return isinstance(exc, DBAPIError) and ("0x00" in message or "\\u0000" in message)
 
 
 def database_down(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.tables import EchoBatch, EchoBudget, EchoQueue, Person, Report, ReportItem
@@ -52,8 +52,18 @@ def _queue_statements(dialect: str) -> tuple[Any, Any, Any]:
     return waiting, budget, enqueue
 
 
+async def unit_load(session: AsyncSession, *, at: datetime) -> int:
+    """How busy echoing is across all groups: echoes asked for directly in this clock
+    minute and the one before, plus echoes waiting in any queue (issue 21)."""
+    minute = _minute(at)
+    window = col(EchoBudget.minute).between(minute - timedelta(minutes=1), minute)
+    asked = (await session.exec(select(func.sum(EchoBudget.sent)).where(window))).one()
+    waiting = (await session.exec(select(func.count()).select_from(EchoQueue))).one()
+    return int(asked or 0) + int(waiting or 0)
+
+
 async def queue_echoes(
-    session: AsyncSession, wanted: list[EchoWanted], *, limit: int
+    session: AsyncSession, wanted: list[EchoWanted], *, limit: int, peak: int | None = None
 ) -> list[bool]:
     """Decide, and record, for each echo in order whether it waits for its group's next
     batch (True: queued) or may be posted now (False: one of the group's `limit` direct
@@ -62,12 +72,17 @@ async def queue_echoes(
     Behind echoes already waiting for a group, new ones queue too, in order. Three
     statements for any number of echoes; the budget is one upsert per group and minute,
     so instances sharing the database share it. An item queued already stays queued.
+
+    At the peak — `unit_load` at least `peak` — every echo queues: the groups then get
+    their echoes in batches only, a few messages each instead of one per report.
     """
     if not wanted:
         return []
     waiting, budget, enqueue = _queue_statements(session.get_bind().dialect.name)
     chats = sorted({w.chat_id for w in wanted})
     busy = set((await session.exec(waiting, params={"chats": chats})).all())  # type: ignore[call-overload]
+    if peak is not None and await unit_load(session, at=wanted[0].at) >= peak:
+        busy.update(chats)
     asks = Counter((w.chat_id, _minute(w.at)) for w in wanted if w.chat_id not in busy)
     left: dict[tuple[int, datetime], int] = {}
     if asks:

@@ -247,6 +247,7 @@ async def claim(
     owner: str,
     now: datetime,
     stale_before: datetime,
+    at_most_once: frozenset[str] = frozenset(),
 ) -> list[Claim]:
     """Claim messages ((job, day, target), chat id, person id) for sending.
 
@@ -255,7 +256,9 @@ async def claim(
     left behind by a sender that stopped before `stale_before` (it crashed: see
     bot/sender.py). Rows `sent` or `failed`, or being sent by a live sender, are not.
     Concurrent callers never both claim one key: the unique key settles new rows and the
-    conditional UPDATE settles old ones.
+    conditional UPDATE settles old ones. A left-behind `sending` of a job in
+    `at_most_once` whose request had started (`started_at`) is not taken: it becomes
+    `failed` (Telegram may have delivered it).
     """
     if not messages:
         return []
@@ -287,6 +290,18 @@ async def claim(
     rest = [(key, chat) for key, chat, _ in messages if key not in taken]
     for offset in range(0, len(rest), 200):
         chunk = rest[offset : offset + 200]
+        if at_most_once:
+            await session.exec(
+                update(SentMessage)  # type: ignore[call-overload]
+                .where(
+                    or_(*(_key_is(key) for key, _ in chunk)),
+                    col(SentMessage.job).in_(sorted(at_most_once)),
+                    col(SentMessage.status) == "sending",
+                    col(SentMessage.claimed_at) < stale_before,
+                    col(SentMessage.started_at).is_not(None),
+                )
+                .values(status="failed", error=IN_FLIGHT_AT_CRASH)
+            )
         retake = (
             update(SentMessage)
             .where(
@@ -305,6 +320,7 @@ async def claim(
                 claimed_at=now,
                 attempts=col(SentMessage.attempts) + 1,
                 error=None,
+                started_at=None,
             )
             .returning(SentMessage.id, SentMessage.job, SentMessage.day, SentMessage.target)
         )
@@ -357,6 +373,19 @@ async def finish(session: AsyncSession, *, outcomes: Sequence[Outcome], owner: s
     ]
     connection = await session.connection()
     await connection.execute(statement, params)
+
+
+IN_FLIGHT_AT_CRASH = "in flight when its sender stopped: not sent again"
+
+
+async def start(session: AsyncSession, *, ids: Sequence[int], now: datetime) -> None:
+    """These claimed messages' requests are about to go to Telegram."""
+    if ids:
+        await session.exec(
+            update(SentMessage)  # type: ignore[call-overload]
+            .where(col(SentMessage.id).in_(sorted(ids)))
+            .values(started_at=now)
+        )
 
 
 async def touch(session: AsyncSession, *, owner: str, now: datetime) -> None:
@@ -496,9 +525,11 @@ async def acquire_run(
     now: datetime,
     lease_until: datetime,
     again: bool,
+    take_over: bool = False,
 ) -> bool:
-    """Take the lease of (job, day). False while another live owner holds it, and — unless
-    `again` — when the run is already done."""
+    """Take the lease of (job, day). False while another live owner holds it (unless
+    `take_over`: an admin knows that owner is dead), and — unless `again` — when the run
+    is already done."""
     insert = (
         _insert(session, JobRun)
         .values(
@@ -518,7 +549,7 @@ async def acquire_run(
     )
     if (await session.exec(insert)).scalar_one_or_none() is not None:  # type: ignore[call-overload]
         return True
-    free = or_(col(JobRun.status) != "running", col(JobRun.lease_until) < now)
+    free = or_(col(JobRun.status) != "running", col(JobRun.lease_until) < now, take_over)
     if not again:
         free = and_(free, col(JobRun.status) != "done")
     retake = (

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import core.people as cp
 from core.binding import INVITE_ALPHABET, INVITE_LENGTH
 from core.roster import KnownPerson, RosterEntry, match_roster
+from core.text import normalise_name
 from storage.audit import audit
 from storage.db import dialect_insert
 from storage.tables import (
@@ -70,6 +71,12 @@ class ImportReport:
     deactivated: int
     reactivated: int
     departments_added: int
+    # every change, in words (what `kaohe import --dry-run` lists)
+    new_people: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    leaving: tuple[str, ...] = ()
+    returning: tuple[str, ...] = ()
+    new_departments: tuple[str, ...] = ()
 
 
 async def apply_roster(
@@ -77,26 +84,19 @@ async def apply_roster(
 ) -> ImportReport:
     """Create or update people and departments from a validated roster (no commit)."""
     assert unit.id is not None
-    departments = {
-        d.name: d
-        for d in (await session.exec(select(Department).where(Department.unit_id == unit.id)))
-    }
-    departments_added = 0
-    for order, name in enumerate(dict.fromkeys(e.department for e in entries), start=1):
-        department = departments.get(name)
-        if department is None:
-            department = Department(unit_id=unit.id, name=name, sort_order=order)
-            departments_added += 1
-        department.sort_order = order
-        session.add(department)
-        departments[name] = department
-    await session.flush()
+    departments, new_departments = await _sync_departments(session, unit.id, entries)
+    departments_added = len(new_departments)
     dept_name = {d.id: name for name, d in departments.items()}
 
     people = list(await session.exec(select(Person).where(Person.unit_id == unit.id)))
     by_id = {p.id: p for p in people}
     known = [
-        KnownPerson(p.id, p.name, dept_name[p.department_id], p.employee_id)
+        KnownPerson(
+            p.id,
+            normalise_name(p.name),
+            normalise_name(dept_name.get(p.department_id, "")),
+            p.employee_id,
+        )
         for p in people
         if p.id is not None
     ]
@@ -104,18 +104,25 @@ async def apply_roster(
     codes = set((await session.exec(select(Person.invite_code))).all())
 
     updated = unchanged = reactivated = 0
+    changes: list[str] = []
+    returning: list[str] = []
     targets: list[tuple[RosterEntry, Person]] = []
     for entry, person_id in plan.updates:
         person = by_id[person_id]
         before = _snapshot(person)
+        facts = _facts(person, dept_name)
         if not person.active:
             reactivated += 1
+            returning.append(f"{entry.name}（{entry.department}）")
         _fill(person, entry, departments[entry.department].id)
         if _snapshot(person) == before:
             unchanged += 1
         else:
             updated += 1
             session.add(person)
+            differences = _differences(facts, _facts(person, dept_name))
+            if differences:
+                changes.append(f"{facts['姓名']}（{facts['部门']}）：{differences}")
         targets.append((entry, person))
     for entry in plan.additions:
         person = Person(
@@ -130,12 +137,14 @@ async def apply_roster(
         session.add(person)
         targets.append((entry, person))
     deactivated = 0
+    leaving: list[str] = []
     for person_id in plan.deactivations:
         person = by_id[person_id]
         if person.active:
             person.active = False
             session.add(person)
             deactivated += 1
+            leaving.append(f"{person.name}（{dept_name.get(person.department_id, '')}）")
     await session.flush()
 
     ids = [p.id for _, p in targets]
@@ -151,6 +160,11 @@ async def apply_roster(
         deactivated=deactivated,
         reactivated=reactivated,
         departments_added=departments_added,
+        new_people=tuple(f"{e.name}（{e.department}）" for e in plan.additions),
+        changes=tuple(changes),
+        leaving=tuple(leaving),
+        returning=tuple(returning),
+        new_departments=tuple(new_departments),
     )
     audit(
         session,
@@ -171,6 +185,28 @@ async def apply_roster(
     return report
 
 
+async def _sync_departments(
+    session: AsyncSession, unit_id: int, entries: Sequence[RosterEntry]
+) -> tuple[dict[str, Department], list[str]]:
+    """The unit's departments by name, the roster's created and put in its order."""
+    # keyed by the normalised name, so 「办 公 室」 stored by an older import is healed
+    departments: dict[str, Department] = {}
+    for d in await session.exec(select(Department).where(Department.unit_id == unit_id)):
+        departments.setdefault(normalise_name(d.name), d)
+    new_departments: list[str] = []
+    for order, name in enumerate(dict.fromkeys(e.department for e in entries), start=1):
+        department = departments.get(name)
+        if department is None:
+            department = Department(unit_id=unit_id, name=name, sort_order=order)
+            new_departments.append(name)
+        department.name = name
+        department.sort_order = order
+        session.add(department)
+        departments[name] = department
+    await session.flush()
+    return departments, new_departments
+
+
 def _fill(person: Person, entry: RosterEntry, department_id: int | None) -> None:
     assert department_id is not None
     person.name = entry.name
@@ -178,6 +214,7 @@ def _fill(person: Person, entry: RosterEntry, department_id: int | None) -> None
     person.category = entry.category
     person.roles = cp.encode_roles(entry.roles)
     person.employee_id = entry.employee_id
+    person.position = entry.position
     person.tg_username = entry.username
     person.roster_order = entry.row
     person.active = True
@@ -190,9 +227,31 @@ def _snapshot(person: Person) -> tuple[object, ...]:
         person.category,
         person.roles,
         person.employee_id,
+        person.position,
         person.tg_username,
         person.roster_order,
         person.active,
+    )
+
+
+def _facts(person: Person, dept_name: dict[int | None, str]) -> dict[str, str]:
+    """A person's roster facts as an admin reads them (for the list of changes)."""
+    return {
+        "姓名": person.name,
+        "部门": dept_name.get(person.department_id, ""),
+        "类别": person.category,
+        "角色": person.roles,
+        "工号": person.employee_id or "",
+        "职务": person.position or "",
+        "Telegram": person.tg_username or "",
+    }
+
+
+def _differences(before: dict[str, str], after: dict[str, str]) -> str:
+    return "；".join(
+        f"{label} {before[label] or '—'} → {after[label] or '—'}"
+        for label in before
+        if before[label] != after[label]
     )
 
 
@@ -283,13 +342,23 @@ async def department_names(session: AsyncSession, *, unit_id: int) -> dict[int, 
     return {dept_id: name for dept_id, name in rows.all() if dept_id is not None}
 
 
+async def positions(session: AsyncSession, *, unit_id: int) -> dict[int, str]:
+    """职务 of each person of the unit who has one (for exports)."""
+    rows = await session.exec(
+        select(Person.id, Person.position).where(
+            Person.unit_id == unit_id, col(Person.position).is_not(None)
+        )
+    )
+    return {person_id: position or "" for person_id, position in rows.all() if person_id}
+
+
 async def department_by_name(
     session: AsyncSession, *, unit_id: int, name: str
 ) -> Department | None:
-    """A department of the unit by name (spaces ignored: 「办 公 室」 is 办公室)."""
-    wanted = "".join(name.split())
+    """A department of the unit by name, compared normalised (「办 公 室」 is 办公室)."""
+    wanted = normalise_name(name)
     rows = await session.exec(select(Department).where(Department.unit_id == unit_id))
-    return next((d for d in rows.all() if "".join(d.name.split()) == wanted), None)
+    return next((d for d in rows.all() if normalise_name(d.name) == wanted), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,11 +450,13 @@ async def unbind(session: AsyncSession, *, person: Person, actor: str) -> str:
 
 
 async def find_people(session: AsyncSession, *, unit_id: int, query: str) -> list[Person]:
-    """People whose name or 工号 is exactly `query`."""
+    """People whose name or 工号 is exactly `query` (a name compared normalised)."""
+    query = query.strip()
+    name = normalise_name(query)
     rows = await session.exec(
         select(Person)
         .where(Person.unit_id == unit_id)
-        .where((Person.name == query) | (Person.employee_id == query))
+        .where((Person.name == name) | (Person.employee_id == query))
         .order_by(col(Person.roster_order))
     )
     return list(rows.all())
@@ -444,7 +515,8 @@ async def resolve_person(session: AsyncSession, *, unit_id: int, ref: str) -> li
         )
     else:
         query = select(Person).where(
-            Person.unit_id == unit_id, (Person.name == ref) | (Person.employee_id == ref)
+            Person.unit_id == unit_id,
+            (Person.name == normalise_name(ref)) | (Person.employee_id == ref),
         )
     query = query.where(col(Person.active).is_(True)).order_by(col(Person.roster_order))
     return list((await session.exec(query)).all())

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.appeals import AppealKind
+from core.grades import Grade
 from core.quarter import Quarter
 from storage.audit import audit
 from storage.db import dialect_insert
@@ -27,6 +30,11 @@ class Published:
 
     quarter: PublishedQuarter
     people: tuple[dict[str, Any], ...]  # `kaohe score --json` people, plus explain / star
+
+    @property
+    def final(self) -> bool:
+        """Whether the 公示 is over and the results are final."""
+        return self.quarter.final_at is not None
 
     def person(self, person_id: int) -> dict[str, Any] | None:
         """One person's published result."""
@@ -90,6 +98,32 @@ async def publish(
     return row, True
 
 
+async def make_final(
+    session: AsyncSession, *, unit_id: int, quarter: Quarter, now: datetime
+) -> bool:
+    """End the 公示 of a published quarter: its results are final. False if they already
+    were (another instance, an earlier run) or the quarter was not published."""
+    query = (
+        update(PublishedQuarter)
+        .where(
+            col(PublishedQuarter.unit_id) == unit_id,
+            col(PublishedQuarter.quarter) == str(quarter),
+            col(PublishedQuarter.final_at).is_(None),
+        )
+        .values(final_at=now)
+    )
+    done = (await session.exec(query)).rowcount > 0  # type: ignore[call-overload,attr-defined]
+    if done:
+        audit(
+            session,
+            action="results_final",
+            unit_id=unit_id,
+            actor="results_final",
+            subject=str(quarter),
+        )
+    return bool(done)
+
+
 async def published_quarter(
     session: AsyncSession, *, unit_id: int, quarter: Quarter
 ) -> PublishedQuarter | None:
@@ -110,7 +144,36 @@ async def published(session: AsyncSession, *, unit_id: int, quarter: Quarter) ->
         .where(PublishedResult.published_id == row.id)
         .order_by(col(PublishedResult.position))
     )
-    return Published(row, tuple((await session.exec(query)).all()))
+    people = tuple((await session.exec(query)).all())
+    from storage.appeals import changes  # issue 19: a 复核 变更 is the current version
+
+    changed = await changes(session, unit_id=unit_id, kind=AppealKind.QUARTER, period=str(quarter))
+    if changed:
+        people = tuple(
+            _revised(p, changed[p["person_id"]]) if p["person_id"] in changed else p
+            for p in people
+        )
+    return Published(row, people)
+
+
+def _revised(person: dict[str, Any], changed: list[Any]) -> dict[str, Any]:
+    """A published result as its latest 复核 变更 made it; the published row is kept."""
+    from storage.appeals import revision_of
+
+    last = changed[-1]
+    out = dict(person)
+    if last.new_score is not None:
+        out["score"] = last.new_score
+    if last.new_grade:
+        grade = Grade(last.new_grade)
+        out["grade"], out["grade_label"], out["undetermined"] = grade.value, grade.label, False
+    out["revision"] = revision_of(changed)
+    out["grade_reason"] = f"复核变更：{last.decision}（原公布 {person['grade_label']}）"
+    score = f"{float(out['score']):.2f}"
+    head = f"{out['name']}：{score}分，{out['grade_label']}（复核变更：{last.decision}）"
+    lines = list(person.get("explain", []))
+    out["explain"] = [head, *(["原公布：" + lines[0], *lines[1:]] if lines else [])]
+    return out
 
 
 async def latest_published(session: AsyncSession, *, unit_id: int) -> Published | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -37,19 +37,26 @@ def _claim_statement(dialect: str) -> Any:
     )
 
 
-def _rows(keys: list[ClaimKey], now: datetime) -> list[dict[str, object]]:
+def _rows(keys: list[ClaimKey], now: datetime, due: bool = False) -> list[dict[str, object]]:
     ordered = sorted(keys, key=lambda k: (k.bot_id, k.update_id))  # one lock order
     return [
-        {"bot_id": k.bot_id, "update_id": k.update_id, "owner": k.owner, "claimed_at": now}
+        {
+            "bot_id": k.bot_id,
+            "update_id": k.update_id,
+            "owner": k.owner,
+            "claimed_at": now,
+            "answer_due": due,
+        }
         for k in ordered
     ]
 
 
 async def claim_updates(
-    session: AsyncSession, keys: list[ClaimKey], *, now: datetime
+    session: AsyncSession, keys: list[ClaimKey], *, now: datetime, answer_due: bool = False
 ) -> set[tuple[int, int]]:
     """Claim updates in the session's transaction; the (bot id, update id) pairs claimed
-    here (the others were claimed before).
+    here (the others were claimed before). `answer_due`: what the transaction stores is
+    owed an answer (a report's 「已记录」) until `answered` says it went out.
 
     A claim commits with whatever the transaction stores, and vanishes with a rollback (a
     failure, a crash). A concurrent claim of the same update waits for that transaction:
@@ -58,7 +65,8 @@ async def claim_updates(
     if not keys:
         return set()
     statement = _claim_statement(session.get_bind().dialect.name)
-    result = await session.exec(statement, params=_rows(keys, now))  # type: ignore[call-overload]
+    rows = _rows(keys, now, answer_due)
+    result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
     return {(bot_id, update_id) for bot_id, update_id in result.all()}
 
 
@@ -70,6 +78,39 @@ async def claimed(session: AsyncSession, *, bot_id: int, update_ids: list[int]) 
         UpdateClaim.bot_id == bot_id, col(UpdateClaim.update_id).in_(update_ids)
     )
     return set((await session.exec(query)).all())
+
+
+async def claim_states(
+    session: AsyncSession, *, bot_id: int, update_ids: list[int]
+) -> dict[int, bool]:
+    """The updates claimed already, each with whether its answer is still due (stored,
+    but the process stopped before it said so)."""
+    if not update_ids:
+        return {}
+    query = select(UpdateClaim.update_id, UpdateClaim.answer_due).where(
+        UpdateClaim.bot_id == bot_id, col(UpdateClaim.update_id).in_(update_ids)
+    )
+    return dict((await session.exec(query)).all())
+
+
+async def expect_answer(session: AsyncSession, key: ClaimKey) -> None:
+    """Mark a claim taken in this transaction as owed an answer (see `claim_updates`)."""
+    await session.exec(
+        update(UpdateClaim)  # type: ignore[call-overload]
+        .where(col(UpdateClaim.bot_id) == key.bot_id, col(UpdateClaim.update_id) == key.update_id)
+        .values(answer_due=True)
+    )
+
+
+async def answered(session: AsyncSession, keys: list[ClaimKey]) -> None:
+    """These updates' answers went out: a redelivery is skipped again."""
+    for bot_id in sorted({k.bot_id for k in keys}):
+        ids = sorted({k.update_id for k in keys if k.bot_id == bot_id})
+        await session.exec(
+            update(UpdateClaim)  # type: ignore[call-overload]
+            .where(col(UpdateClaim.bot_id) == bot_id, col(UpdateClaim.update_id).in_(ids))
+            .values(answer_due=False)
+        )
 
 
 def claim_on(connection: Connection, key: ClaimKey, *, now: datetime) -> bool:

@@ -84,6 +84,7 @@ class Person(SQLModel, table=True):
     category: str = Field(max_length=32)
     roles: str = Field(max_length=64, description="canonical, e.g. 'head,member'")
     employee_id: str | None = Field(default=None, max_length=32)
+    position: str | None = Field(default=None, max_length=64, description="职务, from the roster")
     tg_username: str | None = Field(default=None, max_length=32)
     tg_user_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
@@ -318,6 +319,8 @@ class SentMessage(SQLModel, table=True):
     sent_at: datetime | None = _utc_column(nullable=True)
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     error: str | None = Field(default=None, max_length=255)
+    # issue 16: when the request went to Telegram (None: claimed, never sent)
+    started_at: datetime | None = _utc_column(nullable=True)
 
 
 class JobRun(SQLModel, table=True):
@@ -434,6 +437,8 @@ class PublishedQuarter(SQLModel, table=True):
         description="departments, groups, stars, red flags (as `kaohe score --json`)",
     )
     published_at: datetime = _utc_column(nullable=False, default=utcnow)
+    # 公示 (issue 19; migration 0012_annual): NULL while the results are a proposal.
+    final_at: datetime | None = _utc_column(nullable=True)
 
 
 class PublishedResult(SQLModel, table=True):
@@ -614,6 +619,92 @@ class UpdateClaim(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     owner: str = Field(default="", max_length=64)
     claimed_at: datetime = _utc_column(nullable=False, index=True)
+    # issue 16: a report stored with this claim whose 「已记录」 is not sent yet; a
+    # redelivery of the update sends it then (bot/middlewares.py)
+    answer_due: bool = Field(default=False)
+
+
+class CalendarNotice(SQLModel, table=True):
+    """A year's State Council holiday notice, imported by an admin (DESIGN §2).
+
+    Beats chinese_calendar and the statutory fallback; re-importing a year replaces it
+    (the audit log keeps who imported what, and when)."""
+
+    __tablename__ = "calendar_notice"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    days_off: list[str] = Field(sa_column=Column(JSON, nullable=False))  # ISO dates
+    workdays: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))  # the notice as pasted
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime = _utc_column(nullable=False, default=utcnow)
+
+
+# ---- 年度考核 (issue 19; migration 0012_annual) -------------------------------------------------
+
+
+class PersonStanding(SQLModel, table=True):
+    """A fact about a person's year the 年度考核 common rules act on (core.annual.Standing:
+    试用期, 立案审查调查未结案, 病事假超过半年), marked by an admin; `cleared_at` when it no
+    longer holds (e.g. the investigation closed). Marking and clearing are audited."""
+
+    __tablename__ = "person_standing"
+    __table_args__ = (UniqueConstraint("person_id", "kind", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=16, description="a core.annual.Standing value")
+    year: int
+    note: str = Field(default="", max_length=200)
+    marked_by: int | None = Field(default=None, foreign_key="person.id")
+    marked_at: datetime = _utc_column(nullable=False, default=utcnow)
+    cleared_at: datetime | None = _utc_column(nullable=True)
+
+
+class Appeal(SQLModel, table=True):
+    """复核: a person contests their quarterly (during 公示) or annual grade. A 变更 is a
+    new version of the published result: the published row stays as it was, this row
+    holds the new score / grade (storage.results overlays the latest one)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str = Field(max_length=8, description="a core.appeals.AppealKind value")
+    period: str = Field(max_length=8, description="'2026Q3' or '2026'")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attachments: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    decide_by: date
+    status: str = Field(default="open", max_length=8, index=True)
+    old_score: float | None = None
+    old_grade: str = Field(default="", max_length=16)
+    new_score: float | None = None
+    new_grade: str | None = Field(default=None, max_length=16)
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _utc_column(nullable=True)
+    petition_until: date | None = None
+    petition_at: datetime | None = _utc_column(nullable=True)
+    petition_note: str = Field(default="", max_length=200)
+
+
+class Objection(SQLModel, table=True):
+    """申辩: a person objects to a 错情 or veto; the issuer or an admin upholds it or voids
+    the record (撤销 = void, audited)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    filed_at: datetime = _utc_column(nullable=False, default=utcnow)
+    status: str = Field(default="open", max_length=8, index=True)
+    decision: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _utc_column(nullable=True)
 
 
 class WebToken(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,11 +29,35 @@ from core.roster import parse_roster
 from storage import db, people
 from storage.roster_io import read_table
 from storage.tables import AuditEntry, ChatGroup, Person
-from tests.factories import make_group, make_message, make_user
+from tests.factories import TEST_NOW, make_group, make_message, make_user
 from tests.fakes import BOT_ID, FakeSession
 
 TEST_TOKEN = f"{BOT_ID}:TEST-TOKEN"
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+# pytest-xdist runs the suite in several processes: each gets a PostgreSQL database and a
+# Redis database of its own (gw0 uses the given ones, gw1 the next, …).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") else 0
+
+
+def _per_worker_pg(url: str | None) -> str | None:
+    if url is None or WORKER_INDEX == 0:
+        return url
+    return f"{url}_w{WORKER_INDEX}"
+
+
+def _per_worker_redis(url: str | None) -> str | None:
+    if url is None or WORKER_INDEX == 0:
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{(int(number or 0) + WORKER_INDEX) % 16}" if number.isdigit() else url
+
+
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
+PG_URL = _per_worker_pg(BASE_PG_URL)
+if PG_URL:
+    os.environ["TEST_DATABASE_URL"] = PG_URL
+if redis_url := _per_worker_redis(os.environ.get("TEST_REDIS_URL")):
+    os.environ["TEST_REDIS_URL"] = redis_url
 
 
 async def _reset(url: str) -> None:
@@ -55,19 +80,83 @@ async def _upgrade(url: str) -> None:
         await engine.dispose()
 
 
+async def _ensure_pg_database(url: str) -> None:
+    """Create this worker's PostgreSQL database if it does not exist yet."""
+    import asyncpg
+
+    server, _, name = url.rpartition("/")
+    conn = await asyncpg.connect(server.replace("postgresql://", "postgres://", 1) + "/postgres")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _empty_tables(url: str) -> None:
+    """Every table of the migrated schema emptied, ids restarted: as if freshly migrated."""
+    engine = db.make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename <> 'alembic_version'"
+                    )
+                )
+            ).scalars()
+            listed = ", ".join(f'"{name}"' for name in names)
+            if listed:
+                await conn.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+class _PgState:
+    """Whether this worker's PostgreSQL database holds the migrated schema right now."""
+
+    migrated = False
+
+
+@pytest.fixture(scope="session")
+def _pg_database() -> str | None:
+    if PG_URL and WORKER_INDEX:
+        asyncio.run(_ensure_pg_database(PG_URL))
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database migrated to head, copied for each test (migrating takes 0.3 s)."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    asyncio.run(_upgrade(f"sqlite:///{path}"))
+    return path
+
+
 @pytest.fixture
-def empty_db_url(tmp_path: Path) -> str:
+def empty_db_url(tmp_path: Path, _pg_database: str | None) -> str:
     """A database with no tables at all."""
-    url = PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    url = _pg_database or f"sqlite:///{tmp_path / 'test.db'}"
     asyncio.run(_reset(url))
+    _PgState.migrated = False
     return url
 
 
 @pytest.fixture
-def db_url(empty_db_url: str) -> str:
-    """A database migrated to head."""
-    asyncio.run(_upgrade(empty_db_url))
-    return empty_db_url
+def db_url(tmp_path: Path, _pg_database: str | None, _migrated_sqlite: Path) -> str:
+    """A database migrated to head (PostgreSQL: migrated once, then emptied per test)."""
+    if _pg_database is None:
+        path = tmp_path / "test.db"
+        shutil.copyfile(_migrated_sqlite, path)
+        return f"sqlite:///{path}"
+    if _PgState.migrated:
+        asyncio.run(_empty_tables(_pg_database))
+    else:
+        asyncio.run(_reset(_pg_database))
+        asyncio.run(_upgrade(_pg_database))
+        _PgState.migrated = True
+    return _pg_database
 
 
 @pytest.fixture
@@ -112,7 +201,7 @@ class FakeClock:
         self.at: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.at or datetime.now(UTC)
+        return self.at or TEST_NOW
 
 
 @pytest.fixture
@@ -205,10 +294,56 @@ async def db_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str,
 @pytest.fixture
 def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """Run in an empty directory with none of kaohe's variables set."""
-    for name in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_BASE", "REDIS_URL", "KAOHE_POLICY"):
+    for name in KAOHE_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One `kaohe demo` over a folder holding a stale database: what it printed and wrote."""
+
+    folder: Path
+    printed: str
+
+    @property
+    def transcript(self) -> str:
+        return (self.folder / "transcript.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The full demo, run once per test session (it takes half a minute): `kaohe demo`
+    from an empty working directory with none of kaohe's variables set."""
+    import contextlib
+    import io
+
+    from bot.cli import main
+
+    cwd = tmp_path_factory.mktemp("demo")
+    stale = cwd / "kaohe-demo"
+    stale.mkdir()
+    (stale / "kaohe.db").write_bytes(b"not a database from an older run")
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+        for name in KAOHE_ENV:
+            mp.delenv(name, raising=False)
+        mp.chdir(cwd)
+        assert main(["demo"]) == 0
+    return DemoRun(stale, printed.getvalue())
+
+
+KAOHE_ENV = (
+    "BOT_TOKEN",
+    "DATABASE_URL",
+    "TELEGRAM_API_BASE",
+    "REDIS_URL",
+    "KAOHE_POLICY",
+    "KAOHE_TZ",
+    "KAOHE_SCHEDULER",
+    "KAOHE_CLOCK",
+)
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

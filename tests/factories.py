@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.offline import UpdateFactory
 
 _factory = UpdateFactory()
+
+# "Now" for every test that does not set its own: a message without a date was sent then,
+# and a button press without a clock happened then. A fixed instant — a working day in a
+# year the official calendar knows — so that no test depends on the day it runs.
+TEST_NOW = datetime(2026, 6, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
 
 
 def make_user(user_id: int, first_name: str = "用户", username: str | None = None) -> User:
@@ -29,7 +36,9 @@ def make_message(
     reply_to: Message | None = None,
     **fields: Any,
 ) -> Update:
-    """An Update carrying a message (private chat with `user` unless `chat` is given)."""
+    """An Update carrying a message (private chat with `user` unless `chat` is given),
+    sent at `date` (default TEST_NOW)."""
+    fields["date"] = fields.get("date") or TEST_NOW
     message = _factory.message(text, user=user, chat=chat, reply_to=reply_to, **fields)
     return _factory.update(message=message)
 

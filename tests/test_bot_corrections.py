@@ -116,7 +116,8 @@ async def test_veto_lists_the_kinds_and_makes_the_grade_poor(
     sent = await press(chat, admin, "✅ 确认", clock)
     [record] = await records(session)
     assert (record.kind, record.severity, record.reason) == ("veto", "违纪违法", "受到党纪处分")
-    assert any(m.text.startswith("⛔ 周敏（考核办）将你记入负面清单「违纪违法」") for m in sent)
+    notice = next(m.text for m in sent if m.text.startswith("⛔ 你被记入负面清单「违纪违法」"))
+    assert "周敏" not in notice and f"/object {record.id} 理由" in notice
     assert (await session.exec(select(AuditEntry).where(AuditEntry.action == "record_veto"))).one()
     view = await compute(
         session,
@@ -155,8 +156,9 @@ async def test_export_in_chat_for_admins_only(
     assert document.caption == "📎 2026年第4季度 平时考核结果（实时计算，暂定）"
     assert document.document.filename == "平时考核-2026Q4.xlsx"
     book = load_workbook(BytesIO(document.document.data))
-    assert {"个人结果", "部门结果", "明细", "填报情况", "审计日志"} <= set(book.sheetnames)
-    assert book.sheetnames[:4] == ["个人结果", "部门结果", "明细", "填报情况"]
+    assert {"个人结果", "部门结果", "明细", "日报档案", "审计日志"} <= set(book.sheetnames)
+    assert book.sheetnames[:5] == ["汇总表", "登记表", "个人结果", "部门结果", "明细"]
+    assert book.sheetnames[5].startswith("填报情况（")
     assert "实时计算，截至 2026-11-19，暂定" in book["个人结果"]["A1"].value
 
 

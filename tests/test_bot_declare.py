@@ -3,25 +3,28 @@ delete, and the window (2026Q3: 09-23 … 10-10)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import datetime
 
 import pytest
-from aiogram import Bot
-from aiogram.fsm.storage.base import StorageKey
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import StateType, StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import User
+from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.app import make_dispatcher
+from bot.app import make_bot, make_dispatcher
 from bot.config import Settings
 from core.quarter import Quarter
 from storage.declarations import declared_items
 from storage.tables import Declaration, DeclarationItem
-from tests.conftest import Chat, FakeClock, Office, local
+from tests.conftest import TEST_TOKEN, Chat, FakeClock, Office, local
 from tests.factories import make_callback, make_message
+from tests.fake_api import FakeBotAPI
 from tests.fakes import FakeSession
 
 IN_WINDOW = local(9, 24, 10)
@@ -299,3 +302,92 @@ async def test_state_in_redis_survives_a_restart(
         await second.storage.set_state(key, None)
         await second.storage.set_data(key, {})
         await second.storage.close()
+
+
+# ---- quick answers (issue 24): updates of one person are handled in the order they came
+
+
+async def feed_together(chat: Chat, *updates: Update) -> list[object]:
+    """Hand the updates to the dispatcher at once, as polling with `handle_as_tasks` does."""
+    return await asyncio.gather(
+        *(chat.dp.feed_update(chat.bot, u) for u in updates), return_exceptions=True
+    )
+
+
+class SlowStorage(MemoryStorage):
+    """FSM storage whose writes take a round trip's time, as Redis's do."""
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        await asyncio.sleep(0.05)
+        await super().set_state(key, state)
+
+
+async def test_text_and_presses_back_to_back_store_the_item(
+    chat: Chat, office: Office, clock: FakeClock, session: AsyncSession
+) -> None:
+    chat.dp.fsm.storage = SlowStorage()
+    me = Person(chat, clock, office.member, IN_WINDOW)
+    clock.at = IN_WINDOW
+    prompt = (await me.say("/declare"))[-1]
+    assert "请发送第1项实绩" in prompt.text
+    under = chat.fake._message(office.member.id, text=prompt.text)
+    before = len(chat.fake.requests)
+    outcomes = await feed_together(
+        chat,
+        make_message("牵头完成全局档案数字化", user=office.member, date=IN_WINDOW),
+        make_callback("dc:src:temporary", user=office.member, message=under),
+        make_callback("dc:rate:fairly_good", user=office.member, message=under),
+    )
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    answers = [r for r in chat.fake.requests[before:] if isinstance(r, AnswerCallbackQuery)]
+    assert [a.text for a in answers] == [None, None]  # no 「这个按钮已过期」
+    sent = [r.text for r in chat.fake.requests[before:] if isinstance(r, SendMessage)]
+    assert "✅ 已保存第1项（临时任务，自评较好）：牵头完成全局档案数字化" in sent
+    assert await stored(session) == [(1, "牵头完成全局档案数字化", "temporary", "fairly_good")]
+
+
+async def test_an_item_typed_before_the_prompt_arrives_is_the_item(
+    chat: Chat, office: Office, clock: FakeClock, session: AsyncSession
+) -> None:
+    me = Person(chat, clock, office.member, IN_WINDOW)
+    clock.at = IN_WINDOW
+    outcomes = await feed_together(
+        chat,
+        make_message("/declare", user=office.member, date=IN_WINDOW),
+        make_message("起草半年工作总结", user=office.member, date=IN_WINDOW),
+    )
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    texts_sent = [r.text for r in chat.fake.requests if isinstance(r, SendMessage)]
+    assert not [t for t in texts_sent if "日报" in t]  # not filed as a 日报
+    assert "「起草半年工作总结」" in texts_sent[-1]
+    await me.press("年度指标")
+    await me.press("好")
+    assert await stored(session) == [(1, "起草半年工作总结", "annual", "good")]
+
+
+async def test_polling_handles_an_item_sent_with_declare_in_one_batch(
+    settings: Settings, dp: Dispatcher, office: Office, clock: FakeClock, session: AsyncSession
+) -> None:
+    """The real runtime's path: one getUpdates batch, each update its own task."""
+    clock.at = IN_WINDOW
+    user = {"id": office.member.id, "is_bot": False, "first_name": office.member.first_name}
+    chat = {"id": office.member.id, "type": "private", "first_name": office.member.first_name}
+    at = int(IN_WINDOW.timestamp())
+    async with FakeBotAPI(token=TEST_TOKEN) as api:
+        for n, text in enumerate(["/declare", "起草半年工作总结"], start=1):
+            message = {"message_id": n, "date": at, "chat": chat, "from": user, "text": text}
+            if text.startswith("/"):
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": 8}]
+            api.push_update({"update_id": 900_000 + n, "message": message})
+        bot = make_bot(settings.model_copy(update={"telegram_api_base": api.base}))
+        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+        try:
+            asked = await api.wait_for(
+                "sendMessage", lambda p: "「起草半年工作总结」" in str(p.get("text"))
+            )
+        finally:
+            await dp.stop_polling()
+            await polling
+            await bot.session.close()
+    assert asked is not None
+    assert not [p for p in api.calls_of("sendMessage") if "日报" in str(p.get("text"))]

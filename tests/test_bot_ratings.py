@@ -3,6 +3,7 @@ the facts and the score (2026Q3 ratings: 10-12 … 10-14, 20:00)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from aiogram import Bot, Dispatcher
@@ -198,8 +199,13 @@ async def test_peer_ratings_are_anonymous_and_flow_into_the_score(
         "打了" in t or "请为 杨帆" not in t or "自评" in t for t in own
     )  # only hers to give
     assert not any("60分" in t or "85分" in t for t in own)
-    # /me shows the closing quarter's ratings as means per rater kind
-    assert "多主体评价" in seen and "同级互评72.5（" in seen and "2人）" in seen
+    # while ratings are open, /me shows no anonymous kind at all — no mean, no count — or
+    # the next answer would give its score away by differencing (issue 16)
+    assert not re.search(r"同级互评\d", seen) and "2人）" not in seen
+    # once the window has closed (10-14 20:00), /me shows the means per rater kind
+    after = await chat.feed(make_message("/me", user=office.member, date=local(10, 14, 20, 1)))
+    shown = "\n".join(str(getattr(r, "text", "") or "") for r in after)
+    assert "多主体评价" in shown and "同级互评72.5（" in shown and "2人）" in shown
 
     unit = yang.unit_id
     gathered = await gather(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,49 @@ def test_first_import_sets_the_assessment_start(
     assert first is not None
     assert main(["import", str(sample)]) == 0  # a re-import does not move it
     assert asyncio.run(start()) == first
+
+
+async def test_me_on_the_first_day_before_the_deadline_says_when_counting_starts(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    """First day of use (issue 24): nothing is counted before 20:00, the like is in."""
+    await people_store.set_assessment_start(session, day=date(2026, 12, 3), actor="test")
+    await session.commit()
+    await chat.feed(make_message("走访企业", user=office.member, date=local(12, 3, 10)))
+    group = make_group(OFFICE_GROUP, "办公室群")
+    await chat.feed(
+        make_message("点赞 @杨帆 好", user=office.head, chat=group, date=local(12, 3, 11))
+    )
+    (reply,) = await chat.feed(make_message("/me", user=office.member, date=local(12, 3, 15)))
+    assert reply.text == "今天的日报截止 20:00，得分从今晚开始计算；今日已获点赞 1 次。"
+    (other,) = await chat.feed(make_message("/me", user=office.other, date=local(12, 3, 15)))
+    assert other.text == "今天的日报截止 20:00，得分从今晚开始计算。"
+    (evening,) = await chat.feed(make_message("/me", user=office.member, date=local(12, 3, 21)))
+    assert evening.text.startswith("📈 2026年第4季度（截至 12月3日，暂定）")
+    assert "· 点赞 1.00 → +1.00" in evening.text
+
+
+async def test_me_before_the_assessment_starts(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    await people_store.set_assessment_start(session, day=date(2026, 12, 7), actor="test")
+    await session.commit()
+    (reply,) = await chat.feed(make_message("/me", user=office.member, date=local(12, 3, 15)))
+    assert reply.text == "考核从12月7日开始，得分从那天的日报截止后开始计算。"
+
+
+def test_score_header_on_the_first_day_never_ends_before_it_starts(
+    scored_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = Path(__file__).resolve().parent.parent / "bot" / "data" / "sample_roster.csv"
+    assert main(["import", str(sample), "--start", "2026-12-03"]) == 0
+    capsys.readouterr()
+    assert main(["score"], clock=lambda: local(12, 3, 15)) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == (
+        "2026Q4 平时考核结果（季度进行中，暂定）："
+        "尚未开始计算（2026-12-03 的日报 20:00 截止后开始），方案 standard"
+    )
+    assert main(["score"], clock=lambda: local(12, 3, 21)) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "：2026-12-03—2026-12-03，" in header

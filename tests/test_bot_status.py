@@ -94,12 +94,12 @@ async def test_unknown_calendar_year_tells_admins_once(
     sent = await chat.feed(
         make_message("新年第一份日报", user=office.member, date=local(1, 4, 10, year=2027))
     )
-    warned = sorted(m.chat_id for m in sent if "2027" in m.text and "周一至周五" in m.text)
+    warned = sorted(m.chat_id for m in sent if "2027" in m.text and "法定节假日" in m.text)
     assert warned == sorted([admin.id, boss.id])
     assert any(
         "（按时）" in m.text for m in sent if m.chat_id == office.member.id
-    )  # Mon–Fri fallback
+    )  # a working day under the statutory fallback
     sent = await chat.feed(
         make_message("第二份", user=office.member, date=local(1, 5, 10, year=2027))
     )
-    assert not any("周一至周五" in m.text for m in sent)
+    assert not any("法定节假日" in m.text for m in sent)

@@ -62,3 +62,30 @@ def test_log_redaction_hides_the_token(caplog: pytest.LogCaptureFixture) -> None
     )
     RedactFilter(["123:secret"]).filter(record)
     assert record.getMessage() == "url https://x/bot***/getMe"
+
+
+def test_scheduler_is_on_unless_turned_off(no_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().scheduler is True
+    monkeypatch.setenv("KAOHE_SCHEDULER", "off")
+    assert Settings().scheduler is False
+
+
+def test_clock_starts_at_the_given_instant_and_runs_on(
+    no_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("KAOHE_CLOCK", "2027-01-01T08:00:00+08:00")
+    clock = Settings().make_clock()
+    first, second = clock(), clock()
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    assert start <= first <= second < start + timedelta(minutes=5)
+    monkeypatch.setenv("KAOHE_CLOCK", "")
+    real = Settings().make_clock()()
+    assert abs(real - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_clock_without_an_offset_is_refused(no_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAOHE_CLOCK", "2027-01-01T08:00:00")
+    with pytest.raises(ValidationError, match="KAOHE_CLOCK"):
+        Settings()

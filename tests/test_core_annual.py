@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.annual import annual_results
+from core.annual import Outcome, Standing, annual_results
 from core.facts import FactsError, QuarterFacts, RatingMean, VetoEvent, YearEndScore
 from core.grades import AnnualGrade, Grade
 from core.grading import floor_share
@@ -245,3 +245,63 @@ def test_property_excellent_within_cap_and_never_with_a_bad_quarter(
         assert sum(b.points for b in r.breakdown) == r.score
         if r.poor_quarters >= 2:
             assert r.grade is AnnualGrade.INCOMPETENT
+
+
+# ---- the common rules (issue 19) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("standings", "outcome", "words"),
+    [
+        ({Standing.PROBATION}, Outcome.UNDETERMINED, "试用期"),
+        ({Standing.INVESTIGATION}, Outcome.UNDETERMINED, "立案审查调查"),
+        ({Standing.LONG_LEAVE}, Outcome.NOT_ASSESSED, "不参加"),
+        ({Standing.LONG_LEAVE, Standing.PROBATION}, Outcome.NOT_ASSESSED, "半"),
+    ],
+)
+def test_common_rules_set_a_person_aside_with_the_reason(
+    standings: set[Standing], outcome: Outcome, words: str
+) -> None:
+    rows = {1: [(99.0, G)] * 4} | dict.fromkeys(range(2, 7), FILLER)
+    people = [person(i) for i in range(1, 7)]
+    result = annual_results(Policy(), people, year(rows), standings={1: standings})
+    assert [u.person_id for u in result.ungraded] == [1]
+    aside = result.ungraded[0]
+    assert aside.outcome is outcome and words in aside.reason
+    assert aside.score == D("99.00") and len(aside.quarters) == 4
+    with pytest.raises(KeyError):
+        result.person(1)
+    # Not counted in the group: five graded people, one 优秀 place, which goes to the next.
+    assert result.groups[0].size == 5
+
+
+def test_a_common_rule_switched_off_grades_the_person() -> None:
+    rows = {1: [(99.0, G)] * 4} | dict.fromkeys(range(2, 6), FILLER)
+    rules = replace(AnnualRules(), probation_undetermined=False)
+    policy = replace(Policy(), annual=rules)
+    people = [person(i) for i in range(1, 6)]
+    result = annual_results(policy, people, year(rows), standings={1: {Standing.PROBATION}})
+    assert result.ungraded == () and result.person(1).grade is AnnualGrade.EXCELLENT
+
+
+def test_a_long_leave_person_without_any_quarter_is_listed_as_not_assessed() -> None:
+    result = annual_results(
+        Policy(), [person(1), person(2)], year({1: FILLER}), standings={2: {Standing.LONG_LEAVE}}
+    )
+    assert [(u.person_id, u.outcome, u.score) for u in result.ungraded] == [
+        (2, Outcome.NOT_ASSESSED, None)
+    ]
+
+
+def test_a_veto_in_any_quarter_bars_excellent_even_if_its_grade_is_not_excluded() -> None:
+    vetoed = replace(mark(1, 99, G), vetoes=("违纪违法",))
+    quarters = year({1: [(99.0, G)] * 4} | dict.fromkeys(range(2, 6), FILLER))
+    quarters[1] = replace(quarters[1], people=(vetoed, *quarters[1].people[1:]))
+    rules = replace(AnnualRules(), excellent_excludes=frozenset())
+    people = [person(i) for i in range(1, 6)]
+    result = annual_results(replace(Policy(), annual=rules), people, quarters)
+    assert result.person(1).grade is AnnualGrade.COMPETENT
+    assert "一票否决" in result.person(1).grade_reason
+    lenient = replace(rules, vetoes_block_excellent=False)
+    again = annual_results(replace(Policy(), annual=lenient), people, quarters)
+    assert again.person(1).grade is AnnualGrade.EXCELLENT

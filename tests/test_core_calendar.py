@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import chinese_calendar
 import pytest
 
-from core.calendar import LeavePeriod, WorkCalendar
+from core.calendar import (
+    HolidayNotice,
+    LeavePeriod,
+    Source,
+    WorkCalendar,
+    statutory_days_off,
+)
 from core.policy import CalendarRules
 
 cal = WorkCalendar()
@@ -19,12 +26,43 @@ cal = WorkCalendar()
         (date(2026, 10, 5), False),  # Monday, 国庆 holiday
         (date(2026, 11, 20), True),  # an ordinary Friday
         (date(2026, 11, 21), False),  # an ordinary Saturday
-        (date(2027, 1, 4), True),  # 2027: no official data yet → Mon–Fri
+        (date(2027, 1, 4), True),  # 2027: no official data yet → statutory + weekends
         (date(2027, 1, 2), False),
+        (date(2027, 1, 1), False),  # 元旦, a Friday
+        (date(2027, 2, 5), False),  # 除夕 (Fri); 春节 Sat–Mon, 补假 Tue and Wed
+        (date(2027, 2, 10), False),
+        (date(2027, 2, 11), True),
     ],
 )
 def test_official_calendar_with_fallback(day: date, workday: bool) -> None:
     assert cal.is_workday(day) is workday
+
+
+def test_statutory_fallback_has_every_holiday_of_the_law_for_2027() -> None:
+    days_off, extra_workdays = cal.year_facts(2027)
+    assert cal.source(2027) is Source.STATUTORY and extra_workdays == []
+    expected = ["01-01", "02-05", "02-08", "02-09", "02-10", "04-05", "05-03", "05-04"]
+    expected += ["06-09", "09-15", "10-01", "10-04", "10-05"]
+    assert [f"{d:%m-%d}" for d in days_off] == expected
+
+
+def test_statutory_fallback_agrees_with_the_package_on_its_statutory_days() -> None:
+    # where chinese_calendar knows the year, every statutory weekday off is off there too
+    for year in (2025, 2026):
+        for day in statutory_days_off(year):
+            if day.weekday() < 5:
+                assert not chinese_calendar.is_workday(day), day
+
+
+def test_a_notice_beats_the_package_and_the_policy_beats_the_notice() -> None:
+    notice = HolidayNotice(2026, frozenset({date(2026, 11, 20)}), frozenset({date(2026, 11, 21)}))
+    with_notice = cal.with_notices([notice])
+    assert with_notice.source(2026) is Source.NOTICE and cal.source(2026) is Source.PACKAGE
+    assert not with_notice.is_workday(date(2026, 11, 20))
+    assert with_notice.is_workday(date(2026, 11, 21))
+    assert with_notice.is_workday(date(2026, 10, 5))  # a notice year: unlisted days are Mon–Fri
+    rules = CalendarRules(extra_workdays=frozenset({date(2026, 11, 20)}))
+    assert WorkCalendar(rules).with_notices([notice]).is_workday(date(2026, 11, 20))
 
 
 def test_unknown_years_are_reported_not_raised() -> None:

@@ -105,6 +105,7 @@ def test_trigger_times_come_from_the_policy() -> None:
                 (Job.MISSING, D(2026, 11, 20)),
                 (Job.ESCALATE, D(2026, 11, 20)),
                 (Job.TASK_OVERDUE, D(2026, 11, 20)),
+                (Job.APPEAL_REMIND, D(2026, 11, 20)),  # 复核 decisions due (issue 19)
                 (Job.REMIND, D(2026, 11, 20)),
                 (Job.WEEKLY_REMIND, D(2026, 11, 20)),
                 (Job.TALK_REMIND, D(2026, 11, 20)),  # Q3's talks were due 10-29
@@ -126,6 +127,7 @@ def test_trigger_times_come_from_the_policy() -> None:
                 (Job.MISSING, D(2026, 10, 10)),
                 (Job.ESCALATE, D(2026, 10, 10)),
                 (Job.TASK_OVERDUE, D(2026, 10, 10)),
+                (Job.APPEAL_REMIND, D(2026, 10, 10)),  # 复核 decisions due (issue 19)
                 (Job.REMIND, D(2026, 10, 10)),
                 (Job.WEEKLY_REMIND, D(2026, 10, 10)),
                 (Job.DECLARE_REMIND, D(2026, 10, 10)),

@@ -789,3 +789,23 @@ def test_property_results_do_not_depend_on_input_order(
     assert first == second
     assert [r.breakdown for r in first.people] == [r.breakdown for r in second.people]
     assert [r.notes for r in first.people] == [r.notes for r in second.people]
+
+
+@pytest.mark.parametrize(("required", "undetermined"), [(0, True), (9, True), (10, False)])
+def test_too_few_required_days_is_undetermined_and_takes_no_quota(
+    required: int, undetermined: bool
+) -> None:
+    policy = replace(Policy(), grades=replace(GradeRules(), min_required_days=10))
+    people = [Person(i, f"人{i}", 1, "一般", frozenset({Role.MEMBER})) for i in range(1, 6)]
+    filing = (Filing(1, required, required, 0),) + tuple(
+        Filing(i, 60, 60 - i, 0) for i in range(2, 6)
+    )
+    result = score_quarter(policy, people, QuarterFacts(filing=filing))
+    one = result.person(1)
+    assert one.undetermined is undetermined
+    if undetermined:
+        assert one.grade_label == "不定等次" and "少于10个" in one.grade_reason
+        assert result.groups[0].size == 4 and one.rank == 5
+        assert explain(one)[0].startswith("人1：") and "不定等次" in explain(one)[0]
+    else:
+        assert result.groups[0].size == 5 and one.grade_label == one.grade.label

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.conftest import DemoRun
+
+DEMO = pytest.mark.xdist_group("demo")  # one demo run per test session
 
 
-def test_demo_binds_everyone_files_reports_and_ends_with_stats(
-    no_env: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    transcript = (no_env / "kaohe-demo" / "transcript.txt").read_text(encoding="utf-8")
-    assert out.startswith(transcript)  # printed as it went, then where the files are
+@DEMO
+def test_demo_binds_everyone_files_reports_and_ends_with_stats(demo_run: DemoRun) -> None:
+    transcript = demo_run.transcript
+    assert demo_run.printed.startswith(transcript)  # printed as it went, then the files
     for expected in (
         "已绑定账号：42/42 人；已绑定群：10 个",
         "只有考核办可以绑定群",  # a refusal is shown too
@@ -35,6 +35,13 @@ def test_demo_binds_everyone_files_reports_and_ends_with_stats(
     ):
         assert expected in transcript, expected
     assert "办公室（5人）\n           本周 填报 100%" in transcript  # leave excused 黄磊's days
+
+
+@DEMO
+def test_demo_replaces_a_stale_database(demo_run: DemoRun) -> None:
+    # demo_run started over a file that is not a database: the demo built a fresh one
+    assert (demo_run.folder / "kaohe.db").read_bytes().startswith(b"SQLite format 3")
+    assert "已绑定账号：42/42 人" in demo_run.transcript
 
 
 def test_demo_starts_fresh_and_quiet(no_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

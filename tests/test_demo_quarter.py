@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from openpyxl import load_workbook
 
-from bot.demo import run_demo
+from tests.conftest import DemoRun
+
+pytestmark = pytest.mark.xdist_group("demo")  # one demo run per test session
 
 
-async def test_demo_closes_the_quarter(tmp_path: Path) -> None:
-    assert await run_demo(tmp_path, echo=False) == 0
-    transcript = (tmp_path / "transcript.txt").read_text(encoding="utf-8")
+def test_demo_closes_the_quarter(demo_run: DemoRun) -> None:
+    tmp_path = demo_run.folder
+    transcript = demo_run.transcript
     for expected in (
         "✅ 已记录 #",  # a bonus confirmed with the button
         "类别「迟到」不在负面清单中。可选：",
@@ -25,6 +26,14 @@ async def test_demo_closes_the_quarter(tmp_path: Path) -> None:
         "反馈谈话提醒：发出",
         "只有考核办可以导出考核结果。",
         "📎 2026年第2季度 平时考核结果（已公布的结果）",
+        # issue 19: 公示, one 申辩 (撤销), one 复核 (变更), the year and the pool
+        "📢 2026年第2季度平时考核结果公示至",
+        "✅ 申辩 #1 已撤销原记录，已告知本人。",
+        "📄 复核决定书（编号1）",
+        "✅ 2026年第2季度平时考核结果公示期满，结果已确定：",
+        "📘 2026年度考核结果：优秀 ",
+        "→ 杨帆：📘 2026年度考核",
+        "合计 500000.00 元（与资金总额相符）",
     ):
         assert expected in transcript, expected
     assert (tmp_path / "charts" / "0709-unit-grades.png").exists()
@@ -32,3 +41,6 @@ async def test_demo_closes_the_quarter(tmp_path: Path) -> None:
     people = book["个人结果"]
     assert "已公布结果（2026-07-09 公布）" in people["A1"].value
     assert people.max_row == 2 + 42
+    pool = load_workbook(tmp_path / "激励资金分配-2026.xlsx")["个人分配"]
+    amounts = [r[8] for r in pool.iter_rows(min_row=3, values_only=True) if isinstance(r[0], int)]
+    assert round(sum(amounts), 2) == 500000.00

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -15,13 +17,16 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
+from bot.export import build_export, build_year_export
 from bot.jobs import Jobs
+from bot.results import quarter_view
 from bot.sender import Limits
 from core.jobs import Job, fire_at
 from core.quarter import Quarter
 from core.quarter_end import window
+from storage import export as store
 from storage import people
-from storage.tables import Record
+from storage.tables import Person, Record, Report
 from tests.conftest import SHANGHAI, Chat, FakeClock, Office, Roster, local
 from tests.factories import make_callback, make_message
 
@@ -82,15 +87,25 @@ async def test_export_figures_equal_kaohe_score_json(
     assert len(rows) == len(scored["people"]) == 42
     for person, row in zip(scored["people"], rows, strict=True):
         assert (row["姓名"], row["部门"], row["类别"]) == (
-            person["name"], person["department"], person["category"],
-        )  # fmt: skip
+            person["name"],
+            person["department"],
+            person["category"],
+        )
         assert (row["得分"], row["名次"], row["等次"]) == (
-            person["score"], person["rank"], person["grade_label"],
-        )  # fmt: skip
+            person["score"],
+            person["rank"],
+            person["grade_label"],
+        )
         for component in person["components"]:
             assert row[component["label"]] == component["value"]  # None: an empty cell
-        for adjustment in person["adjustments"]:
-            assert row[adjustment["label"]] == adjustment["points"]
+        by_column: dict[str, float] = {}
+        for adjustment in person["adjustments"]:  # every 加分 / 扣分 reason in one column
+            bonus = adjustment["kind"] in {"bonus", "bonus_cap"}
+            column = "加分/扣分" if bonus else adjustment["label"]
+            by_column[column] = by_column.get(column, 0) + adjustment["points"]
+        for column, points in by_column.items():
+            assert row[column] == pytest.approx(points)
+    assert not [h for h in headers if "抗洪抢险" in str(h)]  # reasons are rows of 明细
     by_name = {row["姓名"]: row for row in rows}
     assert by_name["黄磊"]["等次"] == "较差" and by_name["黄磊"]["负面清单"] == "违纪违法"
 
@@ -111,26 +126,45 @@ async def test_export_figures_equal_kaohe_score_json(
     assert ("赵丽", "错情", -1, "已撤销") in kinds and ("赵丽", "加分", 1.5, "有效") in kinds
     assert ("黄磊", "一票否决：违纪违法", 0, "有效") in kinds
     voided = next(r for r in records if r["状态"] == "已撤销")
-    assert (voided["撤销人"], voided["撤销原因"], voided["记录人"]) == ("周敏", "核实无误", "陈静")
+    assert voided["记录人"] == "陈静"
+    assert voided["撤销"].startswith("周敏 20")  # voided at the wall clock
+    assert voided["撤销"].endswith("：核实无误")
 
-    audit = book["审计日志"]
-    actions = [row[3].value for row in audit.iter_rows(3)]
-    assert {"record_void", "record_bonus", "record_veto"} <= set(actions)
+    _check_audit(book)
+    _check_filing(book)
 
-    filing = book["填报情况"]
-    headers = [c.value for c in filing[2]]
-    frows = {r[0].value: [c.value for c in r] for r in filing.iter_rows(3)}
-    member = dict(zip(headers, frows["杨帆"], strict=True))
-    other = dict(zip(headers, frows["赵丽"], strict=True))
-    assert (member["9-21"], member["9-26"], member["9-20"]) == ("按时", "非工作日", "未开始")
-    assert (other["9-21"], other["9-22"], member["9-25"]) == ("迟报", "缺报", "非工作日")  # 中秋
-    assert (member["按时"], member["缺报"], other["缺报"]) == (7, 0, 4)
-
-    for ws in book.worksheets:
+    for ws in book.worksheets[2:]:  # the tables after the 汇总表 and the 登记表
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("3")
         assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
-        assert ws.print_title_rows == "$2:$2" and ws.page_setup.fitToWidth == 1
-        assert ws.column_dimensions["A"].width >= 6
+        assert ws.print_title_rows == "$2:$2"
+        assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+
+
+def _check_audit(book: Any) -> None:
+    """审计日志 in Chinese: action names, actor names, readable details."""
+    audit = book["审计日志"]
+    entries = [[c.value for c in row] for row in audit.iter_rows(3)]
+    assert {"作废记录", "加分/扣分", "负面清单"} <= {e[3] for e in entries}
+    bonus = next(e for e in entries if e[3] == "加分/扣分")
+    assert bonus[2] == "周敏" and bonus[4] == "赵丽"
+    assert "人员：赵丽" in bonus[5] and "分值：1.5" in bonus[5] and "原因：抗洪抢险" in bonus[5]
+
+
+def _check_filing(book: Any) -> None:
+    """填报情况 by month, a code per day and a legend."""
+    # July and August were before kaohe started: no sheet of 未开始 columns
+    assert [n for n in book.sheetnames if n.startswith("填报情况")] == ["填报情况（9月）"]
+    filing = book["填报情况（9月）"]
+    headers = [c.value for c in filing[2]]
+    assert headers[2:32] == [str(day) for day in range(1, 31)]
+    frows = {r[0].value: [c.value for c in r] for r in filing.iter_rows(3) if r[1].value}
+    member = dict(zip(headers, frows["杨帆"], strict=True))
+    other = dict(zip(headers, frows["赵丽"], strict=True))
+    assert (member["21"], member["26"], member["20"]) == ("√", "休", "—")
+    assert (other["21"], other["22"], member["25"]) == ("迟", "缺", "休")  # 中秋
+    assert (member["按时"], member["缺报"], other["缺报"]) == (7, 0, 4)
+    legend = [r[0].value for r in filing.iter_rows(3) if not r[1].value]
+    assert legend == ["图例：√ 按时　迟 迟报　补 补报　缺 缺报　假 请假　休 非工作日　— 未开始"]
 
 
 async def test_export_of_a_published_quarter_uses_the_snapshot(
@@ -146,9 +180,15 @@ async def test_export_of_a_published_quarter_uses_the_snapshot(
 ) -> None:
     results = window(dp["policy"], dp["calendar"], Q3).results
     jobs = Jobs(
-        sessionmaker=sessionmaker, policy=dp["policy"], zone=SHANGHAI, bot=bot,
-        calendar=dp["calendar"], clock=clock, limits=Limits.unlimited(), owner="test",
-    )  # fmt: skip
+        sessionmaker=sessionmaker,
+        policy=dp["policy"],
+        zone=SHANGHAI,
+        bot=bot,
+        calendar=dp["calendar"],
+        clock=clock,
+        limits=Limits.unlimited(),
+        owner="test",
+    )
     clock.at = fire_at(Job.QUARTER_CLOSE, dp["policy"], results, SHANGHAI)
     await jobs.run(Job.QUARTER_CLOSE, results)
     # after publication, a late like for a Q3 day changes live figures, not the published ones
@@ -163,3 +203,149 @@ async def test_export_of_a_published_quarter_uses_the_snapshot(
     headers = [c.value for c in sheet[2]]
     row = next(r for r in sheet.iter_rows(3, values_only=True) if r[2] == "赵丽")
     assert dict(zip(headers, row, strict=True))["点赞次数"] == 0  # as published
+
+
+# ---- issue 20: the CLI's output checks, the streamed archive, the year ---------------------
+
+
+async def test_export_refuses_a_bad_output_path_in_one_chinese_line(
+    cli_env: Path, roster: Roster, session: AsyncSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (cli_env / "old.xlsx").write_bytes(b"keep me")
+    cases = [
+        (["-o", str(cli_env / "nope" / "x.xlsx")], f"文件夹不存在：{cli_env / 'nope'}"),
+        (["-o", str(cli_env)], f"「{cli_env}」是一个文件夹"),
+        (["-o", "out.csv"], "导出文件名须以 .xlsx 结尾：out.csv"),
+        (["-o", "old.xlsx"], "文件已存在：old.xlsx（要覆盖请加 --force）"),
+        (["--quarter", "2026Q3", "--year", "2026", "-o", "y.xlsx"], "只能选一个"),
+    ]
+    for argv, expected in cases:
+        assert await kaohe("export", "--quarter", "2026Q3", *argv) == 2
+        captured = capsys.readouterr()
+        assert expected in captured.err and captured.err.count("\n") == 1, captured.err
+        assert captured.out == ""
+    assert not [
+        p.name for p in cli_env.iterdir() if p.suffix in {".xlsx", ".csv"} and p.name != "old.xlsx"
+    ]
+    assert (cli_env / "old.xlsx").read_bytes() == b"keep me"
+    await people.set_assessment_start(session, day=date(2026, 9, 21), actor="test")
+    await session.commit()
+    assert await kaohe("export", "--year", "2025", "-o", "y.xlsx") == 1
+    assert capsys.readouterr().err == "2025年没有考核数据（kaohe 从 2026年9月21日 开始考核）。\n"
+    assert await kaohe("export", "--quarter", "2026Q3", "-o", "old.xlsx", "--force") == 0
+    assert load_workbook(cli_env / "old.xlsx").sheetnames[0] == "汇总表"
+
+
+async def test_export_reports_alone_holds_every_report_text(
+    cli_env: Path,
+    quarter3: None,
+    chat: Chat,
+    office: Office,
+    session: AsyncSession,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await chat.feed(
+        make_message("=SUM(A1:A3) 汇总台账", user=office.member, date=local(9, 30, 11))
+    )
+    assert await kaohe("export", "--quarter", "2026Q3", "--reports", "-o", "r.xlsx") == 0
+    stored = (await session.exec(select(Report))).all()
+    out = capsys.readouterr().out
+    assert f"已导出日报档案 2026年第3季度（{len(stored)} 份）：r.xlsx" in out
+    sheet = load_workbook(cli_env / "r.xlsx")["日报档案"]
+    assert (
+        sheet["A1"].value
+        == "测试市市场监督管理局 2026年第3季度 日报档案（2026年9月21日至9月30日）"
+    )
+    headers = [c.value for c in sheet[2]]
+    rows = [dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(3, values_only=True)]
+    assert len(rows) == len(stored) == 8 + 4
+    texts = {(r["姓名"], r["日期"].day): r for r in rows}
+    assert texts[("杨帆", 29)]["内容"] == "走访企业" and texts[("赵丽", 21)]["内容"] == "整理档案"
+    assert texts[("赵丽", 21)]["类型"] == "日报·迟报"
+    hostile = next(r for r in sheet.iter_rows(3) if r[0].value.day == 30 and r[1].value == "杨帆")
+    assert hostile[5].value == "1. 走访企业\n2. =SUM(A1:A3) 汇总台账"
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$2:$2"
+
+
+async def test_export_reports_guards_a_formula_at_the_start_of_a_cell(
+    cli_env: Path, chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    await people.set_assessment_start(session, day=date(2026, 9, 21), actor="test")
+    await session.commit()
+    await chat.feed(
+        make_message('=HYPERLINK("http://x","点我")', user=office.member, date=local(9, 30, 11))
+    )
+    assert await kaohe("export", "--quarter", "2026Q3", "--reports", "-o", "r.xlsx") == 0
+    cell = load_workbook(cli_env / "r.xlsx")["日报档案"]["F3"]
+    assert cell.value == '=HYPERLINK("http://x","点我")'
+    assert cell.data_type == "s" and cell.quotePrefix
+
+
+async def test_year_export_puts_the_quarters_side_by_side(
+    quarter3: None, session: AsyncSession, dp: Dispatcher
+) -> None:
+    now = datetime(2026, 10, 10, 12, tzinfo=SHANGHAI)
+    export = await build_year_export(
+        session, policy=dp["policy"], calendar=dp["calendar"], year=2026, now=now
+    )
+    assert export.filename == "平时考核-2026年度.xlsx"
+    book = load_workbook(BytesIO(export.data))
+    assert book.sheetnames[0] == "年度汇总"
+    assert "填报情况（9月）" in book.sheetnames and "填报情况（10月）" in book.sheetnames
+    assert book["日报档案"].max_row == 2 + 8 + 4  # every report of the year
+    sheet = book["年度汇总"]
+    headers = [c.value for c in sheet[2]]
+    assert headers[5:] == [
+        "Q1得分",
+        "Q1排名",
+        "Q1等次",
+        "Q2得分",
+        "Q2排名",
+        "Q2等次",
+        "Q3得分",
+        "Q3排名",
+        "Q3等次",
+        "Q4得分",
+        "Q4排名",
+        "Q4等次",
+        "好（次）",
+        "一般及以下（次）",
+    ]
+    q3 = await quarter_view(
+        session, policy=dp["policy"], calendar=dp["calendar"], quarter=Q3, now=now
+    )
+    rows = {r[2]: dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(3, values_only=True)}
+    assert len(rows) == 42  # by 工号: there are two 张伟
+    details = await store.person_details(session, unit_id=q3.unit_id)
+    for person in q3.people:
+        row = rows[details[person["person_id"]].employee_id]
+        assert row["姓名"] == person["name"]
+        assert (row["Q1得分"], row["Q2得分"]) == ("未考核", "未考核")
+        assert (row["Q3得分"], row["Q3等次"]) == (person["score"], person["grade_label"])
+        assert row["Q3排名"] == f"{person['rank']}/{person['group_size']}"
+
+
+async def test_no_cell_of_the_workbook_is_a_formula_whatever_the_names(
+    quarter3: None, session: AsyncSession, dp: Dispatcher
+) -> None:
+    """A unit or person named like a formula (issue 16, item 4) stays literal text."""
+    unit = await people.get_unit(session)
+    assert unit is not None
+    unit.name = '=HYPERLINK("http://x","单位")'
+    yang = (await session.exec(select(Person).where(Person.name == "杨帆"))).one()
+    yang.name = "@杨帆"
+    session.add_all([unit, yang])
+    await session.commit()
+    export = await build_export(
+        session,
+        policy=dp["policy"],
+        calendar=dp["calendar"],
+        quarter=Q3,
+        now=datetime(2026, 9, 30, 21, tzinfo=SHANGHAI),
+    )
+    book = load_workbook(BytesIO(export.data))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not [(c.parent.title, c.coordinate) for c in cells if c.data_type == "f"]
+    risky = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "@"))]
+    assert {c.parent.title for c in risky} >= {"汇总表", "登记表", "个人结果", "明细", "日报档案"}
+    assert all(c.quotePrefix for c in risky)

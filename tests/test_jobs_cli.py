@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
+from bot.policies import load_policy
+from core.calendar import WorkCalendar
 from core.jobs import Job
-from storage.tables import JobRun, SentMessage
+from core.quarter import Quarter
+from core.quarter_end import window
+from storage.audit import audit_entries
+from storage.tables import JobRun, PublishedQuarter, SentMessage
 from tests.conftest import TEST_TOKEN, Chat, Office, local
 from tests.factories import make_message
 from tests.fake_api import FakeBotAPI
@@ -126,3 +132,118 @@ async def test_real_run_sends_once_over_the_bot_api(
     assert "上次：2026-11-20 已完成，发送 4 条" in capsys.readouterr().out
     runs = (await session.exec(select(JobRun))).all()
     assert [(r.job, r.status, r.runs) for r in runs] == [("remind", "done", 2)]
+
+
+# ---- guard rails (issue 24): no publishing on behalf of the future, re-publication audited
+
+TODAY = local(12, 3, 10)  # Thursday 2026-12-03, 10:00 in Shanghai
+
+
+def at_today() -> datetime:
+    return TODAY
+
+
+async def kaohe_on(clock: Callable[[], datetime], *argv: str) -> int:
+    """`kaohe …` with a fixed "now"."""
+    return await asyncio.to_thread(main, list(argv), clock=clock)
+
+
+def q4_results_day() -> date:
+    policy = load_policy("standard")
+    return window(policy, WorkCalendar(policy.calendar), Quarter(2026, 4)).results
+
+
+async def nothing_stored(session: AsyncSession) -> bool:
+    return (
+        (await session.exec(select(SentMessage))).all() == []
+        and (await session.exec(select(JobRun))).all() == []
+        and (await session.exec(select(PublishedQuarter))).all() == []
+    )
+
+
+async def test_a_future_quarter_close_is_refused_and_nothing_is_sent(
+    cli_env: Path,
+    friday: None,
+    api: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    session: AsyncSession,
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE", api.base)
+    results = q4_results_day()
+    assert results > TODAY.date()
+    assert await kaohe_on(at_today, "jobs", "run", "quarter_close", "--date", str(results)) == 2
+    out = capsys.readouterr().out
+    assert out.strip() == (
+        f"{results} 还没到（今天是 2026-12-03），不能提前运行 quarter_close（季度结果公布）："
+        "没有发送、也没有记录任何东西。想先看看会发什么，请加 --dry-run。"
+    )
+    assert await kaohe_on(at_today, "jobs", "run", "remind", "--date", "2026-12-04") == 2
+    assert "2026-12-04 还没到" in capsys.readouterr().out
+    assert api.delivered == []
+    assert await nothing_stored(session)
+
+
+async def test_a_dry_run_for_the_future_still_shows_what_would_happen(
+    cli_env: Path, friday: None, capsys: pytest.CaptureFixture[str], session: AsyncSession
+) -> None:
+    argv = ("jobs", "run", "remind", "--date", "2026-12-04", "--dry-run")
+    assert await kaohe_on(at_today, *argv) == 0
+    first, second, *_ = capsys.readouterr().out.splitlines()
+    assert first == "注意：2026-12-04 还没到（今天是 2026-12-03），真的运行会被拒绝。"
+    assert second.startswith("演练，不发送：remind（日报提醒） 2026-12-04，将发送 5 条")
+    assert await nothing_stored(session)
+
+
+async def test_a_quarter_close_before_its_results_day_is_refused(
+    cli_env: Path,
+    friday: None,
+    api: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    session: AsyncSession,
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE", api.base)
+    late = local(12, 31, 10)  # the quarter's last working day: its results come later
+    argv = ("jobs", "run", "quarter_close", "--date", "2026-12-31")
+    assert await kaohe_on(lambda: late, *argv) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("2026-12-31 不是 quarter_close（季度结果公布） 的运行日")
+    assert f"下一个运行日：{q4_results_day()}。" in out
+    assert api.delivered == []
+    assert await nothing_stored(session)
+
+
+async def test_republishing_is_explicit_audited_and_sends_again(
+    cli_env: Path,
+    friday: None,
+    api: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    session: AsyncSession,
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE", api.base)
+    run = ("jobs", "run", "remind", "--date", "2026-11-20")
+    assert await kaohe_on(at_today, *run) == 0
+    assert await kaohe_on(at_today, *run) == 0  # a plain re-run sends nothing again
+    assert "发送 0 条，跳过 4 条" in capsys.readouterr().out
+    assert len(api.delivered) == 4
+
+    assert await kaohe_on(at_today, *run, "--republish") == 2
+    assert "--republish 要写明理由" in capsys.readouterr().err
+    assert await kaohe_on(at_today, *run, "--reason", "误删") == 2
+    assert "--reason 只和 --republish 一起用" in capsys.readouterr().err
+    assert len(api.delivered) == 4
+    assert await audit_entries(session, action="job_republish") == []
+
+    assert await kaohe_on(at_today, *run, "--republish", "--reason", "提醒被误删") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("重新发布，之前发过的也再发一次（理由：提醒被误删；已记入审计日志）")
+    assert "发送 4 条，跳过 0 条" in out
+    assert len(api.delivered) == 8
+    (entry,) = await audit_entries(session, action="job_republish")
+    assert (entry.actor, entry.subject) == ("cli", "remind 2026-11-20")
+    assert entry.detail == {"job": "remind", "day": "2026-11-20", "reason": "提醒被误删"}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from bot.demo import run_demo
+from tests.conftest import DemoRun
+
+pytestmark = pytest.mark.xdist_group("demo")  # one demo run per test session
 
 
-async def test_demo_transcript_shows_reminders_lists_a_notice_and_digests(
-    tmp_path: Path,
-) -> None:
-    assert await run_demo(tmp_path, echo=False) == 0
-    transcript = (tmp_path / "transcript.txt").read_text(encoding="utf-8")
+def test_demo_transcript_shows_reminders_lists_a_notice_and_digests(demo_run: DemoRun) -> None:
+    transcript = demo_run.transcript
     for expected in (
         "⏰ [06-01 17:00] 日报提醒：发出",
         "⏰ 6月1日的日报还没填，20:00 截止。",

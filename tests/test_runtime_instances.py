@@ -11,7 +11,8 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,17 @@ def accept_photos(fake: FakeBotAPI) -> list[Params]:
     return photos
 
 
-def policy_working_today(folder: Path) -> Path:
-    """The standard policy, but today is a working day and every job fired early today."""
-    today = datetime.now(UTC).astimezone(SHANGHAI).date()
+def working_noon() -> datetime:
+    """Noon (Shanghai) of the day after the real today: the process clock of this test."""
+    tomorrow = datetime.now(UTC).astimezone(SHANGHAI).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, dt_time(12), tzinfo=SHANGHAI)
+
+
+def policy_working_on(folder: Path, day: date) -> Path:
+    """The standard policy, but `day` is a working day and every job fired early that day."""
     path = folder / "policy.toml"
     path.write_text(
-        f'[calendar]\nextra_workdays = ["{today.isoformat()}"]\n\n'
+        f'[calendar]\nextra_workdays = ["{day.isoformat()}"]\n\n'
         '[schedule]\nremind_at = "00:01"\nmissing_at = "00:01"\ndigest_at = "00:02"\n'
         'leaderboard_at = "00:03"\ncatch_up_hours = 23\n',
         encoding="utf-8",
@@ -117,7 +123,14 @@ async def test_two_processes_on_one_database_act_as_one_bot(
 ) -> None:
     hand_every_update_to_every_poller(api)
     sent_photos = accept_photos(api)
-    environ = env | {"KAOHE_POLICY": str(policy_working_today(workdir))}
+    # The scheduler runs on a clock of the test's: noon of a working day after every filing
+    # of this test, whatever the real hour (the reports are filed on the real day, earlier).
+    noon = working_noon()
+    environ = env | {
+        "KAOHE_POLICY": str(policy_working_on(workdir, noon.date())),
+        "KAOHE_SCHEDULER": "on",
+        "KAOHE_CLOCK": noon.isoformat(),
+    }
     member, head = office.member, office.head
     async with two(environ, workdir) as (a, b):
         await a.wait_log("scheduler started", SLOW_START)

@@ -85,7 +85,7 @@ def test_xlsx_imports_with_english_headers(env: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ([["名字", "科室"], ["张三", "办公室"]], "未知的列名「名字」"),
+        ([["名字", "科室"], ["张三", "办公室"]], "未识别的列：名字"),
         ([HEADER, ["张三", "办公室", "", "boss", "", "", "9"]], "未知角色「boss」"),
         (
             [

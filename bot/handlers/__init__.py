@@ -5,7 +5,10 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    annual,
+    appeals,
     buttons,
+    calendar,
     console,
     corrections,
     declare,
@@ -14,6 +17,7 @@ from bot.handlers import (
     indicators,
     leave,
     likes,
+    objections,
     ratings,
     reports,
     review,
@@ -42,6 +46,10 @@ def get_routers(*, catch_errors: bool = True) -> list[Router]:
         ratings.make_router(),
         talks.make_router(),
         corrections.make_router(),
+        calendar.make_router(),
+        annual.make_router(),
+        appeals.make_router(),
+        objections.make_router(),
         console.make_router(),  # issue 23: the web console's sign-in link
         reports.make_router(),  # last: its private catch-all files any text as a 日报
         buttons.make_router(),  # callback queries only: answers presses nobody took

@@ -316,8 +316,9 @@ async def on_confirm(
         effect = texts.veto_effect(_cap_label(policy, record.severity or ""))
         line = texts.veto_line(person.name, record.severity or "", record.reason)
         notice = texts.veto_notice(
-            by=me.name, kind=record.severity or "", reason=record.reason, effect=effect
-        )
+            kind=record.severity or "", reason=record.reason, effect=effect,
+            record_id=record.id or 0, days=policy.appeals.objection_days,
+        )  # fmt: skip
     await message.answer(texts.correction_done(record_id=record.id or 0, text=line))
     if person.tg_user_id is not None and person.tg_user_id != message.chat.id:
         try:

@@ -8,7 +8,7 @@ from aiogram import Router
 from aiogram.types import ErrorEvent
 
 from bot import texts
-from storage.db import database_down
+from storage.db import database_down, unsavable_text
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,11 @@ def make_router() -> Router:
 async def on_error(event: ErrorEvent) -> None:
     """Log with traceback; answer the chat if there is one."""
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
-    sorry = texts.DB_UNAVAILABLE if database_down(event.exception) else texts.SOMETHING_FAILED
+    sorry = texts.SOMETHING_FAILED
+    if database_down(event.exception):
+        sorry = texts.DB_UNAVAILABLE
+    elif unsavable_text(event.exception):
+        sorry = texts.TEXT_UNSAVABLE
     message = event.update.message or event.update.edited_message
     if message is not None:
         try:

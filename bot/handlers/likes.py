@@ -43,8 +43,12 @@ async def _allowed_chat(message: Message, group: ChatGroup | None) -> bool:
     return message.chat.type == "private" or group is not None
 
 
-async def _action(message: Message) -> dict[str, object] | bool:
-    action = core.parse_action(message.text or "")
+async def _action(message: Message, me: Person | None) -> dict[str, object] | bool:
+    text = message.text or ""
+    private = message.chat.type == "private"
+    if private and me is not None and core.reads_as_report(text, leads=filters.leads(me)):
+        return False  # a 日报 that happens to begin with 点赞 / 错情
+    action = core.parse_action(text)
     return {"action": action} if action is not None else False
 
 
@@ -235,7 +239,7 @@ async def _record(
     existing = await store.record_by_source(session, chat_id=chat_id, message_id=message_id)
     if existing is not None:  # Telegram delivered the command again
         if existing.confirm_message_id is None:
-            await _confirm(message, session, bot, me, target, existing)
+            await _confirm(message, session, bot, me, target, existing, policy)
         return
     today = now.date()
     try:
@@ -264,12 +268,13 @@ async def _record(
     )
     await session.commit()  # stored before we say so
     if created or record.confirm_message_id is None:
-        await _confirm(message, session, bot, me, target, record)
+        await _confirm(message, session, bot, me, target, record, policy)
 
 
 async def _confirm(
-    message: Message, session: AsyncSession, bot: Bot, me: Person, target: Person, record: Record
-) -> None:
+    message: Message, session: AsyncSession, bot: Bot, me: Person, target: Person,
+    record: Record, policy: Policy,
+) -> None:  # fmt: skip
     """Confirm in the chat (remembering the message for /undo), then tell the person."""
     points = core.signed(record.points)
     confirm = await message.answer(
@@ -288,7 +293,8 @@ async def _confirm(
                 target.tg_user_id,
                 texts.action_notice(
                     kind=record.kind, issuer=me.name, points=points, reason=record.reason,
-                    severity=record.severity,
+                    severity=record.severity, record_id=record.id,
+                    objection_days=policy.appeals.objection_days,
                 ),
             )  # fmt: skip
         except TelegramAPIError:
@@ -302,6 +308,8 @@ def _refusal_text(refusal: core.Refusal, target: Person, action: core.Action) ->
         return texts.action_no_authority(target.name, action.kind.value)
     if isinstance(refusal, core.NoReason):
         return texts.action_reason_missing(action.kind.value)
+    if isinstance(refusal, core.UnsavableReason):
+        return texts.TEXT_UNSAVABLE
     if isinstance(refusal, core.DailyCapReached):
         return texts.action_daily_cap(refusal.cap)
     if isinstance(refusal, core.AlreadyLikedToday):

@@ -23,13 +23,16 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import echoes, filters, texts
-from bot.filing import Filer, Request, store_filings
+from bot.batching import Batcher
+from bot.filing import Filer, Outcome, Request, store_filings
 from bot.middlewares import Claim
 from core import reports as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.policy import Policy
 from storage import echoes as echo_store
 from storage import reports as store
+from storage import runtime
+from storage.runtime import ClaimKey
 from storage.tables import ChatGroup, Person, Report, ReportItem
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class Env:
     leave_until: date | None | object  # last day of `me`'s active leave; MISSING: not read
     claim: Claim | object  # the update's claim (bot/middlewares.py); MISSING: none
     filer: Filer | object  # files with concurrent filings (bot/filing.py); MISSING: none
+    answers: Batcher[ClaimKey, None] | object  # records answers sent; MISSING: none
 
 
 MISSING = object()
@@ -141,6 +145,9 @@ async def cmd_daily(message: Message, command: CommandObject, **data: object) ->
             today=env.now.date(),
             backfill_days=env.policy.schedule.backfill_days,
         )
+    except core.InvisibleText as exc:
+        await message.reply(_input_error(exc))
+        return
     except core.EmptyText:
         await message.reply(texts.DAILY_USAGE)
         return
@@ -182,6 +189,10 @@ def _input_error(exc: core.InputError) -> str:
         return texts.REPORT_FUTURE
     if isinstance(exc, core.TooLong):
         return texts.REPORT_TOO_LONG
+    if isinstance(exc, core.InvisibleText):
+        return texts.REPORT_INVISIBLE
+    if isinstance(exc, core.NulCharacter):
+        return texts.TEXT_UNSAVABLE
     return texts.REPORT_EMPTY
 
 
@@ -223,9 +234,7 @@ async def _file(
         if outcome is None:
             return  # an earlier delivery of this update stored it and answered
     else:  # this update's transaction has begun (it holds the claim): file in it
-        outcome = (await store_filings(env.session, [Request(filing, echo_to)]))[0]
-        await env.session.commit()  # stored (and its echo queued) before we say so
-        assert outcome is not None
+        outcome = await _file_here(env, Request(filing, echo_to))
     result, queued = outcome.filed, outcome.queued
     report, item = result.report, result.item
 
@@ -239,7 +248,7 @@ async def _file(
     )
     if item.echo_message_id is not None:  # a duplicate delivery that was fully handled
         if not in_group:
-            await message.answer(ack)
+            await _acknowledge(message, env, ack)
         return
     keyboard = await review_keyboard(env.session, report)
     if in_group:
@@ -248,6 +257,7 @@ async def _file(
                 await message.react([ReactionTypeEmoji(emoji="✍")])
             return
         sent = await message.reply(ack, reply_markup=keyboard)
+        await _answered(env)
         if own_group:
             store.set_echo(
                 env.session, item=item, chat_id=sent.chat.id, message_id=sent.message_id
@@ -257,9 +267,37 @@ async def _file(
         if not queued:
             await echo_item(env, report, item, keyboard, group)
         return
-    await message.answer(ack)
+    await _acknowledge(message, env, ack)
     if not queued and await echo_item(env, report, item, keyboard, group) is False:
         await message.answer(texts.REPORT_ECHO_FAILED)
+
+
+async def _acknowledge(message: Message, env: Env, ack: str) -> None:
+    """Tell the person in private, and record that they were told."""
+    await message.answer(ack)
+    await _answered(env)
+
+
+async def _answered(env: Env) -> None:
+    """「已记录」 went out: say so at once (before the echo), so that a crash from now on
+    does not make a redelivery answer it again."""
+    if isinstance(env.claim, Claim) and isinstance(env.answers, Batcher) and env.claim.due:
+        env.claim.due = False
+        try:
+            await env.answers(env.claim.key)
+        except Exception:  # at worst a redelivery answers it again
+            log.warning("could not record the answer to %s", env.claim.key.update_id)
+
+
+async def _file_here(env: Env, request: Request) -> Outcome:
+    """File in the update's own transaction (it holds the claim), and commit."""
+    outcome = (await store_filings(env.session, [request]))[0]
+    if isinstance(env.claim, Claim) and not env.claim.due:  # answered once, eventually
+        await runtime.expect_answer(env.session, env.claim.key)
+        env.claim.due = True
+    await env.session.commit()  # stored (and its echo queued) before we say so
+    assert outcome is not None
+    return outcome
 
 
 async def review_keyboard(session: AsyncSession, report: Report) -> InlineKeyboardMarkup:

@@ -90,6 +90,9 @@ async def cmd_status(
             for lv in upcoming
         )
         lines.append(f"请假：{periods}")
+    from bot.handlers.annual import standing_lines  # issue 19: 年度考核 marks, if any
+
+    lines += await standing_lines(session, me, always=False)
     await message.answer("\n".join(lines))
 
 

@@ -23,8 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
 from bot.ids import parse_id
+from bot.results import needs_talk
 from core.calendar import WorkCalendar
-from core.grades import Grade
 from core.people import Role, can_lead, decode_roles
 from core.policy import Policy
 from core.quarter import Quarter
@@ -129,7 +129,7 @@ async def cmd_talk(
         result = snapshot.person(person.id)
         if result is None or not can_lead(leader, person):
             continue
-        must = Grade(result["grade"]).needs_talk
+        must = needs_talk(result)
         label = texts.talk_choice(person.name, done=person.id in done, mandatory=must)
         order = 2 if person.id in done else (0 if must else 1)
         choices.append((order, len(choices), label, person.id))
@@ -195,19 +195,19 @@ async def _begin(
         day = short_date(held.created_at.date())
         await message.answer(texts.talk_already(person.name, by.name if by else "?", day))
         return
-    grade = Grade(result["grade"])
+    must = needs_talk(result)
     await state.set_state(TalkForm.strengths)
     await state.set_data(
         {
             "person_id": person.id,
             "quarter": str(quarter),
-            "mandatory": grade.needs_talk,
+            "mandatory": must,
             "at": now.isoformat(),
         }
     )
     await message.answer(
         texts.talk_ask_strengths(
-            name=person.name, quarter=quarter.label, grade=grade.label, mandatory=grade.needs_talk
+            name=person.name, quarter=quarter.label, grade=result["grade_label"], mandatory=must
         )
     )
 
@@ -305,7 +305,7 @@ async def cmd_talks(
             result = snapshot.person(person.id)
             if person.department_id != department_id or result is None:
                 continue
-            if Grade(result["grade"]).needs_talk:
+            if needs_talk(result):
                 (done if person.id in held else outstanding).append(person.name)
             elif person.id in held:
                 optional += 1

@@ -28,9 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import texts
 from bot.export import build_export
 from bot.handlers.likes import reverse, tell_undone, void_refusal
-from bot.handlers.scores import scored_quarter
 from bot.handlers.status import stats_figures, stats_scope
-from bot.scores import counted_until, period_start, quarter_results
+from bot.scores import counted_until, period_start, quarter_results, scored_quarter
 from bot.web import auth
 from bot.web.templates import CSS, render
 from core import people as cp
@@ -942,12 +941,12 @@ def calibration(
         members = sorted(
             (p for p in result.people if p.group == group.group), key=lambda p: p.rank
         )
-        good = [p for p in members if p.grade is Grade.GOOD]
+        good = [p for p in members if p.grade is Grade.GOOD and not p.undetermined]
         rows = []
         for p in members:
             row = CalibrationRow(
                 p.rank, p.name, departments.get(p.department_id, ""), p.score, p.grade.value,
-                p.grade.label, p.grade_reason, f"{PREFIX}/people/{p.person_id}",
+                p.grade_label, p.grade_reason, f"{PREFIX}/people/{p.person_id}",
             )  # fmt: skip
             if snapshot is not None and (old := snapshot.person(p.person_id)) is not None:
                 row.published, row.published_grade = old["grade_label"], old["grade"]

@@ -1,7 +1,7 @@
 """web console sign-in links and sessions (issue 23)
 
 Revision ID: 0015_web
-Revises: 0009
+Revises: 0012_annual
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0015_web"
-down_revision: str | None = "0009"
+down_revision: str | None = "0012_annual"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

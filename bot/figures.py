@@ -1,0 +1,100 @@
+"""/me and /rank off the event loop (issue 21): the bot's side of bot/figure_worker.py.
+
+Gathering, scoring and drawing run in a pool of worker processes (KAOHE_FIGURE_WORKERS,
+default 2; 0 runs them in one background thread instead), each with its own engine and
+its own kept standings. Processes, not threads: scoring ten thousand people holds the
+GIL for a second, and the bot's loop would wait for it at every turn (bench/interactive
+measures both). The loop only sends the question — the database URL, the policy, the
+clock, and the change generations (storage/changes.py) known when the message arrived —
+and gets back the finished text and PNG. The workers run at a lower CPU priority
+(`nice` 10): when the machine is short of CPU, filings are acknowledged first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import multiprocessing
+import os
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import figure_worker
+from bot.figure_worker import Ask, MeAnswer, Out, RankAsk
+from core.calendar import WorkCalendar
+from core.policy import Policy
+from storage.changes import CHANGES, install
+
+install()
+
+
+class _Pool:
+    executor: Executor | None = None
+
+
+_POOL = _Pool()
+
+
+def workers() -> int:
+    """Worker processes for figures (KAOHE_FIGURE_WORKERS; 0: one thread)."""
+    return max(0, int(os.environ.get("KAOHE_FIGURE_WORKERS", "2")))
+
+
+def executor() -> Executor:
+    """The pool, started on first use and shut down at exit."""
+    if _POOL.executor is None:
+        count = workers()
+        if count:
+            context = multiprocessing.get_context("spawn")
+            pool: Executor = ProcessPoolExecutor(
+                count, context, initializer=figure_worker.init_process
+            )
+        else:
+            pool = ThreadPoolExecutor(1, "figures", initializer=figure_worker.init)
+        _POOL.executor = pool
+        atexit.register(shutdown)
+    return _POOL.executor
+
+
+def shutdown() -> None:
+    """Stop the pool (at exit; tests may call it to change KAOHE_FIGURE_WORKERS)."""
+    pool, _POOL.executor = _POOL.executor, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def start() -> None:
+    """Start the workers now (their imports take a while), not on the first /me."""
+    pool = executor()
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(
+        *(loop.run_in_executor(pool, figure_worker.computed) for _ in range(max(workers(), 1)))
+    )
+
+
+def ask(session: AsyncSession, policy: Policy, calendar: WorkCalendar, now: datetime) -> Ask:
+    """The question as the worker needs it; `arrived` is now."""
+    engine = session.get_bind().engine
+    url = engine.url.render_as_string(hide_password=False)
+    shared = engine.dialect.name == "postgresql"  # several instances may write to it
+    return Ask(url, policy, calendar, now, CHANGES.snapshot(), time.monotonic(), shared)
+
+
+async def _call(function: Any, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(executor(), function, *args)
+
+
+async def me(question: Ask, person_id: int) -> MeAnswer:
+    """/me's header, text and trend picture, computed in a worker."""
+    answer: MeAnswer = await _call(figure_worker.me, question, person_id)
+    return answer
+
+
+async def rank(question: Ask, request: RankAsk) -> list[Out]:
+    """/rank's messages, computed in a worker."""
+    outs: list[Out] = await _call(figure_worker.rank, question, request)
+    return outs
