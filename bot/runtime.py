@@ -24,7 +24,7 @@ from bot.echoes import EchoFlusher
 from bot.jobs import Jobs, JobScheduler
 from bot.polling import DRAIN, Poller
 from bot.sender import instance_id
-from bot.web import add_console, console_for, start_console
+from bot.web import console_for, start_console
 from bot.webhook import WebhookHandler
 from storage import runtime as store
 from storage.db import make_engine, make_sessionmaker
@@ -176,6 +176,8 @@ def make_web_app(rt: Runtime, settings: Settings) -> web.Application:
     app["webhook"] = handler
     app.router.add_get(HEALTH_PATH, health_handler(rt.sessionmaker))
     if (console := console_for(rt, settings)) is not None:  # the web console, same server
+        from bot.web.console import add_console
+
         add_console(app, console)
     setup_application(app, rt.dp, bot=rt.bot)
     return app

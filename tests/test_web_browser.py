@@ -43,6 +43,7 @@ pytestmark = [
     # the demo is SQLite whatever the suite runs on: once, in the SQLite pass, is enough
     # (tests/test_web_console.py runs the console on PostgreSQL)
     pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="runs on SQLite"),
+    pytest.mark.xdist_group("browser"),  # one worker: one demo and one browser in all
 ]
 WIDTHS = (390, 1280)
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +101,7 @@ class Demo:
         env = {**os.environ, "DATABASE_URL": self.url, "WEB_URL": self.base, "BOT_TOKEN": ""}
         done = subprocess.run(
             [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True,
-            cwd=self.directory, timeout=120, check=False,
+            cwd=self.directory.parent, timeout=120, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -110,12 +111,15 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """`kaohe demo --serve` in a subprocess, until the module's tests are done."""
     directory = tmp_path_factory.mktemp("demo")
+    # not from inside the demo's folder: its charts/ would shadow the charts package in
+    # the figure worker's processes (they import from the working directory)
+    cwd = tmp_path_factory.mktemp("cwd")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEB_", "DATABASE_"))}
     env.update(WEB_PORT=str(port), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "demo", "--dir", str(directory), "--quiet", "--serve"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=directory,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
     )  # fmt: skip
     lines: list[str] = []
     assert proc.stdout is not None

@@ -8,21 +8,32 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.web.console import Console, add_console, make_console_app
-
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.runtime import Runtime
+    from bot.web.console import Console
 
 log = logging.getLogger("kaohe")
 
 __all__ = ["Console", "add_console", "console_for", "make_console_app", "start_console"]
 
 
+def __getattr__(name: str) -> object:
+    """The console's pages are imported when first used: a bot without WEB_URL never
+    loads them (nor Jinja2)."""
+    if name in {"Console", "add_console", "make_console_app"}:
+        from bot.web import console
+
+        return getattr(console, name)
+    raise AttributeError(name)
+
+
 def console_for(rt: Runtime, settings: Settings) -> Console | None:
     """The console of a running bot, or None when WEB_URL is not set."""
     if not settings.web_url or settings.bot_token is None:
         return None
+    from bot.web.console import Console
+
     return Console(
         sessionmaker=rt.sessionmaker,
         policy=rt.dp["policy"],
@@ -41,6 +52,8 @@ async def start_console(rt: Runtime, settings: Settings) -> web.AppRunner | None
     console = console_for(rt, settings)
     if console is None:
         return None
+    from bot.web.console import make_console_app
+
     runner = web.AppRunner(make_console_app(console), access_log=None)
     await runner.setup()
     try:
