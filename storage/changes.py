@@ -17,6 +17,7 @@ process: another instance's writes are not seen (see README, 'Figures cache').
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass
@@ -167,7 +168,11 @@ def _checkin(_dbapi_connection: Any, record: Any) -> None:
 
 
 def _rollback(conn: Connection) -> None:
-    conn.info.pop(_KEY, None)
+    # A rollback after a cancelled or failed statement runs on an invalidated connection,
+    # whose `info` raises: the notes go with the connection then, and the rollback (the
+    # session's clean-up) must not fail for their sake.
+    with contextlib.suppress(Exception):
+        conn.info.pop(_KEY, None)
 
 
 def install() -> None:
