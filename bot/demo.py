@@ -189,6 +189,7 @@ class DemoWorld:
 async def run_demo(directory: Path, *, echo: bool = True) -> int:
     """Build a fresh demo database, replay the scenes, write the transcript."""
     directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()  # figures workers may run in another directory
     database = directory / "kaohe.db"
     for stale in (database, directory / "kaohe.db-wal", directory / "kaohe.db-shm"):
         stale.unlink(missing_ok=True)

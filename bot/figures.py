@@ -79,7 +79,11 @@ async def start() -> None:
 def ask(session: AsyncSession, policy: Policy, calendar: WorkCalendar, now: datetime) -> Ask:
     """The question as the worker needs it; `arrived` is now."""
     engine = session.get_bind().engine
-    url = engine.url.render_as_string(hide_password=False)
+    where = engine.url
+    if where.get_backend_name() == "sqlite" and where.database and where.database != ":memory:":
+        # a worker process may have started in another directory: give it the file itself
+        where = where.set(database=os.path.abspath(where.database))
+    url = where.render_as_string(hide_password=False)
     shared = engine.dialect.name == "postgresql"  # several instances may write to it
     return Ask(url, policy, calendar, now, CHANGES.snapshot(), time.monotonic(), shared)
 
