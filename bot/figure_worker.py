@@ -109,6 +109,10 @@ def init() -> None:
     """Worker start-up: its own event loop; matplotlib's Agg backend is charts' default."""
     STATE.loop = asyncio.new_event_loop()
     asyncio.set_event_loop(STATE.loop)
+    # engines of an earlier loop (a pool stopped and started again in one process) hold
+    # connections bound to that loop: start afresh
+    STATE.engines.clear()
+    STATE.standings.clear()
 
 
 NICE = 10  # a worker process yields the CPU to the bot's own (acknowledgements first)

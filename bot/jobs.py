@@ -15,6 +15,7 @@ another instance died mid-run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -726,7 +728,8 @@ class JobScheduler:
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop firing; give running jobs `timeout` seconds, then cancel them."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            with contextlib.suppress(SchedulerNotRunningError):  # stopped meanwhile
+                self.scheduler.shutdown(wait=False)
         pending: Sequence[asyncio.Task[object]] = list(self.tasks)
         if pending:
             _, late = await asyncio.wait(pending, timeout=timeout)
