@@ -682,6 +682,7 @@ class JobScheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},
         )
         self.sweep_every = sweep_every
+        self.shut = False
         self.tasks: set[asyncio.Task[object]] = set()
 
     def start(self) -> None:
@@ -729,7 +730,9 @@ class JobScheduler:
         """Stop firing; give running jobs `timeout` seconds, then cancel them."""
         if self.scheduler.running:
             with contextlib.suppress(SchedulerNotRunningError):  # stopped meanwhile
-                self.scheduler.shutdown(wait=False)
+                if not self.shut:  # APScheduler shuts down later, from the loop: once
+                    self.shut = True
+                    self.scheduler.shutdown(wait=False)
         pending: Sequence[asyncio.Task[object]] = list(self.tasks)
         if pending:
             _, late = await asyncio.wait(pending, timeout=timeout)
