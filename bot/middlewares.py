@@ -182,6 +182,11 @@ async def warn_unknown_year(
         await session.rollback()
 
 
+# seconds an instance that stored a report has to send its 「已记录」 before another one
+# seeing the update again sends it instead (the first one is taken to have died)
+ANSWER_GRACE = 20.0
+
+
 class AlreadyHandled(Exception):
     """The update's claim was refused: an earlier delivery or another instance has it."""
 
@@ -207,6 +212,7 @@ class Handling:
     back, or its answer still due), so that a later delivery may finish it."""
 
     retry: bool = False
+    later: float | None = None  # not handled yet: feed it again after this many seconds
 
 
 class UpdateOnceMiddleware(BaseMiddleware):
@@ -233,9 +239,11 @@ class UpdateOnceMiddleware(BaseMiddleware):
         *,
         keep: timedelta = timedelta(days=3),
         prune_every: int = 1000,
+        answer_grace: float = ANSWER_GRACE,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.owner = owner[:64]
+        self.answer_grace = answer_grace
         self.keep = keep
         self.prune_every = prune_every
         self.seen: Batcher[tuple[int, int], bool | None] = Batcher(self._seen)
@@ -269,12 +277,18 @@ class UpdateOnceMiddleware(BaseMiddleware):
             log.info("update %s skipped: already handled", event.update_id)
             return UNHANDLED
         claim = Claim(ClaimKey(data["bot"].id, event.update_id, self.owner))
+        handling = data.get("handling")
         if state:  # stored before, never answered: handle again to answer (filing is
-            claim.taken = claim.due = claim.replay = True  # keyed by message: kept once)
+            wait = await self._take_answer(claim.key, now)  # keyed by message: kept once)
+            if wait is not None:  # another instance is answering it (or has just died)
+                log.info("update %s: its answer is due from another instance", event.update_id)
+                if isinstance(handling, Handling):  # looked at again once it had its time
+                    handling.retry, handling.later = True, wait + 0.5
+                return UNHANDLED
+            claim.taken = claim.due = claim.replay = True
             log.info("update %s: stored before, answering it now", event.update_id)
         data["claim"] = claim
         data["answers"] = self.answers
-        handling = data.get("handling")
         commits: list[object] = []
 
         def began(_session: object, _transaction: object, connection: Connection) -> None:
@@ -309,6 +323,14 @@ class UpdateOnceMiddleware(BaseMiddleware):
             sa_event.remove(sync, "after_commit", committed)
         await self._afterwards(session, claim, now, stored=bool(commits or claim.stored))
         return result
+
+    async def _take_answer(self, key: ClaimKey, now: datetime) -> float | None:
+        """None when this instance answers a stored update now, else the seconds until it
+        may (see runtime.take_answer)."""
+        async with self.sessionmaker() as session:
+            wait = await runtime.take_answer(session, key, now=now, grace=self.answer_grace)
+            await session.commit()
+        return wait
 
     async def _afterwards(
         self, session: AsyncSession, claim: Claim, now: datetime, *, stored: bool

@@ -38,6 +38,7 @@ POLL_TIMEOUT = 10  # seconds a getUpdates call waits for news
 HELD_BACK = 0.25  # seconds to wait before asking again while only old updates are in flight
 DRAIN = 20.0  # seconds the updates in flight get on stop
 RETRIES = (2.0, 8.0)  # delays before feeding a failed-after-storing update again
+DEFERRALS = 2  # times an update whose answer another instance owes is fed again later
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 
 
@@ -61,6 +62,7 @@ class Poller:
         self.inflight: dict[int, asyncio.Task[None]] = {}
         self.finished: set[int] = set()  # handled, not confirmed yet
         self.left: set[int] = set()  # cancelled unhandled: never confirmed by this run
+        self.waiting: set[int] = set()  # in flight, waiting to be fed again
         self.highest: int | None = None
         self.handled = 0
 
@@ -135,20 +137,37 @@ class Poller:
             self.finished = {u for u in self.finished if u >= offset}
 
     async def _handle(self, update: Update) -> None:
-        """Feed one update; again, a little later, if it stored something and then failed."""
-        for delay in (*self.retries, None):
+        """Feed one update; again, a little later, if it stored something and then failed,
+        or if another instance owes its answer (fed again once that one had its time)."""
+        uid = update.update_id
+        failures = iter(self.retries)
+        deferrals = DEFERRALS
+        while True:
             handling = Handling()
             try:
                 await self.dp.feed_update(self.bot, update, handling=handling)
             except Exception:
-                log.exception("update %s failed", update.update_id)
-            if not handling.retry or delay is None:
+                log.exception("update %s failed", uid)
+            if not handling.retry:
                 return
-            log.warning("update %s failed after storing; again in %s s", update.update_id, delay)
-            await asyncio.sleep(delay)
+            if handling.later is not None and deferrals:
+                deferrals -= 1
+                delay = handling.later
+            elif (retry := next(failures, None)) is not None:
+                delay = retry
+                log.warning("update %s failed after storing; again in %s s", uid, delay)
+            else:
+                return
+            self.waiting.add(uid)  # a stop cancels it at once: it is delivered again
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self.waiting.discard(uid)
 
     async def _drain(self) -> None:
         """Let the updates in flight finish (bounded), confirm what is handled."""
+        for uid in self.waiting & self.inflight.keys():  # only waiting to be fed again
+            self.inflight[uid].cancel()
         pending = list(self.inflight.values())
         if pending:
             log.info("stopping: waiting for %d updates in flight", len(pending))

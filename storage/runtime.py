@@ -4,11 +4,11 @@ update, and a health check. Functions never commit; callers do."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -100,6 +100,32 @@ async def expect_answer(session: AsyncSession, key: ClaimKey) -> None:
         .where(col(UpdateClaim.bot_id) == key.bot_id, col(UpdateClaim.update_id) == key.update_id)
         .values(answer_due=True)
     )
+
+
+async def take_answer(
+    session: AsyncSession, key: ClaimKey, *, now: datetime, grace: float
+) -> float | None:
+    """Take over the answer still due for a stored update: None when `key.owner` may send
+    it — it owns the claim, or the owner took it more than `grace` seconds ago (so it
+    died before answering) — else the seconds until it may. Taking it makes `key.owner`
+    the owner, so of two instances seeing a redelivery at once only one answers."""
+    here = (col(UpdateClaim.bot_id) == key.bot_id, col(UpdateClaim.update_id) == key.update_id)
+    stale = now - timedelta(seconds=grace)
+    result = await session.exec(
+        update(UpdateClaim)  # type: ignore[call-overload]
+        .where(
+            *here,
+            col(UpdateClaim.answer_due).is_(True),
+            or_(col(UpdateClaim.owner) == key.owner, col(UpdateClaim.claimed_at) < stale),
+        )
+        .values(owner=key.owner, claimed_at=now)
+    )
+    if result.rowcount:
+        return None
+    since = (await session.exec(select(UpdateClaim.claimed_at).where(*here))).first()
+    if since is None:
+        return 0.0
+    return max((since - stale).total_seconds(), 0.0)
 
 
 async def answered(session: AsyncSession, keys: list[ClaimKey]) -> None:

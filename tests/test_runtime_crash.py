@@ -63,7 +63,8 @@ async def test_a_report_stored_when_the_process_died_is_answered_after_the_resta
     api.handle("sendMessage", normal)
     async with kaohe_run(env, workdir) as bot:
         acked = sent_to(member, "已记录")
-        async with asyncio.timeout(30):
+        # the new process waits until the dead one's claim is 20 s old (ANSWER_GRACE)
+        async with asyncio.timeout(45):
             while not any(acked(p) for p in api.delivered):
                 await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
