@@ -19,11 +19,13 @@ import os
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import figure_worker
+import charts
+from bot import figure_boot, figure_worker
 from bot.figure_worker import Ask, MeAnswer, Out, RankAsk
 from core.calendar import WorkCalendar
 from core.policy import Policy
@@ -51,13 +53,19 @@ def executor() -> Executor:
         if count:
             context = multiprocessing.get_context("spawn")
             pool: Executor = ProcessPoolExecutor(
-                count, context, initializer=figure_worker.init_process
+                count, context, initializer=figure_boot.start, initargs=(_charts_root(),)
             )
         else:
             pool = ThreadPoolExecutor(1, "figures", initializer=figure_worker.init)
         _POOL.executor = pool
         atexit.register(shutdown)
     return _POOL.executor
+
+
+def _charts_root() -> str | None:
+    """The folder this process imported `charts` from (None: not from a file)."""
+    where = getattr(charts, "__file__", None)
+    return str(Path(where).resolve().parent.parent) if where else None
 
 
 def shutdown() -> None:

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from aiogram.types import User
@@ -18,6 +22,8 @@ from storage.changes import CHANGES, QUIET_TABLES
 from storage.tables import Person, Record
 from tests.conftest import FakeClock, Office, Roster, local
 from tests.factories import make_callback, make_message
+
+ROOT = Path(__file__).resolve().parent.parent
 
 EVENING = local(11, 20, 21)  # Friday, after the deadline: 11-20 counts
 
@@ -199,3 +205,27 @@ def test_on_a_shared_database_standings_expire_by_age(monkeypatch: pytest.Monkey
     assert not _expired(ask(100 + SHARED_LIVE + 1), kept, last_week)
     assert _expired(ask(100 + SHARED_PAST + 1), kept, last_week)
     assert not _expired(ask(1e9, shared=False), kept, today)  # SQLite: one process writes
+
+
+def test_a_charts_folder_in_the_working_directory_does_not_break_the_workers(
+    tmp_path: Path,
+) -> None:
+    """`python -m bot` puts the working directory first on sys.path; the demo then makes a
+    charts/ folder there. The figure workers, spawned later, must still draw with the
+    charts package (else /me fails with an AttributeError in the worker)."""
+    probe = (
+        "import os, sys\n"
+        "sys.path.insert(0, os.getcwd())\n"
+        "from bot import figures\n"
+        "os.mkdir('charts')\n"
+        "pool = figures.executor()\n"
+        "print(pool.submit(eval, \"__import__('charts').__file__\").result())\n"
+        "figures.shutdown()\n"
+    )
+    env = {**os.environ, "KAOHE_FIGURE_WORKERS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(ROOT / "charts" / "__init__.py")
