@@ -49,10 +49,10 @@ from storage.tables import JobRun, utcnow
 
 log = logging.getLogger(__name__)
 
-# A crashed instance's run is taken over within LEASE + SWEEP_EVERY (90 s): the lease is
+# A crashed instance's run is taken over within LEASE + SWEEP_EVERY (45 s): the lease is
 # renewed every LEASE / 3 while the run is alive (issue 16).
-LEASE = timedelta(seconds=60)
-SWEEP_EVERY = timedelta(seconds=30)
+LEASE = timedelta(seconds=30)
+SWEEP_EVERY = timedelta(seconds=15)
 BLOCKED_RETRY = timedelta(days=7)  # a blocked person is tried again after a week
 STOP_TIMEOUT = 10.0
 

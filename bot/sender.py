@@ -24,8 +24,8 @@ message's (job, day, target) row with status `sending` (an INSERT that a unique 
 only one instance win). After Telegram answers it marks the row `sent` (or `failed` for
 good). A crash, a restart or a second instance can therefore only ever:
 - skip a message it did not claim (someone else owns it), or
-- find a `sending` row whose owner stopped updating it: after `stale_after` (60 s; a
-  live sender refreshes its claims every 20 s) any run takes it over.
+- find a `sending` row whose owner stopped updating it: after `stale_after` (30 s; a
+  live sender refreshes its claims every 10 s) any run takes it over.
 The only duplicate possible is a message Telegram accepted just before the process died,
 in the moment between the answer and the commit of its mark. Reminders (core.jobs
 `AT_MOST_ONCE`) close that too: their rows record `started_at` before the request goes
@@ -79,7 +79,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 CAPTION = 1024  # Telegram's limit for a photo caption
-STALE_AFTER = timedelta(seconds=60)  # a claim not refreshed for this long was left behind
+STALE_AFTER = timedelta(seconds=30)  # a claim not refreshed for this long was left behind
 CLAIM_BATCH = 25  # small: a claim briefly holds the event loop
 IDLE_AFTER = 1.0  # seconds: a pace unused this long starts afresh (no catch-up burst)
 WINDOW = 1.001  # seconds over which at most `rate` sends may fall (a hair over one)

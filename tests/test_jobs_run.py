@@ -412,7 +412,7 @@ async def test_an_instance_that_died_mid_run_is_taken_over_when_its_lease_expire
     sessionmaker: async_sessionmaker[AsyncSession],
     session: AsyncSession,
 ) -> None:
-    """Within two minutes of a crash (issue 16): a 60 s lease; whoever gets an expired
+    """Within two minutes of a crash (issue 16): a 30 s lease; whoever gets an expired
     lease of another owner takes its claims over too (that owner stopped renewing)."""
     day = date(2026, 11, 20)
     await file(chat, office.member, local(11, 20, 10))
