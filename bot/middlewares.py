@@ -246,7 +246,6 @@ class UpdateOnceMiddleware(BaseMiddleware):
         self.answer_grace = answer_grace
         self.keep = keep
         self.prune_every = prune_every
-        self.running: set[tuple[int, int]] = set()  # updates being handled here now
         self.seen: Batcher[tuple[int, int], bool | None] = Batcher(self._seen)
         self.answers: Batcher[ClaimKey, None] = Batcher(self._answered)
 
@@ -271,17 +270,6 @@ class UpdateOnceMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
-        key = (data["bot"].id, event.update_id)
-        if key in self.running:  # delivered again while this instance still handles it
-            log.info("update %s skipped: being handled", event.update_id)
-            return UNHANDLED  # (a webhook redelivery after a timeout)
-        self.running.add(key)
-        try:
-            return await self._handle_once(handler, event, data)
-        finally:
-            self.running.discard(key)
-
-    async def _handle_once(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         session: AsyncSession = data["session"]
         now = utcnow()  # wall time, not the unit clock
         state = await self.seen((data["bot"].id, event.update_id))

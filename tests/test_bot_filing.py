@@ -250,3 +250,29 @@ async def test_a_commit_that_failed_tells_every_filing_of_the_batch(
     for update in updates:  # Telegram redelivers the failed ones: all stored, once each
         await chat.feed(update)
     assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 3
+
+
+async def test_a_redelivery_while_the_answer_is_on_its_way_is_not_answered_again(
+    chat: Chat, office: Office, fake: FakeSession, session: AsyncSession
+) -> None:
+    """A webhook redelivers an update whose handler is slow to answer (stored, 「已记录」
+    still on the wire): the redelivery must not send a second 「已记录」."""
+    real = fake.make_request
+    sending, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_ack(bot: Any, method: Any, timeout: int | None = None) -> Any:
+        if isinstance(method, SendMessage) and method.chat_id == office.member.id:
+            sending.set()
+            await go_on.wait()
+        return await real(bot, method, timeout)
+
+    fake.make_request = slow_ack  # type: ignore[method-assign]
+    update = make_message("走访企业", user=office.member, date=local(11, 20, 10))
+    first = asyncio.ensure_future(chat.dp.feed_update(chat.bot, update))
+    await sending.wait()  # stored; its answer is being sent
+    again = asyncio.ensure_future(chat.dp.feed_update(chat.bot, update))  # delivered again
+    await asyncio.sleep(0.2)  # (it waits behind the first: one person, one at a time)
+    go_on.set()
+    await asyncio.gather(first, again)
+    assert acks(chat, office.member.id) == [filed(1)]
+    assert (await session.exec(select(func.count()).select_from(ReportItem))).one() == 1
