@@ -36,7 +36,7 @@ from bot import texts
 from bot.annual import annual_rows, annual_view
 from bot.annual_export import write_annual_sheet
 from bot.calendars import calendar_from_db
-from bot.export_forms import register_sheet, summary_sheet
+from bot.export_forms import appeal_notes, register_sheet, summary_sheet
 from bot.export_reports import archive_sheet, write_archive
 from bot.export_style import (
     BODY,
@@ -57,15 +57,19 @@ from bot.export_style import (
 )
 from bot.results import QuarterView, quarter_view
 from bot.task_export import tasks_sheet
+from core.appeals import AppealKind, AppealStatus
 from core.calendar import WorkCalendar
 from core.grades import GRADE_ORDER
 from core.policy import Policy
 from core.quarter import Quarter
+from core.quarter_end import window
 from core.records import KIND_LABELS, RecordKind
 from storage import export as store
+from storage.appeals import appeals_of_period
 from storage.facts import scored_people
 from storage.people import assessment_start, get_unit, positions
 from storage.reports import leaves
+from storage.tables import Appeal
 
 MIN_WIDTH, MAX_WIDTH = 6, 40
 WRAP_WIDTH = 24  # text columns wider than this wrap instead of growing
@@ -93,6 +97,7 @@ class ExportContext:
     views: dict[Quarter, QuarterView | None] = field(default_factory=dict)
     _details: dict[int, store.PersonDetails] | None = None
     _records: list[store.RecordRow] | None = None
+    _appeals: dict[AppealKind, dict[int, list[Appeal]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.start == date.min:
@@ -128,6 +133,30 @@ class ExportContext:
         if self.view.published and self.view.published_at is not None:
             return self.view.published_at.astimezone(self.zone).date()
         return None
+
+    @property
+    def publicity(self) -> tuple[date, date, bool] | None:
+        """The 公示 of the published quarter: (first day, planned last day, ended); None
+        when the results are not published or the policy has no 公示."""
+        first = self.published_on
+        if first is None or not self.policy.quarter_end.publicity_days:
+            return None
+        last = window(self.policy, self.calendar, self.view.quarter).publicity_end
+        return first, max(first, last), self.view.final_at is not None
+
+    async def appeals(self, kind: AppealKind) -> dict[int, list[Appeal]]:
+        """Person id → their 复核 of the period (the quarter's, or the year's for
+        `AppealKind.ANNUAL`), in the order filed; fetched once per kind."""
+        if kind not in self._appeals:
+            period = str(self.quarter) if kind is AppealKind.QUARTER else str(self.quarter.year)
+            rows = await appeals_of_period(
+                self.session, unit_id=self.unit_id, kind=kind, period=period
+            )
+            by_person: dict[int, list[Appeal]] = {}
+            for row in rows:
+                by_person.setdefault(row.person_id, []).append(row)
+            self._appeals[kind] = by_person
+        return self._appeals[kind]
 
     async def details(self) -> dict[int, store.PersonDetails]:
         """Everyone's 工号, 部门, 职务 …, fetched once."""
@@ -594,13 +623,25 @@ async def year_sheet(ctx: ExportContext) -> None:
 
 
 async def annual_sheet(ctx: ExportContext) -> None:
-    """年度考核: the year's grades, the same rows as `kaohe annual --json`."""
+    """年度考核: the year's grades, the same rows as `kaohe annual --json`; 说明 also tells
+    each person's 复核 of the year (as the 汇总表's 备注 does)."""
     view = await annual_view(
         ctx.session, policy=ctx.policy, calendar=ctx.calendar, year=ctx.quarter.year,
         now=ctx.now,
     )  # fmt: skip
+    appeals = await ctx.appeals(AppealKind.ANNUAL)
+    rows = []
+    for row in annual_rows(view):
+        mine = appeals.get(row["person_id"], [])
+        reason = row["reason"]
+        if reason.startswith("复核变更：") and any(
+            a.status == AppealStatus.CHANGED.value for a in mine
+        ):
+            reason = ""  # bot.annual's reason for a 变更: the appeal's note says it
+        notes = [reason, *appeal_notes(mine, ctx.zone)]
+        rows.append({**row, "reason": "；".join(n for n in notes if n)} if mine else row)
     title = f"{ctx.unit} {ctx.quarter.year}年度考核结果"
-    write_annual_sheet(ctx.workbook, annual_rows(view), title=title)
+    write_annual_sheet(ctx.workbook, rows, title=title)
 
 
 # The year's sheets in order.

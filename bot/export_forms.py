@@ -9,6 +9,8 @@ on one page; the 登记表 portrait with a page break after each person.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from openpyxl.worksheet.pagebreak import Break
@@ -37,38 +39,81 @@ from bot.export_style import (
     set_widths,
     text_lines,
 )
+from bot.results import grade_of
+from core.appeals import AppealKind, AppealStatus
 from core.declarations import TaskSource
-from core.grades import Grade
+from core.grades import AnnualGrade, Grade
 from core.grading import floor_share
 from core.policy import GradeMode, RaterKind
 from core.ratings import ANONYMOUS_KINDS, MIN_ANONYMOUS_ANSWERS
 from core.records import RecordKind
+from core.reports import short_date
 from storage import export as store
 from storage.declarations import declared_items
+from storage.tables import Appeal
 
 if TYPE_CHECKING:
     from bot.export import ExportContext
 
 SUMMARY_WIDTHS = (5, 9, 9, 19, 10, 11, 8, 6, 6, 31)
 REGISTER_WIDTHS = (10, 10, 9, 10, 18, 18)
-HEADER_ROW = 4
+HEADER_ROW = 4  # the 汇总表's header row; one lower once there is a 公示 line
 FORM_SPACING = 1.25  # the 登记表's line spacing: one person, one page
 # The printable height of a landscape page in points, less the repeated header row.
 SUMMARY_PAGE_PT = (A4_SHORT - 1.2) * 72 - 30
 
 
-def _remarks(person: dict[str, Any]) -> str:
-    """备注: vetoes, why a grade is what it is when it is not the plain outcome, 绩效之星."""
+def _remarks(person: dict[str, Any], appeals: Sequence[Appeal] = (), zone: tzinfo = UTC) -> str:
+    """备注: vetoes, why a grade is what it is when it is not the plain outcome (不定等次
+    included), the person's 复核, 绩效之星."""
     notes = [f"负面清单：{v}" for v in person["vetoes"]]
-    grade = Grade(person["grade"])
     reason = person.get("grade_reason") or ""
     if any(v in reason for v in person["vetoes"]):
         reason = ""  # 一票否决：<the veto>, said already
-    if reason and (person["vetoes"] or grade in (Grade.AVERAGE, Grade.POOR) or "最高" in reason):
+    if person.get("revision") and any(a.status == AppealStatus.CHANGED.value for a in appeals):
+        reason = ""  # 复核变更：…, said by the appeal's note
+    grade = grade_of(person)
+    if grade is None:  # 不定等次 is the 等次 already: the reason only
+        notes.append(reason.removesuffix("，" + texts.REMARK_UNDETERMINED) or reason)
+    elif reason and (person["vetoes"] or grade in (Grade.AVERAGE, Grade.POOR) or "最高" in reason):
         notes.append(reason)
+    notes += appeal_notes(appeals, zone)
     if person.get("star"):
         notes.append(texts.STAR_TEXT)
-    return "；".join(dict.fromkeys(notes))
+    return "；".join(n for n in dict.fromkeys(notes) if n)
+
+
+def _grade_word(kind: str, value: str | None) -> str:
+    """A stored grade value in Chinese (a quarter's or a year's)."""
+    if value == "undetermined":
+        return texts.REMARK_UNDETERMINED
+    try:
+        return (Grade(value) if kind == AppealKind.QUARTER.value else AnnualGrade(value)).label
+    except ValueError:
+        return value or ""
+
+
+def _local_day(moment: datetime | None, zone: tzinfo) -> str:
+    return "" if moment is None else short_date(moment.astimezone(zone).date())
+
+
+def appeal_notes(appeals: Sequence[Appeal], zone: tzinfo) -> list[str]:
+    """What 备注 says of a person's 复核 of the period, in the order filed: open (with the
+    day it must be answered by), 维持 or 变更 (old → new, with the day decided)."""
+    notes = []
+    for appeal in appeals:
+        day = _local_day(appeal.decided_at, zone)
+        if appeal.status == AppealStatus.OPEN.value:
+            notes.append(texts.REMARK_APPEAL_OPEN.format(due=short_date(appeal.decide_by)))
+        elif appeal.status == AppealStatus.UPHELD.value:
+            notes.append(texts.REMARK_APPEAL_UPHELD.format(day=day))
+        else:
+            old = _grade_word(appeal.kind, appeal.old_grade)
+            new = _grade_word(appeal.kind, appeal.new_grade) if appeal.new_grade else old
+            if old == new and appeal.new_score is not None and appeal.old_score is not None:
+                old, new = f"{appeal.old_score:.2f}分", f"{appeal.new_score:.2f}分"
+            notes.append(texts.REMARK_APPEAL_CHANGED.format(old=old, new=new, day=day))
+    return notes
 
 
 def _good_cap(ctx: ExportContext, group: str, size: int) -> tuple[int, float]:
@@ -84,17 +129,19 @@ async def summary_sheet(ctx: ExportContext) -> None:
     """汇总表: the signable list of results with 等次统计 and the signature block."""
     sheet = ctx.workbook.create_sheet(texts.EXPORT_FORM_SHEETS["summary"], 0)
     set_widths(sheet, SUMMARY_WIDTHS)
-    used = _summary_head(ctx, sheet)
-    row, used = _summary_people(ctx, sheet, await ctx.details(), used)
-    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)
+    header, used = _summary_head(ctx, sheet)
+    appeals = await ctx.appeals(AppealKind.QUARTER)
+    row, used = _summary_people(ctx, sheet, await ctx.details(), appeals, header, used)
+    sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
     row, used = _summary_stats(ctx, sheet, row, used)
     row = _summary_signatures(sheet, row, used)
     sheet.print_area = f"A1:J{row}"
-    print_setup(sheet, widths=SUMMARY_WIDTHS, title_rows=f"{HEADER_ROW}:{HEADER_ROW}")
+    print_setup(sheet, widths=SUMMARY_WIDTHS, title_rows=f"{header}:{header}")
 
 
-def _summary_head(ctx: ExportContext, sheet: Worksheet) -> float:
-    """Title, 单位名称, 考核期间, where the results come from, the header row; its height."""
+def _summary_head(ctx: ExportContext, sheet: Worksheet) -> tuple[int, float]:
+    """Title, 单位名称, 考核期间, where the results come from, the 公示 dates once
+    published, the header row; the header row's number and the height used."""
     last = len(SUMMARY_WIDTHS)
     merged(sheet, 1, 1, last, texts.SUMMARY_TITLE, font=TITLE, alignment=CENTER, border=None)
     sheet.row_dimensions[1].height = 30
@@ -105,20 +152,32 @@ def _summary_head(ctx: ExportContext, sheet: Worksheet) -> float:
         published=ctx.published_on, provisional=ctx.view.provisional, until=ctx.view.end
     )
     merged(sheet, 3, 1, last, f"结果状态：{state}　　考核方案：{ctx.view.policy}", border=None)
-    for column, header in enumerate(texts.SUMMARY_HEADERS, start=1):
-        cell = sheet.cell(row=HEADER_ROW, column=column, value=header)
+    header = HEADER_ROW
+    publicity = ctx.publicity
+    if publicity is not None:
+        start, end, final = publicity
+        line = texts.summary_publicity(start=start, end=end, final=final)
+        merged(sheet, header, 1, last, line, border=None)
+        header += 1
+    for column, title in enumerate(texts.SUMMARY_HEADERS, start=1):
+        cell = sheet.cell(row=header, column=column, value=title)
         cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
-    for row in (2, 3, HEADER_ROW):
+    for row in range(2, header + 1):
         sheet.row_dimensions[row].height = row_height(1)
-    return 30.0 + 3 * row_height(1)
+    return header, 30.0 + (header - 1) * row_height(1)
 
 
 def _summary_people(
-    ctx: ExportContext, sheet: Worksheet, details: dict[int, store.PersonDetails], used: float
+    ctx: ExportContext,
+    sheet: Worksheet,
+    details: dict[int, store.PersonDetails],
+    appeals: dict[int, list[Appeal]],
+    header: int,
+    used: float,
 ) -> tuple[int, float]:
     """A band per ranking group, a row per person; the last row and the height used."""
     last = len(SUMMARY_WIDTHS)
-    row, group = HEADER_ROW, None
+    row, group = header, None
     for number, person in enumerate(ctx.view.people, start=1):
         if person["group"] != group:
             group = person["group"]
@@ -129,7 +188,7 @@ def _summary_people(
             used += row_height(1)
         row += 1
         who = details.get(person["person_id"])
-        remarks = _remarks(person)
+        remarks = _remarks(person, appeals.get(person["person_id"], ()), ctx.zone)
         values = [
             number,
             person["name"],
@@ -172,7 +231,9 @@ def _summary_stats(
     used += 3 * row_height(1)
     groups: dict[str, Counter[Grade]] = defaultdict(Counter)
     for person in ctx.view.people:
-        groups[person["group"]][Grade(person["grade"])] += 1
+        grade = grade_of(person)
+        if grade is not None:  # 不定等次 takes no place in the group's quota
+            groups[person["group"]][grade] += 1
     for name, counts in groups.items():
         row += 1
         size = sum(counts.values())
@@ -241,6 +302,7 @@ async def register_sheet(ctx: ExportContext) -> None:
     for rating in await store.answered_ratings(ctx.session, unit_id=ctx.unit_id, quarter=quarter):
         ratings[rating.ratee_id].append(rating)
     talks = await store.talks_with_leaders(ctx.session, unit_id=ctx.unit_id, quarter=quarter)
+    appeals = await ctx.appeals(AppealKind.QUARTER)
 
     sheet = ctx.workbook.create_sheet(texts.EXPORT_FORM_SHEETS["register"], 1)
     set_widths(sheet, REGISTER_WIDTHS)
@@ -253,6 +315,7 @@ async def register_sheet(ctx: ExportContext) -> None:
             form,
             person,
             who,
+            appeals.get(person["person_id"], []),
             by_person[person["person_id"]],
             declared.get(person["person_id"], []),
             ratings[person["person_id"]],
@@ -319,6 +382,7 @@ def _register_page(
     form: _Form,
     person: dict[str, Any],
     who: store.PersonDetails | None,
+    appeals: list[Appeal],
     records: list[store.RecordRow],
     declared: list[Any],
     ratings: list[store.RatingRow],
@@ -332,7 +396,7 @@ def _register_page(
     heading = f"{ctx.unit}　{ctx.period_label}（{ctx.period_text}）"
     merged(sheet, form.row, 1, 6, heading, alignment=CENTER, border=None)
     sheet.row_dimensions[form.row].height = row_height(1)
-    _register_person(form, person, who)
+    _register_person(form, person, who, _remarks(person, appeals, ctx.zone))
     _register_score(form, person)
     _register_records(form, records)
     _register_declared(form, declared)
@@ -344,7 +408,9 @@ def _register_page(
     form.line((1, 3, signatures[1]), (4, 6, signatures[3]), border=False)
 
 
-def _register_person(form: _Form, person: dict[str, Any], who: store.PersonDetails | None) -> None:
+def _register_person(
+    form: _Form, person: dict[str, Any], who: store.PersonDetails | None, remarks: str
+) -> None:
     labels = (0, 2, 4)
     form.line(
         (1, 1, "姓名"),
@@ -373,7 +439,6 @@ def _register_person(form: _Form, person: dict[str, Any], who: store.PersonDetai
         (6, 6, person["grade_label"]),
         bold=labels,
     )
-    remarks = _remarks(person)
     if remarks:
         form.line((1, 1, "备注"), (2, 6, remarks), bold=(0,))
 

@@ -45,6 +45,7 @@ class QuarterView:
     departments: tuple[dict[str, Any], ...]  # `kaohe score --json` departments, rank order
     stars: tuple[int, ...]
     published_at: datetime | None = None
+    final_at: datetime | None = None  # when the 公示 ended and the results became final
 
     def snapshot_data(self) -> dict[str, Any]:
         """What PublishedQuarter.data keeps."""
@@ -139,6 +140,7 @@ def published_view(published: store.Published) -> QuarterView:
         departments=tuple(row.data.get("departments", [])),
         stars=tuple(row.data.get("stars", [])),
         published_at=row.published_at,
+        final_at=row.final_at,
     )
 
 

@@ -1538,6 +1538,19 @@ def summary_state(*, published: date | None, provisional: bool, until: date) -> 
     return "实时计算，尚未公布"
 
 
+def summary_publicity(*, start: date, end: date, final: bool) -> str:
+    """The 公示 line of the 汇总表: 公示期：2026年7月2日至7月8日（公示中）."""
+    days = long_date(start) if start >= end else period_text(start, end)
+    return f"公示期：{days}（{'已结束，结果已确定' if final else '公示中'}）"
+
+
+# 备注 of a person's 复核 (汇总表, 登记表, 年度考核): {due} / {day} as 7月8日.
+REMARK_APPEAL_OPEN = "已申请复核，待答复（{due}前）"
+REMARK_APPEAL_UPHELD = "复核维持原等次（{day}）"
+REMARK_APPEAL_CHANGED = "复核变更：原{old}→现{new}（{day}）"
+REMARK_UNDETERMINED = "不定等次"
+
+
 def quota_check(*, good: int, cap: int, ratio: float) -> str:
     """The 核对 cell of a ranking group: 好 within the cap or not."""
     verdict = "符合" if good <= cap else "超出上限"

@@ -75,6 +75,18 @@ async def open_appeals(session: AsyncSession, *, unit_id: int) -> list[Appeal]:
     return list((await session.exec(query)).all())
 
 
+async def appeals_of_period(
+    session: AsyncSession, *, unit_id: int, kind: AppealKind, period: str
+) -> list[Appeal]:
+    """Every 复核 of a period (open and decided), in the order filed."""
+    query = (
+        select(Appeal)
+        .where(Appeal.unit_id == unit_id, Appeal.kind == kind.value, Appeal.period == period)
+        .order_by(col(Appeal.filed_at), col(Appeal.id))
+    )
+    return list((await session.exec(query)).all())
+
+
 async def decide(
     session: AsyncSession,
     *,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from core.quarter_end import window
 from storage import export as store
 from storage import people
 from storage.tables import Person, Record, Report
+from tests.annual_year import publish_year
 from tests.conftest import SHANGHAI, Chat, FakeClock, Office, Roster, local
 from tests.factories import make_callback, make_message
 
@@ -366,3 +368,150 @@ async def test_no_cell_of_the_workbook_is_a_formula_whatever_the_names(
     risky = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "@"))]
     assert {c.parent.title for c in risky} >= {"汇总表", "登记表", "个人结果", "明细", "日报档案"}
     assert all(c.quotePrefix for c in risky)
+
+
+# ---- issue 20: 备注 tells 复核 and 不定等次; the head tells the 公示 ------------------------
+
+
+def _summary_rows(book: Any) -> dict[str, tuple[str, str]]:
+    """The 汇总表's people: name → (等次, 备注)."""
+    rows = book["汇总表"].iter_rows(values_only=True)
+    return {r[1]: (r[8], r[9] or "") for r in rows if isinstance(r[0], int)}
+
+
+def _register_remarks(book: Any) -> dict[str, str]:
+    """The 登记表's 备注, by name (the form's first line says 姓名)."""
+    remarks, name = {}, ""
+    for row in book["登记表"].iter_rows(values_only=True):
+        if row[0] == "姓名":
+            name = row[1]
+        elif row[0] == "备注":
+            remarks[name] = row[1]
+    return remarks
+
+
+def _jobs(sessionmaker: Any, policy: Any, bot: Bot, dp: Dispatcher, clock: FakeClock) -> Jobs:
+    return Jobs(
+        sessionmaker=sessionmaker, policy=policy, zone=SHANGHAI, bot=bot,
+        calendar=dp["calendar"], clock=clock, limits=Limits.unlimited(), owner="test",
+    )  # fmt: skip
+
+
+async def test_summary_and_register_remarks_tell_appeals_and_undetermined(
+    quarter3: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    bot: Bot,
+    clock: FakeClock,
+    dp: Dispatcher,
+    chat: Chat,
+    office: Office,
+    roster: Roster,
+) -> None:
+    # 周婷 on leave from 09-22: required on 1 working day, fewer than 2 → 不定等次
+    policy = dp["policy"]
+    policy = replace(policy, grades=replace(policy.grades, min_required_days=2))
+    admin = await roster.bind("周敏")
+    await chat.feed(make_message("/leave 周婷 9-22 9-30 病假", user=admin, date=local(9, 21, 9)))
+    results = window(policy, dp["calendar"], Q3).results
+    assert results == date(2026, 10, 15)
+    clock.at = fire_at(Job.QUARTER_CLOSE, policy, results, SHANGHAI)
+    await _jobs(sessionmaker, policy, bot, dp, clock).run(Job.QUARTER_CLOSE, results)
+
+    huang = await roster.bind("黄磊")  # 较差 (veto)
+    for user in (office.other, office.member, huang):
+        await chat.feed(make_message("/appeal 请复核", user=user, date=local(10, 16, 10)))
+    for decision in ("/decide 2 维持 经核实无误", "/decide 3 变更 一般 否决事项已撤销"):
+        sent = await chat.feed(make_message(decision, user=admin, date=local(10, 19, 10)))
+        assert sent[-1].text.startswith("✅ 复核 #"), sent[-1].text
+
+    session.expire_all()
+    export = await build_export(
+        session, policy=policy, calendar=dp["calendar"], quarter=Q3,
+        now=datetime(2026, 10, 19, 18, tzinfo=SHANGHAI),
+    )  # fmt: skip
+    book = load_workbook(BytesIO(export.data))
+    rows = _summary_rows(book)
+    expected = {
+        "赵丽": "得分低于60分；已申请复核，待答复（10月30日前）",  # 10 working days
+        "杨帆": "复核维持原等次（10月19日）；绩效之星",
+        "黄磊": "负面清单：违纪违法；复核变更：原较差→现一般（10月19日）",  # said once
+        "周婷": "本季度应报1个工作日，少于2个",
+    }
+    assert {name: rows[name][1] for name in expected} == expected
+    assert (rows["黄磊"][0], rows["周婷"][0]) == ("一般", "不定等次")
+    remarks = _register_remarks(book)
+    assert {name: remarks[name] for name in expected} == expected
+
+
+async def test_summary_head_tells_the_publicity_once_published(
+    quarter3: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    bot: Bot,
+    clock: FakeClock,
+    dp: Dispatcher,
+) -> None:
+    policy, calendar = dp["policy"], dp["calendar"]
+
+    async def head(now: datetime, rules: Any = policy) -> tuple[list[str], Any]:
+        session.expire_all()
+        export = await build_export(session, policy=rules, calendar=calendar, quarter=Q3, now=now)
+        sheet = load_workbook(BytesIO(export.data))["汇总表"]
+        lines = [str(c.value) for r in sheet.iter_rows(max_row=6) for c in r if c.value]
+        return [line for line in lines if line.startswith("公示期")], sheet
+
+    before, sheet = await head(datetime(2026, 10, 14, 18, tzinfo=SHANGHAI))
+    assert before == [] and sheet["A4"].value == "序号" and sheet.print_title_rows == "$4:$4"
+
+    dates = window(policy, calendar, Q3)
+    jobs = _jobs(sessionmaker, policy, bot, dp, clock)
+    clock.at = fire_at(Job.QUARTER_CLOSE, policy, dates.results, SHANGHAI)
+    await jobs.run(Job.QUARTER_CLOSE, dates.results)
+    during, sheet = await head(datetime(2026, 10, 16, 18, tzinfo=SHANGHAI))
+    assert during == ["公示期：2026年10月15日至10月21日（公示中）"]  # 5 working days
+    assert sheet["A5"].value == "序号" and sheet.print_title_rows == "$5:$5"
+    assert sheet.freeze_panes == "A6"
+
+    clock.at = fire_at(Job.RESULTS_FINAL, policy, dates.final, SHANGHAI)
+    await jobs.run(Job.RESULTS_FINAL, dates.final)
+    after, _ = await head(datetime(2026, 10, 22, 18, tzinfo=SHANGHAI))
+    assert after == ["公示期：2026年10月15日至10月21日（已结束，结果已确定）"]
+
+    no_publicity = replace(policy, quarter_end=replace(policy.quarter_end, publicity_days=0))
+    none, _ = await head(datetime(2026, 10, 22, 18, tzinfo=SHANGHAI), no_publicity)
+    assert none == []
+
+
+async def test_year_workbook_tells_annual_appeals_in_the_annual_sheet(
+    roster: Roster,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    dp: Dispatcher,
+    chat: Chat,
+) -> None:
+    await publish_year(sessionmaker)
+    received = window(dp["policy"], dp["calendar"], Quarter(2026, 4)).final
+    admin = await roster.bind("周敏")
+    filed = datetime.combine(received + timedelta(days=1), time(10), tzinfo=SHANGHAI)
+    decided = filed + timedelta(days=2)
+    for name in ("赵丽", "徐丽娟", "黄磊"):
+        user = await roster.bind(name)
+        await chat.feed(make_message("/appeal 年度 请复核", user=user, date=filed))
+    for decision in ("/decide 2 维持 名额已满", "/decide 3 变更 称职 否决已撤销"):
+        sent = await chat.feed(make_message(decision, user=admin, date=decided))
+        assert sent[-1].text.startswith("✅ 复核 #"), sent[-1].text
+
+    session.expire_all()
+    export = await build_year_export(
+        session, policy=dp["policy"], calendar=dp["calendar"], year=2026,
+        now=decided + timedelta(hours=8),
+    )  # fmt: skip
+    sheet = load_workbook(BytesIO(export.data))["年度考核"]
+    headers = [c.value for c in sheet[2]]
+    rows = {r[1]: dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(3, values_only=True)}
+    due, day = received + timedelta(days=31), decided.date()
+    assert rows["赵丽"]["说明"].endswith(f"；已申请复核，待答复（{due.month}月{due.day}日前）")
+    assert rows["徐丽娟"]["说明"].endswith(f"；复核维持原等次（{day.month}月{day.day}日）")
+    assert rows["黄磊"]["说明"] == f"复核变更：原基本称职→现称职（{day.month}月{day.day}日）"
+    assert rows["黄磊"]["年度等次"] == "称职"
