@@ -2005,3 +2005,23 @@ def web_rules(
         f"好 不超过 {good_ratio:.0%} 且不低于 {good_min:g} 分；"
         f"低于 {fair_below:g} 分为一般，低于 {poor_below:g} 分或被否决为较差"
     )
+
+
+WEB_REQUESTS_NONE = "暂无待处理的申辩、复核。"
+
+
+def web_objection(label: str) -> str:
+    """An open 申辩 in the console: what it contests."""
+    return f"申辩 {label}"
+
+
+def web_appeal(period: str) -> str:
+    """An open 复核 in the console: what it contests."""
+    return f"复核 {period}等次"
+
+
+def web_publicity(*, until: str, final: bool) -> str:
+    """季度结果: where the published results stand, and what their column shows."""
+    if final:
+        return "已确定；「确定」列为确定的等次"
+    return f"公示中，至{until}；「公示」列为公示的等次"

@@ -71,3 +71,24 @@ def not_worse(
     if new_score is not None and new_score < old_score:
         return False
     return not (new_level is not None and new_level > old_level)
+
+
+def may_decide_objection(*, viewer_id: int | None, admin: bool, issuer_id: int | None) -> bool:
+    """A 申辩 is decided by the record's issuer or an admin (/objection)."""
+    return admin or (issuer_id is not None and issuer_id == viewer_id)
+
+
+def may_see_objection(
+    *, viewer_id: int | None, admin: bool, person_id: int, issuer_id: int | None
+) -> bool:
+    """An open 申辩 is known to the person who filed it and to those who decide it (they
+    are the ones told of it)."""
+    return person_id == viewer_id or may_decide_objection(
+        viewer_id=viewer_id, admin=admin, issuer_id=issuer_id
+    )
+
+
+def may_see_appeal(*, viewer_id: int | None, admin: bool, person_id: int) -> bool:
+    """An open 复核 is known to the person who asked and to the 考核办, who alone list and
+    decide them (/appeals, /decide)."""
+    return admin or person_id == viewer_id

@@ -7,16 +7,21 @@ import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import or_, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.appeals import AppealStatus
 from storage.tables import (
+    Appeal,
     AuditEntry,
     Department,
+    Objection,
     Person,
     Record,
     Report,
@@ -284,6 +289,82 @@ async def issuers(session: AsyncSession, *, unit_id: int) -> list[tuple[int, str
         .order_by(col(Person.roster_order))
     )
     return [(pid, name) for pid, name in (await session.exec(query)).all() if pid is not None]
+
+
+# ---- 申辩 and 复核 ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRequest:
+    """An open 申辩 (of a record) or 复核 (of a period), with its person and department."""
+
+    source: str  # "objection" | "appeal"
+    item_id: int
+    person: Person
+    department: str
+    filed_at: datetime
+    decide_by: date | None  # 复核 only
+    record_id: int | None  # 申辩: the record contested, its kind and issuer
+    record_kind: str | None
+    issuer_id: int | None
+    kind: str | None  # 复核: an AppealKind value and the period
+    period: str | None
+
+
+async def open_requests(session: AsyncSession, *, unit_id: int) -> list[OpenRequest]:
+    """The unit's open 申辩 and 复核 in one query (UNION ALL), the earliest deadline
+    first, then by filing; who may see which is the caller's (core.appeals)."""
+    objections = (
+        sa.select(
+            sa.literal("objection", sa.String).label("source"),
+            col(Objection.id).label("item_id"),
+            col(Objection.person_id).label("person_id"),
+            col(Objection.filed_at).label("filed_at"),
+            sa.cast(sa.null(), sa.Date).label("decide_by"),
+            col(Record.id).label("record_id"),
+            col(Record.kind).label("record_kind"),
+            col(Record.issuer_id).label("issuer_id"),
+            sa.cast(sa.null(), sa.String).label("kind"),
+            sa.cast(sa.null(), sa.String).label("period"),
+        )
+        .join(Record, col(Record.id) == col(Objection.record_id))
+        .where(Objection.unit_id == unit_id, Objection.status == "open")
+    )
+    appeals = sa.select(
+        sa.literal("appeal", sa.String),
+        col(Appeal.id),
+        col(Appeal.person_id),
+        col(Appeal.filed_at),
+        col(Appeal.decide_by),
+        sa.cast(sa.null(), sa.Integer),
+        sa.cast(sa.null(), sa.String),
+        sa.cast(sa.null(), sa.Integer),
+        col(Appeal.kind),
+        col(Appeal.period),
+    ).where(Appeal.unit_id == unit_id, Appeal.status == AppealStatus.OPEN.value)
+    both = sa.union_all(objections, appeals).subquery("open_requests")
+    query = (
+        sa.select(both, Person, Department.name)
+        .join(Person, col(Person.id) == both.c.person_id)
+        .outerjoin(Department, col(Department.id) == col(Person.department_id))
+        .order_by(both.c.decide_by.is_(None), both.c.decide_by, both.c.filed_at, both.c.item_id)
+    )
+    return [
+        OpenRequest(
+            source=row.source,
+            item_id=row.item_id,
+            person=row.Person,
+            department=row.name or "",
+            filed_at=row.filed_at,
+            decide_by=row.decide_by,
+            record_id=row.record_id,
+            record_kind=row.record_kind,
+            issuer_id=row.issuer_id,
+            kind=row.kind,
+            period=row.period,
+        )
+        for row in (await session.exec(query)).all()
+    ]
 
 
 # ---- audit ----------------------------------------------------------------------------------

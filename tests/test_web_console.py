@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -19,8 +19,13 @@ from bot import texts
 from bot.config import Settings
 from bot.web import Console, make_console_app
 from bot.web.auth import BadInitData, new_login_link, sign_init_data, webapp_user
+from core.appeals import AppealKind, AppealStatus
+from core.quarter import Quarter
 from core.records import RecordKind
-from storage.tables import AuditEntry, Person, Record
+from storage import appeals as appeal_store
+from storage import objections as objection_store
+from storage import results as results_store
+from storage.tables import Appeal, AuditEntry, Objection, Person, Record
 from tests.conftest import TEST_TOKEN, Chat, Office, Roster, local
 from tests.factories import make_group, make_message
 
@@ -285,3 +290,124 @@ async def test_kaohe_run_serves_the_console_in_both_modes(
     finally:
         await rt.bot.session.close()
         await rt.engine.dispose()
+
+
+# ---- 申辩 and 复核 --------------------------------------------------------------------------
+
+
+def panel(page: str) -> str:
+    """The 总览's 「申辩与复核」 card (or a person page's), as text without tags."""
+    start = page.index("<h2>申辩与复核")
+    return re.sub(r"<[^>]+>", "", page[start : page.index("</div>", start)])
+
+
+async def _open_requests(
+    sessionmaker: async_sessionmaker[AsyncSession], roster: Roster
+) -> tuple[Objection, Appeal]:
+    """杨帆 objects to a 错情 陈静 gave; 赵丽 asks for 复核 of 2026Q2, due 6月10日 (overdue)."""
+    head, member, other = [await roster.person(n) for n in ("陈静", "杨帆", "赵丽")]
+    async with sessionmaker() as s:
+        error = Record(
+            unit_id=member.unit_id, person_id=member.id or 0, kind=RecordKind.ERROR.value,
+            points=-1.0, reason="数据有误", day=date(2026, 6, 8), issuer_id=head.id,
+        )  # fmt: skip
+        s.add(error)
+        await s.flush()
+        objection = await objection_store.file_objection(
+            s, record=error, reason="统计口径无误", now=local(6, 9, 10)
+        )
+        appeal = await appeal_store.file_appeal(
+            s, unit_id=other.unit_id, person_id=other.id or 0, kind=AppealKind.QUARTER,
+            period="2026Q2", reason="专项任务未计入", attachments=[],
+            decide_by=date(2026, 6, 10), old_score=85.0, old_grade="fairly_good",
+            now=local(6, 1, 9),
+        )  # fmt: skip
+        await s.commit()
+    return objection, appeal
+
+
+async def test_open_objections_and_appeals_are_shown_to_whom_the_chat_tells(
+    roster: Roster, client: TestClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    objection, appeal = await _open_requests(sessionmaker, roster)
+    member, other = await roster.person("杨帆"), await roster.person("赵丽")
+    await sign_in(client, sessionmaker, "周敏")  # the 考核办: both
+    shown = panel(await (await client.get("/console/")).text())
+    assert "申辩与复核（2）" in shown
+    assert f"杨帆 办公室 申辩 错情 #{objection.record_id}" in " ".join(shown.split())
+    assert "6月9日提出" in shown
+    assert "赵丽" in shown and "复核 2026年第2季度等次" in shown
+    assert "6月10日前决定" in shown and "已逾期" in shown
+    page = await (await client.get("/console/")).text()
+    assert f'href="/console/people/{other.id}">赵丽</a>' in page  # linked to the person
+    await sign_in(client, sessionmaker, "陈静")  # gave the 错情: its 申辩, not the 复核
+    shown = panel(await (await client.get("/console/")).text())
+    assert "杨帆" in shown and "赵丽" not in shown
+    await sign_in(client, sessionmaker, "李红梅")  # oversees 办公室, but decides neither
+    shown = panel(await (await client.get("/console/")).text())
+    assert "杨帆" not in shown and "赵丽" not in shown
+    assert texts.WEB_REQUESTS_NONE in shown
+    await sign_in(client, sessionmaker, "杨帆")  # a member: their own, on their page
+    own = await (await client.get(f"/console/people/{member.id}")).text()
+    assert "申辩 错情" in panel(own) and "赵丽" not in panel(own)
+    assert (await client.get(f"/console/people/{other.id}")).status == 403
+    await sign_in(client, sessionmaker, "赵丽")
+    own = await (await client.get(f"/console/people/{other.id}")).text()
+    assert "复核 2026年第2季度等次" in panel(own) and "申辩 错情" not in panel(own)
+    await sign_in(client, sessionmaker, "黄磊")  # an unrelated colleague: nothing
+    mine = await client.get("/console/")
+    assert "申辩与复核" not in await mine.text()
+
+
+async def test_a_decided_objection_or_appeal_leaves_the_panel(
+    roster: Roster, client: TestClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in(client, sessionmaker, "周敏")
+    empty = panel(await (await client.get("/console/")).text())
+    assert "申辩与复核（0）" in empty and texts.WEB_REQUESTS_NONE in empty
+    objection, appeal = await _open_requests(sessionmaker, roster)
+    admin = await roster.person("周敏")
+    async with sessionmaker() as s:
+        decided = await s.get(Appeal, appeal.id)
+        assert decided is not None
+        await appeal_store.decide(
+            s, appeal=decided, status=AppealStatus.UPHELD, decision="维持", new_score=None,
+            new_grade=None, petition_until=None, actor_id=admin.id, actor="周敏", now=NOW,
+        )  # fmt: skip
+        await s.commit()
+    shown = panel(await (await client.get("/console/")).text())
+    assert "申辩与复核（1）" in shown and "杨帆" in shown and "赵丽" not in shown
+    async with sessionmaker() as s:
+        upheld = await s.get(Objection, objection.id)
+        assert upheld is not None
+        await objection_store.decide(
+            s, objection=upheld, voided=False, decision="维持", actor_id=admin.id, now=NOW
+        )
+        await s.commit()
+    shown = panel(await (await client.get("/console/")).text())
+    assert "申辩与复核（0）" in shown and texts.WEB_REQUESTS_NONE in shown
+
+
+async def test_results_say_whether_the_published_quarter_is_in_publicity_or_final(
+    roster: Roster, client: TestClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sign_in(client, sessionmaker, "周敏")
+    page = await (await client.get("/console/results?q=2026Q1")).text()
+    assert "公示中" not in page and "已确定" not in page  # not published
+    unit_id = (await roster.person("周敏")).unit_id
+    async with sessionmaker() as s:
+        await results_store.publish(
+            s, unit_id=unit_id, quarter=Quarter(2026, 1), policy="standard",
+            start=date(2026, 1, 1), end=date(2026, 3, 31), data={}, people=[],
+            now=local(4, 14, 9),
+        )  # fmt: skip
+        await s.commit()
+    page = await (await client.get("/console/results?q=2026Q1")).text()
+    assert "公示中，至4月16日" in page
+    async with sessionmaker() as s:
+        await results_store.make_final(
+            s, unit_id=unit_id, quarter=Quarter(2026, 1), now=local(4, 21, 9)
+        )
+        await s.commit()
+    page = await (await client.get("/console/results?q=2026Q1")).text()
+    assert "已确定" in page and "公示中" not in page

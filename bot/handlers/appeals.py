@@ -221,9 +221,14 @@ async def cmd_appeals(message: Message, session: AsyncSession, me: Person, now: 
 
 
 def _period_label(row: Appeal) -> str:
-    if row.kind == AppealKind.QUARTER.value:
-        return Quarter.parse(row.period).label
-    return f"{row.period}年度"
+    return period_label(row.kind, row.period)
+
+
+def period_label(kind: str, period: str) -> str:
+    """2026年第2季度 / 2026年度: what a 复核 contests."""
+    if kind == AppealKind.QUARTER.value:
+        return Quarter.parse(period).label
+    return f"{period}年度"
 
 
 def _grade_label(kind: str, value: str) -> str:

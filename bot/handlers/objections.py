@@ -17,7 +17,7 @@ from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import filters, texts
-from core.appeals import objection_until
+from core.appeals import may_decide_objection, objection_until
 from core.calendar import WorkCalendar
 from core.policy import Policy
 from core.records import KIND_LABELS, RecordKind
@@ -54,8 +54,12 @@ def make_router() -> Router:
 
 
 def _label(record: Record) -> str:
-    kind = KIND_LABELS.get(RecordKind(record.kind), record.kind)
-    return f"{kind} #{record.id}"
+    return record_label(record.kind, record.id or 0)
+
+
+def record_label(kind: str, record_id: int) -> str:
+    """错情 #12, as the notices and letters name the record."""
+    return f"{KIND_LABELS.get(RecordKind(kind), kind)} #{record_id}"
 
 
 async def reply_object(
@@ -149,7 +153,9 @@ async def cmd_objection(
         return
     record = await session.get(Record, objection.record_id)
     assert record is not None
-    if not (filters.is_admin(me) or (record.issuer_id is not None and record.issuer_id == me.id)):
+    if not may_decide_objection(
+        viewer_id=me.id, admin=filters.is_admin(me), issuer_id=record.issuer_id
+    ):
         await message.answer(texts.OBJECTION_DENIED)
         return
     if objection.status != "open":

@@ -27,17 +27,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
 from bot.export import build_export
+from bot.handlers.appeals import period_label
 from bot.handlers.likes import reverse, tell_undone, void_refusal
+from bot.handlers.objections import record_label
 from bot.handlers.status import stats_figures, stats_scope
 from bot.scores import counted_until, period_start, quarter_results, scored_quarter
 from bot.web import auth
 from bot.web.templates import CSS, render
 from core import people as cp
+from core.appeals import may_see_appeal, may_see_objection
 from core.calendar import WorkCalendar
 from core.grades import Grade
 from core.people import Role, can_lead, decode_roles, roles_label
 from core.policy import Policy
 from core.quarter import Quarter
+from core.quarter_end import window
 from core.records import KIND_LABELS, RecordKind, signed
 from core.reports import STATUS_LABELS, FilingStatus, percent, short_date
 from core.scoring import explain
@@ -55,7 +59,6 @@ log = logging.getLogger(__name__)
 PREFIX = auth.PREFIX
 Clock = Callable[[], datetime]
 SEARCH_WORDS = 5
-APPEALS_NONE = "本系统暂未开放线上申辩与复核；收到的申辩、复核由考核办线下处理。"
 
 
 @dataclass
@@ -393,7 +396,7 @@ class Pages:
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
         """总览: /stats' figures (plus today), who has not filed today, overdue tasks,
-        the next holidays and 调休 days."""
+        the next holidays and 调休 days, the open 申辩 and 复核 the viewer may see."""
         viewer: Viewer = request[VIEWER]
         session: AsyncSession = request[SESSION]
         if not viewer.leader:
@@ -436,8 +439,9 @@ class Pages:
             missing=missing, today_required=required,
             before_deadline=now.time() < policy.schedule.deadline,
             deadline=f"{policy.schedule.deadline:%H:%M}", overdue=overdue, short=short_date,
-            holidays=upcoming_days_off(cal, today), appeals=APPEALS_NONE,
-            person_url=person_url,
+            holidays=upcoming_days_off(cal, today), person_url=person_url,
+            requests=await open_items(session, viewer, today=today, zone=self.c.zone),
+            requests_none=texts.WEB_REQUESTS_NONE,
         )  # fmt: skip
 
     async def people(self, request: web.Request) -> web.Response:
@@ -464,7 +468,8 @@ class Pages:
 
     async def person(self, request: web.Request) -> web.Response:
         """A person: the /me breakdown, the month's filing calendar, records, tasks,
-        declarations. Unknown and forbidden ids get the same 403."""
+        declarations, their open 申辩 / 复核 the viewer may see. Unknown and forbidden ids
+        get the same 403."""
         viewer: Viewer = request[VIEWER]
         session: AsyncSession = request[SESSION]
         pid = request.match_info["pid"]
@@ -516,6 +521,9 @@ class Pages:
             records=records, can_void=False, more=False, back="", short=short_date,
             signed=signed, kind_label=kind_label, tasks=tasks, task_status=task_status,
             declared=declared, may_search=True,
+            requests=await open_items(
+                session, viewer, today=today, zone=self.c.zone, person_id=target.id
+            ),
         )  # fmt: skip
 
     async def reports(self, request: web.Request) -> web.Response:
@@ -654,6 +662,14 @@ class Pages:
             session, unit_id=viewer.person.unit_id, quarter=quarter
         )
         groups = calibration(result, gathered.departments, policy, snapshot)
+        publicity = (
+            texts.web_publicity(
+                until=short_date(window(policy, cal, quarter).publicity_end),
+                final=snapshot.final,
+            )
+            if snapshot is not None
+            else ""
+        )
         g = policy.grades
         rules = texts.web_rules(
             good_ratio=g.good_ratio, good_min=g.good_min, fair_below=g.fair_below,
@@ -663,7 +679,8 @@ class Pages:
             viewer, "results", page="results", title="季度结果", unit=await self._unit(session),
             quarter=str(quarter), quarter_label=quarter.label, provisional=result.provisional,
             until=short_date(gathered.end), groups=groups, published=snapshot is not None,
-            rules=rules, error=error,
+            final=snapshot is not None and snapshot.final, publicity=publicity, rules=rules,
+            error=error,
         )  # fmt: skip
 
     async def audit(self, request: web.Request) -> web.Response:
@@ -833,6 +850,58 @@ def upcoming_days_off(calendar: WorkCalendar, today: date, days: int = 60) -> li
     return [
         f"{short_date(a)}{'' if a == b else '—' + short_date(b)} {kind}" for kind, a, b in runs
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """An open 申辩 or 复核 as the panel lists it."""
+
+    name: str
+    dept: str
+    url: str  # the person's page, "" when the viewer may not open it
+    what: str  # 申辩 错情 #12 / 复核 2026年第2季度等次
+    filed: str
+    due: str  # 复核: the day it must be decided by; "" for a 申辩
+    overdue: bool
+
+
+async def open_items(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    today: date,
+    zone: ZoneInfo,
+    person_id: int | None = None,
+) -> list[OpenItem]:
+    """The open 申辩 and 复核 the viewer may see — as in chat: the person their own, a
+    record's issuer the 申辩 of it, admins all — optionally of one person only."""
+    me = viewer.person.id
+    items = []
+    for row in await store.open_requests(session, unit_id=viewer.person.unit_id):
+        pid = row.person.id or 0
+        if person_id is not None and pid != person_id:
+            continue
+        if row.source == "objection":
+            if not may_see_objection(
+                viewer_id=me, admin=viewer.admin, person_id=pid, issuer_id=row.issuer_id
+            ):
+                continue
+            what = texts.web_objection(record_label(row.record_kind or "", row.record_id or 0))
+        else:
+            if not may_see_appeal(viewer_id=me, admin=viewer.admin, person_id=pid):
+                continue
+            what = texts.web_appeal(period_label(row.kind or "", row.period or ""))
+        due = row.decide_by
+        items.append(
+            OpenItem(
+                name=row.person.name, dept=row.department,
+                url=person_url(row.person) if viewer.may_see(row.person) else "", what=what,
+                filed=short_date(row.filed_at.astimezone(zone).date()),
+                due=short_date(due) if due is not None else "",
+                overdue=due is not None and today > due,
+            )
+        )  # fmt: skip
+    return items
 
 
 def kind_label(record: Record) -> str:

@@ -149,7 +149,8 @@ OVERVIEW = """{% extends "base" %}{% block main %}
 <div><h2>近期节假日与调休</h2><div class="card">
 {% if holidays %}<ul class="plain">{% for text in holidays %}<li>{{ text }}</li>{% endfor %}</ul>
 {% else %}<p class="muted">未来 60 天没有节假日或调休。</p>{% endif %}</div></div>
-<div><h2>申辩与复核</h2><div class="card"><p class="muted">{{ appeals }}</p></div></div>
+<div><h2>申辩与复核（{{ requests|length }}）</h2><div class="card">
+{% include "requests_list" %}</div></div>
 </div>
 {% endblock %}"""
 
@@ -193,8 +194,16 @@ PERSON = """{% extends "base" %}{% block main %}
 {% for item in declared %}<li>{{ item.text }} <span class="muted">{{ item.source.label }} · 自评{{ item.self_rating.label }}</span></li>
 {% endfor %}</ol>{% else %}<p class="muted">没有申报。</p>{% endif %}</div></div>
 </div>
+{% if requests %}<h2>申辩与复核</h2><div class="card">{% include "requests_list" %}</div>{% endif %}
 {% if may_search %}<p><a href="{{ prefix }}/reports?person={{ person.name|urlencode }}">查看 {{ person.name }} 的日报</a></p>{% endif %}
 {% endblock %}"""
+
+REQUESTS_LIST = """{% if requests %}<ul class="plain" id="requests">{% for r in requests %}<li>
+{% if r.url %}<a href="{{ r.url }}">{{ r.name }}</a>{% else %}{{ r.name }}{% endif %}
+ <span class="muted">{{ r.dept }}</span> {{ r.what }}
+<span class="muted">{{ r.filed }}提出{% if r.due %} · {{ r.due }}前决定{% endif %}</span>
+{% if r.overdue %}<span class="tag error">已逾期</span>{% endif %}</li>{% endfor %}</ul>
+{% else %}<p class="muted">{{ requests_none }}</p>{% endif %}"""
 
 RECORDS_TABLE = """<div class="scroll"><table id="records" class="stack">
 <tr><th>日期</th><th>对象</th><th>类别</th><th class="num">分值</th><th>理由</th><th>发起人</th><th>编号</th>
@@ -258,7 +267,8 @@ RESULTS = """{% extends "base" %}{% block main %}
 <label>季度<input type="text" name="q" value="{{ quarter }}" placeholder="2026Q2" size="8"></label>
 <button type="submit">查看</button></form>
 {% if error %}<p class="error">{{ error }}</p>{% endif %}
-<p class="muted">{{ rules }}{% if published %}；已公示，「公示」列为公示时的等次{% endif %}</p>
+<p class="muted">{{ rules }}</p>
+{% if publicity %}<p id="publicity">{{ publicity }}</p>{% endif %}
 {% for g in groups %}<h2>{{ g.name }}（{{ g.size }}人）</h2>
 <div class="card"><p>分布：{% for label, count in g.counts %}<span class="tag">{{ label }} {{ count }}</span> {% endfor %}
 · 好 名额 {{ g.quota }}{% if g.line %} · 名额线：{{ g.line }}{% endif %}</p>
@@ -266,7 +276,7 @@ RESULTS = """{% extends "base" %}{% block main %}
 {% if g.near %}<p>接近分档线：{{ g.near|join("；") }}</p>{% endif %}</div>
 <div class="scroll"><table class="results">
 <tr><th class="num">名次</th><th>姓名</th><th>部门</th><th class="num">得分</th><th>等次</th>
-{% if published %}<th>公示</th>{% endif %}<th>说明</th></tr>
+{% if published %}<th>{{ "确定" if final else "公示" }}</th>{% endif %}<th>说明</th></tr>
 {% for r in g.rows %}<tr class="{{ 'line' if r.below_line else '' }} {{ 'near' if r.near else '' }}">
 <td class="num">{{ r.rank }}</td><td><a href="{{ r.url }}">{{ r.name }}</a></td><td>{{ r.dept }}</td>
 <td class="num">{{ r.score }}</td><td><span class="tag g-{{ r.grade }}">{{ r.grade_label }}</span></td>
@@ -310,6 +320,7 @@ TEMPLATES = {
     "overview": OVERVIEW,
     "people": PEOPLE,
     "person": PERSON,
+    "requests_list": REQUESTS_LIST,
     "records_table": RECORDS_TABLE,
     "records": RECORDS,
     "reports": REPORTS,
