@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
 from bot import texts
+from bot.export import Export, build_export
 from bot.scores import counted_until, period_start, scored_quarter
 from core.calendar import WorkCalendar
 from core.people import Role
@@ -133,6 +134,21 @@ def me(ask: Ask, person_id: int) -> MeAnswer:
 def rank(ask: Ask, request: RankAsk) -> list[Out]:
     """/rank (run in the worker)."""
     return _run(_rank(ask, request))
+
+
+def export(ask: Ask, quarter: str) -> Export | None:
+    """The quarter's workbook (run in the worker); None when no roster was imported."""
+    return _run(_export(ask, Quarter.parse(quarter)))
+
+
+async def _export(ask: Ask, quarter: Quarter) -> Export | None:
+    async with _sessionmaker(ask.url)() as session:
+        try:
+            return await build_export(
+                session, policy=ask.policy, calendar=ask.calendar, quarter=quarter, now=ask.now
+            )
+        except LookupError:
+            return None
 
 
 def computed() -> int:

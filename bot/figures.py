@@ -26,9 +26,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
 from bot import figure_boot, figure_worker
+from bot.export import Export
 from bot.figure_worker import Ask, MeAnswer, Out, RankAsk
 from core.calendar import WorkCalendar
 from core.policy import Policy
+from core.quarter import Quarter
 from storage.changes import CHANGES, install
 
 install()
@@ -110,3 +112,12 @@ async def rank(question: Ask, request: RankAsk) -> list[Out]:
     """/rank's messages, computed in a worker."""
     outs: list[Out] = await _call(figure_worker.rank, question, request)
     return outs
+
+
+async def export(question: Ask, quarter: Quarter) -> Export:
+    """The quarter's workbook, built in a worker (3 s of CPU for a unit of 100 must not
+    hold up the bot); LookupError if no roster was imported."""
+    built: Export | None = await _call(figure_worker.export, question, str(quarter))
+    if built is None:
+        raise LookupError("no roster imported yet")
+    return built

@@ -27,8 +27,7 @@ from aiogram.types import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import filters, texts
-from bot.export import build_export
+from bot import figures, filters, texts
 from core.calendar import WorkCalendar
 from core.policy import Policy, RaterKind
 from core.quarter import Quarter
@@ -346,9 +345,7 @@ async def cmd_export(
         await message.answer(texts.EXPORT_USAGE)
         return
     try:
-        export = await build_export(
-            session, policy=policy, calendar=calendar, quarter=quarter, now=now
-        )
+        export = await figures.export(figures.ask(session, policy, calendar, now), quarter)
     except LookupError:
         await message.answer(texts.EXPORT_NO_UNIT)
         return

@@ -3,7 +3,7 @@
 Every page is computed by the functions the chat commands use — /stats
 (`stats_scope`, `stats_figures`), /me (`quarter_results`, `explain`), /records (the same
 authority: oneself, whoever one leads, admins everyone), /void (`void_refusal`, `reverse`:
-the same rule and audit) and /export (`build_export`) — on the same database.
+the same rule and audit) and /export (`figures.export`, built in a worker) — on the same database.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
-from bot.export import build_export
+from bot import figures, texts
 from bot.handlers.appeals import period_label
 from bot.handlers.likes import reverse, tell_undone, void_refusal
 from bot.handlers.objections import record_label
@@ -732,10 +731,8 @@ class Pages:
                 f"{PREFIX}/export?error={quote(texts.WEB_QUARTER_BAD)}"
             ) from None
         try:
-            export = await build_export(
-                session, policy=self.c.policy, calendar=self.c.calendar, quarter=quarter,
-                now=self.c.now(),
-            )  # fmt: skip
+            question = figures.ask(session, self.c.policy, self.c.calendar, self.c.now())
+            export = await figures.export(question, quarter)  # off the event loop
         except LookupError:
             raise web.HTTPSeeOther(
                 f"{PREFIX}/export?error={quote(texts.EXPORT_NO_UNIT)}"
