@@ -52,6 +52,7 @@ async def quarter_results(
         calendar=calendar,
         period=str(quarter),
         tasks=policy.tasks,
+        rated_until=now,  # as of `now`: a rating answered later is not yet shown
     )
     closed = ratings_closed(policy, calendar, quarter, now)
     facts = replace(gathered.facts, ratings=live(gathered.facts.ratings, closed=closed))

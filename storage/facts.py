@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -102,11 +102,13 @@ async def gather(
     calendar: WorkCalendar,
     period: str = "",
     tasks: TaskRules | None = None,
+    rated_until: datetime | None = None,
 ) -> Gathered:
     """Everything `core.scoring.score_quarter` needs for [start, end]; `tasks` are the
-    policy's rules for the indicators component (default: the standard ones)."""
+    policy's rules for the indicators component (default: the standard ones);
+    `rated_until`: only ratings answered by then count (an as-of view)."""
     with collector_paused():  # tens of thousands of short-lived, cycle-free rows
-        gathered = await _gather(session, unit_id, start, end, calendar, period)
+        gathered = await _gather(session, unit_id, start, end, calendar, period, rated_until)
     indicators = await _indicators(session, unit_id, start, end, gathered.people, tasks)
     if not indicators:
         return gathered
@@ -137,6 +139,7 @@ async def _gather(
     end: date,
     calendar: WorkCalendar,
     period: str,
+    rated_until: datetime | None = None,
 ) -> Gathered:
     people = await scored_people(session, unit_id=unit_id)
     ids = {p.id for p in people}
@@ -289,7 +292,7 @@ async def _gather(
         period=period,
         filing=filing,
         reviews=review_facts,
-        ratings=await _ratings(session, unit_id, start, ids),
+        ratings=await _ratings(session, unit_id, start, ids, rated_until),
         likes=tuple(t for t in likes if t.person_id in ids),
         errors=tuple(errors),
         notices=tuple(t for t in notices if t.person_id in ids),
@@ -301,12 +304,26 @@ async def _gather(
 
 
 async def _ratings(
-    session: AsyncSession, unit_id: int, start: date, ids: set[int]
+    session: AsyncSession, unit_id: int, start: date, ids: set[int], until: datetime | None
 ) -> tuple[RatingMean, ...]:
     """The 多主体评价 means of the quarter `start` falls in (issue 8): AVG/COUNT of the
-    answered ratings GROUP BY ratee, rater kind (storage.ratings)."""
-    means = await rating_means(session, unit_id=unit_id, quarter=Quarter.of(start))
+    ratings answered (by `until`) GROUP BY ratee, rater kind (storage.ratings)."""
+    quarter = Quarter.of(start)
+    means = await rating_means(session, unit_id=unit_id, quarter=quarter, answered_by=until)
     return countable(m for m in means if m.person_id in ids)
+
+
+async def last_data_day(session: AsyncSession, *, unit_id: int, until: date) -> date | None:
+    """The latest day up to `until` with a report or a record (like, 错情 …), if any."""
+    latest: list[date] = []
+    for column, unit in ((Report.day, Report.unit_id), (Record.day, Record.unit_id)):
+        statement = select(func.max(column)).where(unit == unit_id, column <= until)
+        value = (await session.exec(statement)).first()
+        if isinstance(value, str):  # SQLite hands MAX() back as text
+            value = date.fromisoformat(value[:10])
+        if value is not None:
+            latest.append(value)
+    return max(latest, default=None)
 
 
 async def _rows(session: AsyncSession, statement: Any) -> Sequence[Any]:

@@ -108,19 +108,22 @@ async def rating_for_prompt(
 
 
 async def rating_means(
-    session: AsyncSession, *, unit_id: int, quarter: Quarter
+    session: AsyncSession, *, unit_id: int, quarter: Quarter, answered_by: datetime | None = None
 ) -> list[RatingMean]:
     """Per (ratee, kind): the mean answered score and how many answered (facts for the
-    scoring core). Unanswered requests do not count."""
-    query = (
-        select(Rating.ratee_id, Rating.kind, func.avg(Rating.score), func.count(Rating.score))
-        .where(
-            Rating.unit_id == unit_id,
-            Rating.quarter == str(quarter),
-            col(Rating.score).is_not(None),
-        )
-        .group_by(Rating.ratee_id, Rating.kind)
+    scoring core). Unanswered requests do not count, nor (with `answered_by`) answers
+    given after that moment. A rating answered again later keeps only its latest answer,
+    so an as-of view before a re-answer misses that rating."""
+    query = select(
+        Rating.ratee_id, Rating.kind, func.avg(Rating.score), func.count(Rating.score)
+    ).where(
+        Rating.unit_id == unit_id,
+        Rating.quarter == str(quarter),
+        col(Rating.score).is_not(None),
     )
+    if answered_by is not None:
+        query = query.where(col(Rating.answered_at) <= answered_by)
+    query = query.group_by(Rating.ratee_id, Rating.kind)
     known = {kind.value for kind in RaterKind}
     return [
         RatingMean(ratee_id, RaterKind(kind), float(mean), int(count))
