@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import cli_annual, cli_calendar, cli_indicators, cli_score, export
+from bot.cli_args import ChineseArgumentParser, date_type
 from bot.config import Settings
 from bot.logs import setup_logging
 from core.binding import deep_link
@@ -38,76 +39,89 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kaohe", description="平时考核 Telegram bot")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _parser(today: Callable[[], date] | None = None) -> argparse.ArgumentParser:
+    """The whole command line, in Chinese; `today` (the unit's date) reads 6-12."""
+    day = date_type(today)
+    parser = ChineseArgumentParser(prog="kaohe", description="平时考核助手（Telegram 机器人）")
+    sub = parser.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
 
-    run = sub.add_parser("run", help="start the bot (long polling, or --webhook)")
+    run = sub.add_parser("run", help="启动机器人（长轮询；或 --webhook）")
     run.add_argument(
-        "--webhook", action="store_true", help="serve a webhook (WEBHOOK_URL …) instead of polling"
+        "--webhook", action="store_true", help="以 webhook 方式接收更新（需设置 WEBHOOK_URL 等）"
     )
-    backup = sub.add_parser(
-        "backup", help="back the database up (SQLite: a file; PostgreSQL: pg_dump)"
+    backup = sub.add_parser("backup", help="备份数据库（SQLite 复制文件；PostgreSQL 用 pg_dump）")
+    backup.add_argument(
+        "-o", "--output", type=Path, metavar="文件", help="备份文件名（默认带时间戳）"
     )
-    backup.add_argument("-o", "--output", type=Path, help="the backup file (default: timestamped)")
-    demo = sub.add_parser("demo", help="offline demo: simulated chats on ./kaohe-demo/")
+    demo = sub.add_parser("demo", help="离线演示：模拟对话，写入 ./kaohe-demo/")
     demo.add_argument(
-        "--dir", default="kaohe-demo", help="where the demo writes (default ./kaohe-demo)"
+        "--dir", default="kaohe-demo", metavar="目录", help="演示写到哪里（默认 ./kaohe-demo）"
     )
-    demo.add_argument("--quiet", action="store_true", help="write the transcript file only")
+    demo.add_argument("--quiet", action="store_true", help="只写记录文件，不在屏幕上打印")
     demo.add_argument(
         "--serve",
         action="store_true",
-        help="then keep the web console of the demo database open on 127.0.0.1 (WEB_PORT)",
+        help="演示后在 127.0.0.1 打开演示数据库的网页控制台（端口 WEB_PORT）",
     )
-    link = sub.add_parser("console-link", help="print a one-time sign-in link to the web console")
-    link.add_argument("who", help="姓名 or 工号")
+    link = sub.add_parser("console-link", help="打印网页控制台的一次性登录链接")
+    link.add_argument("who", metavar="姓名或工号", help="为谁生成")
 
-    database = sub.add_parser("db", help="database schema")
-    database.add_argument("action", choices=["upgrade", "downgrade", "current"])
-    database.add_argument("revision", nargs="?", help="target revision (default head / base)")
+    database = sub.add_parser("db", help="数据库结构：升级、回退、查看版本")
+    database.add_argument(
+        "action", choices=["upgrade", "downgrade", "current"], metavar="操作",
+        help="upgrade 升级 / downgrade 回退 / current 查看当前版本",
+    )  # fmt: skip
+    database.add_argument(
+        "revision", nargs="?", metavar="版本", help="目标版本（默认最新 / 空库）"
+    )
 
-    imp = sub.add_parser("import", help="import or update the roster from CSV or XLSX")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--unit", help="the unit's name, e.g. 某某市市场监督管理局")
-    imp.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
+    imp = sub.add_parser("import", help="从 CSV 或 XLSX 导入或更新人员名单")
+    imp.add_argument("file", type=Path, metavar="名单文件", help="CSV、XLSX 或 XLS")
+    imp.add_argument("--unit", metavar="单位名", help="单位名称，如 某某市市场监督管理局")
+    imp.add_argument("--dry-run", action="store_true", help="只检查文件，不做任何改动")
     imp.add_argument(
         "--start",
-        metavar="YYYY-MM-DD",
-        help="first day assessed with kaohe (default on the first import: today)",
+        type=day,
+        metavar="日期",
+        help="用本系统考核的第一天，如 2026-06-01（首次导入默认当天）",
     )
 
-    inv = sub.add_parser("invites", help="list invite codes and deep links")
-    inv.add_argument("--json", action="store_true", help="machine-readable output")
-    inv.add_argument("--all", action="store_true", help="include people already bound")
+    inv = sub.add_parser("invites", help="列出邀请码和绑定链接")
+    inv.add_argument("--json", action="store_true", help="输出 JSON，供程序读取")
+    inv.add_argument("--all", action="store_true", help="也列出已绑定的人")
 
-    cli_score.add_parser(sub)
+    cli_score.add_parser(sub, day)
     cli_calendar.add_parser(sub)
 
-    cli_annual.add_parsers(sub)
+    cli_annual.add_parsers(sub, day)
     cli_indicators.add_parser(sub)
     export.add_parser(sub)
 
-    unbind = sub.add_parser("unbind", help="release a person's Telegram binding (new code)")
-    unbind.add_argument("who", help="姓名 or 工号")
+    unbind = sub.add_parser("unbind", help="解除某人的 Telegram 绑定（换发新邀请码）")
+    unbind.add_argument("who", metavar="姓名或工号", help="解除谁的绑定")
 
-    jobs = sub.add_parser("jobs", help="scheduled jobs: list them, or run one now")
-    jobs_sub = jobs.add_subparsers(dest="action", required=True)
-    jobs_sub.add_parser("list", help="each job, its trigger, next and last run")
-    run_job = jobs_sub.add_parser("run", help="run one job now (messages sent before are skipped)")
-    run_job.add_argument("job", choices=[job.value for job in JOB_ORDER])
-    run_job.add_argument("--date", help="the day to run it for, YYYY-MM-DD (default today)")
-    run_job.add_argument("--dry-run", action="store_true", help="show what would be sent")
+    jobs = sub.add_parser("jobs", help="定时任务：列出，或立即运行一个")
+    jobs_sub = jobs.add_subparsers(dest="action", required=True, title="操作", metavar="操作")
+    jobs_sub.add_parser("list", help="每个任务的触发时间、下次和上次运行")
+    run_job = jobs_sub.add_parser("run", help="立即运行一个任务（已发过的消息会跳过）")
+    run_job.add_argument(
+        "job", choices=[job.value for job in JOB_ORDER], metavar="任务",
+        help="任务名（说明见 kaohe jobs list）：" + " / ".join(job.value for job in JOB_ORDER),
+    )  # fmt: skip
+    run_job.add_argument("--date", type=day, metavar="日期", help="为哪一天运行（默认今天）")
+    run_job.add_argument("--dry-run", action="store_true", help="演练：只显示会发送什么")
     run_job.add_argument(
         "--republish",
         action="store_true",
-        help="send again what was sent before (audited; needs --reason)",
+        help="重新发送之前已发的消息（记入审计日志；需 --reason）",
     )
-    run_job.add_argument("--reason", help="why the messages are sent again (with --republish)")
+    run_job.add_argument(
+        "--reason", metavar="理由", help="重新发送的理由（与 --republish 一起用）"
+    )
     run_job.add_argument(
         "--take-over",
         action="store_true",
-        help="take the run over from an instance you know is dead (do not wait for its lease)",
+        help="接管确知已停止的实例的运行（不等它的租约到期）",
     )
     return parser
 
@@ -132,9 +146,23 @@ def unreachable_database(settings: Settings, exc: BaseException) -> int:
     return 1
 
 
+def unit_today(clock: Callable[[], datetime]) -> date:
+    """Today in the unit's time zone (Asia/Shanghai while the settings cannot be read)."""
+    try:
+        zone = Settings().zone
+    except ValidationError:
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo("Asia/Shanghai")
+    return clock().astimezone(zone).date()
+
+
 def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
     """Entry point of the `kaohe` console script; `clock` (UTC now) is for tests."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser(today=lambda: unit_today(clock or utcnow)).parse_args(argv)
+    except SystemExit as exc:  # --help (0), or a bad argument already said in Chinese (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -320,11 +348,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             _err(f"  {problem}")
         return 1
     entries = list(sheet.entries)
-    try:
-        start = date.fromisoformat(args.start) if args.start else None
-    except ValueError:
-        _err(f"--start 日期格式不对：{args.start}（应为 2026-06-01）")
-        return EXIT_USAGE
+    start: date | None = args.start
     for line in roster_sheet_notes(sheet):
         _out(line)
 
@@ -460,13 +484,7 @@ def _cmd_jobs(
 
     if args.action == "list":
         return _run_db(settings, lambda engine: jobs_list(engine, settings, _out))
-    day = None
-    if args.date:
-        try:
-            day = date.fromisoformat(args.date)
-        except ValueError:
-            _err(f"日期「{args.date}」看不懂，请写成 2026-11-20 这样的格式。")
-            return EXIT_USAGE
+    day: date | None = args.date
     reason = (args.reason or "").strip()
     if args.republish and not reason:
         _err(texts.JOB_REASON_NEEDED)

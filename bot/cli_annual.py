@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -25,25 +26,39 @@ from core.calendar import WorkCalendar
 from core.quarter import Quarter
 
 
-def add_parsers(sub: Any) -> None:
-    """Register `kaohe annual` and `kaohe pool`."""
-    annual = sub.add_parser("annual", help="年度考核: the year's grades from its quarters")
-    annual.add_argument("--year", type=int, help="e.g. 2026 (default: the current year)")
-    annual.add_argument("--json", action="store_true", help="everything, machine-readable")
-    annual.add_argument("--explain", metavar="姓名", help="one person's year line by line")
-    annual.add_argument("--as-of", metavar="YYYY-MM-DD", help="as at the end of that day")
-    pool = sub.add_parser("pool", help="激励资金分配: split a bonus pool by grade and score")
-    pool.add_argument("--year", type=int, required=True, help="e.g. 2026")
-    pool.add_argument("--amount", required=True, help="the pool in yuan, e.g. 500000")
-    pool.add_argument("--quarter", help="split by one quarter (e.g. 2026Q4), not the year")
-    pool.add_argument("--json", action="store_true", help="everything, machine-readable")
-    pool.add_argument("-o", "--output", type=Path, help="write the 分配表 workbook (.xlsx)")
-    pool.add_argument("--as-of", metavar="YYYY-MM-DD", help="as at the end of that day")
+def add_parsers(sub: Any, day: Callable[[str], date] | None = None) -> None:
+    """Register `kaohe annual` and `kaohe pool`; `day` reads a date argument."""
+    from bot.cli_args import date_type, quarter_type
+
+    day = day or date_type()
+    annual = sub.add_parser("annual", help="年度考核：由各季度结果得出全年等次")
+    annual.add_argument("--year", type=int, metavar="年份", help="如 2026（默认今年）")
+    annual.add_argument("--json", action="store_true", help="输出全部内容的 JSON，供程序读取")
+    annual.add_argument("--explain", metavar="姓名", help="逐行说明一个人的全年结果")
+    annual.add_argument(
+        "--as-of", type=day, metavar="日期", help="按该日结束时计算，如 2026-12-31（默认现在）"
+    )
+    pool = sub.add_parser("pool", help="激励资金分配：按等次和得分分配奖金池")
+    pool.add_argument("--year", type=int, required=True, metavar="年份", help="如 2026")
+    pool.add_argument(
+        "--amount", required=True, metavar="金额", help="奖金池金额（元），如 500000"
+    )
+    pool.add_argument(
+        "--quarter",
+        type=quarter_type,
+        metavar="季度",
+        help="只按一个季度分配（如 2026Q4），不按全年",
+    )
+    pool.add_argument("--json", action="store_true", help="输出全部内容的 JSON，供程序读取")
+    pool.add_argument(
+        "-o", "--output", type=Path, metavar="文件", help="写出分配表工作簿（.xlsx）"
+    )
+    pool.add_argument("--as-of", type=day, metavar="日期", help="按该日结束时计算")
 
 
 def _now(args: argparse.Namespace, settings: Settings) -> datetime:
     if args.as_of:
-        day = date.fromisoformat(args.as_of)
+        day: date = args.as_of
         return datetime.combine(day, time(23, 59), tzinfo=settings.zone)
     return datetime.now(UTC).astimezone(settings.zone)
 
@@ -117,7 +132,7 @@ async def run_pool(args: argparse.Namespace, settings: Settings, session: Any) -
     policy = load_policy(settings.policy)
     calendar = WorkCalendar(policy.calendar)
     now = _now(args, settings)
-    quarter = Quarter.parse(args.quarter) if args.quarter else None
+    quarter: Quarter | None = args.quarter
     try:
         outcome = await compute_pool(
             session, policy=policy, calendar=calendar, year=args.year, quarter=quarter,

@@ -28,15 +28,15 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 def add_parser(sub: Any) -> None:
     """Register `kaohe calendar` on the CLI's subparsers."""
-    cal = sub.add_parser("calendar", help="holiday notices: import one, show a year")
-    cal_sub = cal.add_subparsers(dest="action", required=True)
-    imp = cal_sub.add_parser("import", help="import the State Council's notice (.txt / .docx)")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--dry-run", action="store_true", help="show what was understood only")
-    imp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    show = cal_sub.add_parser("show", help="a year's days off and 调休 workdays, with sources")
-    show.add_argument("year", type=int)
-    show.add_argument("--json", action="store_true", help="machine-readable output")
+    cal = sub.add_parser("calendar", help="节假日安排：导入国务院通知，或查看某一年")
+    cal_sub = cal.add_subparsers(dest="action", required=True, title="操作", metavar="操作")
+    imp = cal_sub.add_parser("import", help="导入国务院办公厅节假日安排通知（.txt / .docx）")
+    imp.add_argument("file", type=Path, metavar="通知文件", help="从网页保存的 .txt 或 .docx")
+    imp.add_argument("--dry-run", action="store_true", help="只显示读到的内容，不保存")
+    imp.add_argument("--yes", action="store_true", help="不再询问，直接保存")
+    show = cal_sub.add_parser("show", help="某一年的放假日和调休上班日，及其来源")
+    show.add_argument("year", type=int, metavar="年份", help="如 2026")
+    show.add_argument("--json", action="store_true", help="输出 JSON，供程序读取")
 
 
 def read_and_parse(path: Path) -> tuple[str, ParsedNotice]:

@@ -19,13 +19,11 @@ from storage.roster_io import read_table
 
 def add_parser(sub: Any) -> None:
     """Register `kaohe import-indicators` on the CLI's subparsers."""
-    imp = sub.add_parser(
-        "import-indicators", help="import or revise indicators (一人一表) from CSV or XLSX"
-    )
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--year", type=int, help="the indicators' year (default: this year)")
-    imp.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
-    imp.add_argument("--by", default="cli", help="who made this revision (kept with it)")
+    imp = sub.add_parser("import-indicators", help="从 CSV 或 XLSX 导入或修订指标（一人一表）")
+    imp.add_argument("file", type=Path, metavar="指标文件", help="CSV 或 XLSX")
+    imp.add_argument("--year", type=int, metavar="年份", help="指标所属年份（默认今年）")
+    imp.add_argument("--dry-run", action="store_true", help="只检查文件，不做任何改动")
+    imp.add_argument("--by", default="cli", metavar="姓名", help="本次修订由谁作出（随版本保存）")
 
 
 def _err(text: str) -> None:

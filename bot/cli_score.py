@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -18,18 +19,32 @@ from bot.scores import quarter_results
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
 from core.text import normalise_name
-from storage.facts import Gathered
+from storage.facts import Gathered, last_data_day
+from storage.people import get_unit, resolve_person
 from storage.tables import utcnow
 
 
-def add_parser(sub: Any) -> None:
-    """Register `kaohe score` on the CLI's subparsers."""
-    score = sub.add_parser("score", help="quarterly scores, ranks and grades")
-    score.add_argument("--quarter", help="e.g. 2026Q4 (default: the current quarter)")
-    score.add_argument("--json", action="store_true", help="everything, machine-readable")
-    score.add_argument("--explain", metavar="姓名", help="one person's breakdown line by line")
+def add_parser(sub: Any, day: Callable[[str], date] | None = None) -> None:
+    """Register `kaohe score` on the CLI's subparsers; `day` reads a date argument."""
+    from bot.cli_args import date_type, quarter_type
+
+    score = sub.add_parser("score", help="季度得分、排名和等次")
     score.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", help="compute as at the end of that day (default: now)"
+        "--quarter",
+        type=quarter_type,
+        metavar="季度",
+        help="如 2026Q2、2026-Q2 或 2026年第二季度"
+        "（默认本季度；本季度还没有数据时用最近有数据的季度）",
+    )
+    score.add_argument("--json", action="store_true", help="输出全部内容的 JSON，供程序读取")
+    score.add_argument(
+        "--explain", metavar="姓名或工号", help="逐行说明一个人的得分（同名的人都列出）"
+    )
+    score.add_argument(
+        "--as-of",
+        type=day or date_type(),
+        metavar="日期",
+        help="按该日结束时计算，如 2026-06-12、2026/6/12 或 6-12（默认现在）",
     )
 
 
@@ -140,6 +155,44 @@ def table(result: QuarterResult, gathered: Gathered, *, deadline: str = "20:00")
     return lines
 
 
+async def _default_quarter(session: Any, today: date) -> Quarter:
+    """This quarter; if nothing was filed or recorded in it yet, the last quarter that
+    has data (said on stderr), so a finished rehearsal is not shown as all 缺报."""
+    current = Quarter.of(today)
+    unit = await get_unit(session)
+    if unit is None or unit.id is None:
+        return current
+    latest = await last_data_day(session, unit_id=unit.id, until=today)
+    if latest is None or Quarter.of(latest) == current:
+        return current
+    found = Quarter.of(latest)
+    sys.stderr.write(texts.score_no_data(current=current.label, latest=found.label) + "\n")
+    return found
+
+
+async def _explain(session: Any, ref: str, result: QuarterResult, gathered: Gathered) -> int:
+    """`--explain 姓名或工号`: spaces forgiven; namesakes each explained, by department."""
+    unit = await get_unit(session)
+    compact = "".join(unicodedata.normalize("NFKC", ref).split())
+    ids: set[int] = set()
+    if unit is not None and unit.id is not None:
+        for text in {ref.strip(), compact}:
+            found = await resolve_person(session, unit_id=unit.id, ref=text)
+            ids.update(p.id for p in found if p.id is not None)
+    wanted = normalise_name(ref)
+    matches = [p for p in result.people if p.person_id in ids or normalise_name(p.name) == wanted]
+    if not matches:
+        sys.stderr.write(texts.score_explain_missing(ref.strip()) + "\n")
+        return 1
+    departments = [gathered.departments.get(p.department_id, "") for p in matches]
+    if len(matches) > 1:
+        listed = "、".join(f"{p.name}（{d}）" for p, d in zip(matches, departments, strict=True))
+        sys.stdout.write(texts.score_explain_namesakes(len(matches), listed) + "\n")
+    for person, department in zip(matches, departments, strict=True):
+        sys.stdout.write(f"【{department}】\n" + "\n".join(explain(person)) + "\n")
+    return 0
+
+
 async def run_score(
     args: argparse.Namespace,
     settings: Settings,
@@ -150,11 +203,10 @@ async def run_score(
     """The body of `kaohe score`, on an open session (`clock`: UTC now)."""
     policy = load_policy(settings.policy)
     if args.as_of:
-        day = date.fromisoformat(args.as_of)
-        now = datetime.combine(day, time(23, 59), tzinfo=settings.zone)
+        now = datetime.combine(args.as_of, time(23, 59, 59), tzinfo=settings.zone)
     else:
         now = clock().astimezone(settings.zone)
-    quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now.date())
+    quarter: Quarter = args.quarter or await _default_quarter(session, now.date())
     try:
         result, gathered = await quarter_results(
             session,
@@ -167,15 +219,7 @@ async def run_score(
         sys.stderr.write("还没有名单。请先运行：kaohe import 名单.xlsx\n")
         return 1
     if args.explain:
-        wanted = normalise_name(args.explain)
-        matches = [p for p in result.people if normalise_name(p.name) == wanted]
-        if not matches:
-            sys.stderr.write(f"没有找到「{args.explain}」（只算在职人员）。\n")
-            return 1
-        for person in matches:
-            department = gathered.departments.get(person.department_id, "")
-            sys.stdout.write(f"【{department}】\n" + "\n".join(explain(person)) + "\n")
-        return 0
+        return await _explain(session, args.explain, result, gathered)
     if args.json:
         sys.stdout.write(json.dumps(result_json(result, gathered), ensure_ascii=False, indent=2))
         sys.stdout.write("\n")

@@ -717,14 +717,21 @@ async def build_year_export(
 
 def add_parser(sub: Any) -> None:
     """Register `kaohe export` on the CLI's subparsers."""
-    export = sub.add_parser("export", help="results as an Excel workbook (quarter or year)")
-    export.add_argument("--quarter", help="e.g. 2026Q4 (default: the current quarter)")
-    export.add_argument("--year", type=int, help="the whole year, quarters side by side")
+    from bot.cli_args import quarter_type
+
+    export = sub.add_parser("export", help="导出考核结果 Excel 工作簿（季度或全年）")
     export.add_argument(
-        "--reports", action="store_true", help="only the 日报档案 (every report text), streamed"
+        "--quarter",
+        type=quarter_type,
+        metavar="季度",
+        help="如 2026Q4 或 2026年第四季度（默认本季度）",
     )
-    export.add_argument("-o", "--output", type=Path, help="the .xlsx file to write")
-    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    export.add_argument("--year", type=int, metavar="年份", help="全年，各季度并列")
+    export.add_argument(
+        "--reports", action="store_true", help="只导出日报档案（全部日报原文），边读边写"
+    )
+    export.add_argument("-o", "--output", type=Path, metavar="文件", help="要写入的 .xlsx 文件")
+    export.add_argument("--force", action="store_true", help="覆盖已有文件")
 
 
 def output_problem(path: Path, *, force: bool) -> str | None:
@@ -762,7 +769,7 @@ async def run_export(args: argparse.Namespace, settings: Any, session: AsyncSess
         return 2
     policy = load_policy(settings.policy)
     now = datetime.now(UTC).astimezone(settings.zone)
-    quarter = Quarter.parse(args.quarter) if args.quarter else Quarter.of(now.date())
+    quarter = args.quarter or Quarter.of(now.date())
     path: Path = args.output or Path(_default_name(args, quarter))
     problem = output_problem(path, force=args.force)
     if problem:

@@ -1340,6 +1340,23 @@ def score_nothing_counted(*, start: str, deadline: str) -> str:
     return f"尚未开始计算（{start} 的日报 {deadline} 截止后开始）"
 
 
+def score_no_data(*, current: str, latest: str) -> str:
+    """`kaohe score` without --quarter when this quarter has no reports or records yet."""
+    return (
+        f"{current}还没有任何日报或记录，以下是最近有数据的{latest}（可用 --quarter 指定季度）。"
+    )
+
+
+def score_explain_missing(ref: str) -> str:
+    """`kaohe score --explain` for nobody in the results."""
+    return f"没有找到「{ref}」（按姓名或工号查找，只算在职人员）。"
+
+
+def score_explain_namesakes(count: int, listed: str) -> str:
+    """`kaohe score --explain` for a name several people share."""
+    return f"有 {count} 人同名：{listed}，逐一列出如下。"
+
+
 # ---- calendar: holiday notices, /calendar (issue 17) ----------------------------------
 
 CALENDAR_SOURCES = {

@@ -80,7 +80,7 @@ async def test_real_run_needs_a_token(cli_env: Path, capsys: pytest.CaptureFixtu
 async def test_bad_date_and_a_day_without_the_job(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await kaohe("jobs", "run", "remind", "--date", "11-20", "--dry-run") == 2
+    assert await kaohe("jobs", "run", "remind", "--date", "11-31", "--dry-run") == 2
     assert "看不懂" in capsys.readouterr().err
     assert await kaohe("jobs", "run", "digest", "--date", "2026-10-09", "--dry-run") == 0
     out = capsys.readouterr().out
