@@ -97,6 +97,16 @@ class World:
         row = self.staff.rows.get(person_id)
         return row.name if row is not None else str(person_id)
 
+    def label(self, person_id: int) -> str:
+        """Who a message goes to, for dry runs and logs: the name, with the department
+        where another active person has the same name (「张伟（局领导）」)."""
+        row = self.staff.rows.get(person_id)
+        if row is None:
+            return str(person_id)
+        if row.name not in self.staff.namesakes:
+            return row.name
+        return f"{row.name}（{self.staff.departments.get(row.department_id, '')}）"
+
     def people(self) -> list[Person]:
         return self.staff.people
 
@@ -334,7 +344,7 @@ class Jobs:
             chat,
             text,
             person_id=person_id,
-            label=world.name(person_id),
+            label=world.label(person_id),
         )
 
     async def _remind(self, session: AsyncSession, world: World, day: date, **_: object) -> Plan:

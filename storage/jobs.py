@@ -3,7 +3,7 @@ job leases and unreachable people. Functions never commit; callers do."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -51,6 +51,7 @@ class Staff:
     people: list[cp.Person]
     rows: dict[int, Person]
     departments: dict[int, str]  # id → name, in roster order
+    namesakes: frozenset[str] = frozenset()  # names two or more active people share
 
 
 async def staff(session: AsyncSession, *, unit_id: int) -> Staff:
@@ -77,7 +78,9 @@ async def staff(session: AsyncSession, *, unit_id: int) -> Staff:
         .order_by(col(Department.sort_order), col(Department.id))
     )
     departments = {dept_id: name for dept_id, name in names.all() if dept_id is not None}
-    return Staff(people, {p.id or 0: p for p in rows}, departments)
+    counts = Counter(p.name for p in rows)
+    shared = frozenset(name for name, n in counts.items() if n > 1)
+    return Staff(people, {p.id or 0: p for p in rows}, departments, shared)
 
 
 async def filed_by(

@@ -19,7 +19,7 @@ from core.quarter import Quarter
 from core.quarter_end import window
 from storage.audit import audit_entries
 from storage.tables import JobRun, PublishedQuarter, SentMessage
-from tests.conftest import TEST_TOKEN, Chat, Office, local
+from tests.conftest import TEST_TOKEN, Chat, Office, Roster, local
 from tests.factories import make_message
 from tests.fake_api import FakeBotAPI
 
@@ -247,3 +247,15 @@ async def test_republishing_is_explicit_audited_and_sends_again(
     (entry,) = await audit_entries(session, action="job_republish")
     assert (entry.actor, entry.subject) == ("cli", "remind 2026-11-20")
     assert entry.detail == {"job": "remind", "day": "2026-11-20", "reason": "提醒被误删"}
+
+
+async def test_dry_run_names_namesakes_with_their_department(
+    cli_env: Path, friday: None, roster: Roster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await roster.bind("张伟", nth=0)
+    await roster.bind("张伟", nth=1)
+    assert await kaohe("jobs", "run", "remind", "--date", "2026-11-20", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "→ 张伟（局领导）：" in out and "→ 张伟（城西市场监管所）：" in out
+    assert "→ 张伟：" not in out
+    assert "→ 赵丽：" in out  # a name nobody shares stays short
