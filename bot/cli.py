@@ -394,8 +394,13 @@ def roster_dry_run(entries: list[RosterEntry], report: people.ImportReport) -> l
     lines = [f"检查通过：{len(entries)} 人，{len(departments)} 个部门。演练，未写入。", "部门："]
     lines += [f"  {name}：{count} 人" for name, count in departments.items()]
     lines.append("角色：")
+    shared = {name for name, n in Counter(e.name for e in entries).items() if n > 1}
     for role in ROLE_ORDER:
-        names = [e.name for e in entries if role in e.roles]
+        names = [
+            f"{e.name}（{e.department}）" if e.name in shared else e.name
+            for e in entries
+            if role in e.roles
+        ]
         if names and role is not Role.MEMBER:
             lines.append(f"  {ROLE_LABELS[role]}（{len(names)}）：{'、'.join(names)}")
         elif names:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,19 @@ def test_errors_are_chinese(
     err = capsys.readouterr().err
     assert "参数有误：" in err and said in err, err
     assert not re.search(r"usage|error|argument|invalid|expected|isoformat", err), err
+
+
+def test_import_dry_run_names_namesakes_with_their_department(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    roster = tmp_path / "名单.csv"
+    roster.write_text(
+        "姓名,部门,角色\n王芳,办公室,head\n王芳,法规科,head\n李明,财务科,head\n", encoding="utf-8"
+    )
+    assert main(["import", str(roster), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "部门负责人（3）：王芳（办公室）、王芳（法规科）、李明" in out
