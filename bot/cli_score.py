@@ -19,7 +19,7 @@ from bot.scores import quarter_results
 from core.quarter import Quarter
 from core.scoring import PersonResult, QuarterResult, explain
 from core.text import normalise_name
-from storage.facts import Gathered, last_data_day
+from storage.facts import Gathered, last_report_day
 from storage.people import get_unit, resolve_person
 from storage.tables import utcnow
 
@@ -34,7 +34,7 @@ def add_parser(sub: Any, day: Callable[[str], date] | None = None) -> None:
         type=quarter_type,
         metavar="季度",
         help="如 2026Q2、2026-Q2 或 2026年第二季度"
-        "（默认本季度；本季度还没有数据时用最近有数据的季度）",
+        "（默认本季度；本季度还没有人报送日报时用最近有日报的季度）",
     )
     score.add_argument("--json", action="store_true", help="输出全部内容的 JSON，供程序读取")
     score.add_argument(
@@ -156,13 +156,13 @@ def table(result: QuarterResult, gathered: Gathered, *, deadline: str = "20:00")
 
 
 async def _default_quarter(session: Any, today: date) -> Quarter:
-    """This quarter; if nothing was filed or recorded in it yet, the last quarter that
-    has data (said on stderr), so a finished rehearsal is not shown as all 缺报."""
+    """This quarter; if nobody filed a report in it yet, the last quarter with reports
+    (said on stderr), so a finished rehearsal is not shown as everyone 缺报."""
     current = Quarter.of(today)
     unit = await get_unit(session)
     if unit is None or unit.id is None:
         return current
-    latest = await last_data_day(session, unit_id=unit.id, until=today)
+    latest = await last_report_day(session, unit_id=unit.id, until=today)
     if latest is None or Quarter.of(latest) == current:
         return current
     found = Quarter.of(latest)

@@ -1341,10 +1341,8 @@ def score_nothing_counted(*, start: str, deadline: str) -> str:
 
 
 def score_no_data(*, current: str, latest: str) -> str:
-    """`kaohe score` without --quarter when this quarter has no reports or records yet."""
-    return (
-        f"{current}还没有任何日报或记录，以下是最近有数据的{latest}（可用 --quarter 指定季度）。"
-    )
+    """`kaohe score` without --quarter when nobody filed a report this quarter yet."""
+    return f"{current}还没有人报送日报，以下是最近有日报的{latest}（可用 --quarter 指定季度）。"
 
 
 def score_explain_missing(ref: str) -> str:

@@ -313,17 +313,16 @@ async def _ratings(
     return countable(m for m in means if m.person_id in ids)
 
 
-async def last_data_day(session: AsyncSession, *, unit_id: int, until: date) -> date | None:
-    """The latest day up to `until` with a report or a record (like, 错情 …), if any."""
-    latest: list[date] = []
-    for column, unit in ((Report.day, Report.unit_id), (Record.day, Record.unit_id)):
-        statement = select(func.max(column)).where(unit == unit_id, column <= until)
-        value = (await session.exec(statement)).first()
-        if isinstance(value, str):  # SQLite hands MAX() back as text
-            value = date.fromisoformat(value[:10])
-        if value is not None:
-            latest.append(value)
-    return max(latest, default=None)
+async def last_report_day(session: AsyncSession, *, unit_id: int, until: date) -> date | None:
+    """The latest day up to `until` somebody filed a report for, if any (a quarter without
+    reports has no figures worth showing: a lone record would show everyone as 缺报)."""
+    statement = select(func.max(Report.day)).where(
+        Report.unit_id == unit_id, col(Report.day) <= until
+    )
+    value = (await session.exec(statement)).first()
+    if isinstance(value, str):  # SQLite may hand MAX() back as text
+        value = date.fromisoformat(value[:10])
+    return value
 
 
 async def _rows(session: AsyncSession, statement: Any) -> Sequence[Any]:

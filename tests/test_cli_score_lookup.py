@@ -60,7 +60,7 @@ async def test_default_quarter_without_data_names_the_last_one_with_data(
     captured = capsys.readouterr()
     assert json.loads(captured.out)["period"] == "2026Q4"
     assert captured.err.strip() == (
-        "2027年第1季度还没有任何日报或记录，以下是最近有数据的2026年第4季度"
+        "2027年第1季度还没有人报送日报，以下是最近有日报的2026年第4季度"
         "（可用 --quarter 指定季度）。"
     )
     # asked for explicitly, the quarter is shown as it is, without the note
