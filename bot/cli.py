@@ -23,6 +23,7 @@ from bot.logs import setup_logging
 from core.binding import deep_link
 from core.jobs import JOB_ORDER
 from core.people import ROLE_LABELS, ROLE_ORDER, Role
+from core.policy import PolicyError
 from core.roster import RosterEntry, RosterError, RosterSheet, read_roster
 from storage import db, people
 from storage.roster_io import read_table
@@ -124,6 +125,15 @@ def _parser(today: Callable[[], date] | None = None) -> argparse.ArgumentParser:
         help="接管确知已停止的实例的运行（不等它的租约到期）",
     )
     return parser
+
+
+def value_error_text(exc: ValueError) -> str:
+    """A ValueError that reached the command line, in one Chinese message."""
+    if isinstance(exc, PolicyError):
+        lines = [f"考核方案有误（{exc.source}），请改正后再试："]
+        lines += [f"  {p.key} = {p.value!r}：应为 {p.expected}" for p in exc.problems]
+        return "\n".join(lines)
+    return f"参数有误：{exc}"
 
 
 def config_errors(exc: ValidationError) -> str:
@@ -545,8 +555,8 @@ def _cmd_score(
 
     try:
         return _with_db(settings, work)
-    except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
-        _err(f"参数有误：{exc}")
+    except ValueError as exc:  # a bad policy file, or a bad argument
+        _err(value_error_text(exc))
         return EXIT_USAGE
 
 
@@ -575,8 +585,8 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         return _with_db(settings, work)
-    except ValueError as exc:  # a bad --quarter, or a bad policy file
-        _err(f"参数有误：{exc}")
+    except ValueError as exc:  # a bad policy file, or a bad argument
+        _err(value_error_text(exc))
         return EXIT_USAGE
 
 
@@ -595,8 +605,8 @@ def _cmd_annual(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         return _with_db(settings, work)
-    except ValueError as exc:  # a bad --as-of, or a bad policy file
-        _err(f"参数有误：{exc}")
+    except ValueError as exc:  # a bad policy file, or a bad argument
+        _err(value_error_text(exc))
         return EXIT_USAGE
 
 
@@ -606,6 +616,6 @@ def _cmd_pool(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         return _with_db(settings, work)
-    except ValueError as exc:  # a bad --quarter / --as-of, or a bad policy file
-        _err(f"参数有误：{exc}")
+    except ValueError as exc:  # a bad policy file, or a bad argument
+        _err(value_error_text(exc))
         return EXIT_USAGE

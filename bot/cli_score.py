@@ -172,8 +172,11 @@ async def _default_quarter(session: Any, today: date) -> Quarter:
 
 async def _explain(session: Any, ref: str, result: QuarterResult, gathered: Gathered) -> int:
     """`--explain 姓名或工号`: spaces forgiven; namesakes each explained, by department."""
-    unit = await get_unit(session)
     compact = "".join(unicodedata.normalize("NFKC", ref).split())
+    if not compact:
+        sys.stderr.write(texts.SCORE_EXPLAIN_EMPTY + "\n")
+        return 2
+    unit = await get_unit(session)
     ids: set[int] = set()
     if unit is not None and unit.id is not None:
         for text in {ref.strip(), compact}:
@@ -218,7 +221,7 @@ async def run_score(
     except LookupError:
         sys.stderr.write("还没有名单。请先运行：kaohe import 名单.xlsx\n")
         return 1
-    if args.explain:
+    if args.explain is not None:
         return await _explain(session, args.explain, result, gathered)
     if args.json:
         sys.stdout.write(json.dumps(result_json(result, gathered), ensure_ascii=False, indent=2))

@@ -23,6 +23,6 @@ def load_policy(spec: str) -> Policy:
         return parse_policy(text, source=f"preset {spec}")
     path = Path(spec)
     if not path.is_file():
-        expected = f"a preset ({', '.join(preset_names())}) or an existing .toml file"
+        expected = f"内置方案（{'、'.join(preset_names())}）或一个存在的 .toml 文件"
         raise PolicyError([PolicyProblem("KAOHE_POLICY", spec, expected)], "KAOHE_POLICY")
     return parse_policy(path.read_text(encoding="utf-8"), source=str(path))

@@ -1345,6 +1345,9 @@ def score_no_data(*, current: str, latest: str) -> str:
     return f"{current}还没有人报送日报，以下是最近有日报的{latest}（可用 --quarter 指定季度）。"
 
 
+SCORE_EXPLAIN_EMPTY = "--explain 后面请写姓名或工号，如 --explain 杨帆。"
+
+
 def score_explain_missing(ref: str) -> str:
     """`kaohe score --explain` for nobody in the results."""
     return f"没有找到「{ref}」（按姓名或工号查找，只算在职人员）。"

@@ -71,3 +71,20 @@ async def test_default_quarter_without_data_names_the_last_one_with_data(
     assert await kaohe("score", "--json", now=datetime(2026, 11, 20, 13, tzinfo=UTC)) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["period"] == "2026Q4" and captured.err == ""
+
+
+async def test_an_empty_explain_and_a_bad_policy_are_said_in_chinese(
+    filed: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await kaohe(*Q4, "--explain", " ") == 2
+    captured = capsys.readouterr()
+    assert captured.err == "--explain 后面请写姓名或工号，如 --explain 杨帆。\n"
+    assert captured.out == ""  # not the whole table instead
+
+    monkeypatch.setenv("KAOHE_POLICY", "nosuch")
+    assert await kaohe(*Q4) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "考核方案有误（KAOHE_POLICY），请改正后再试：\n  KAOHE_POLICY = 'nosuch'："
+    )
+    assert "应为 内置方案（chengdu、golmud、standard" in err and "expected" not in err
