@@ -59,7 +59,7 @@ def add_parsers(sub: Any, day: Callable[[str], date] | None = None) -> None:
 def _now(args: argparse.Namespace, settings: Settings) -> datetime:
     if args.as_of:
         day: date = args.as_of
-        return datetime.combine(day, time(23, 59), tzinfo=settings.zone)
+        return datetime.combine(day, time(23, 59, 59), tzinfo=settings.zone)
     return datetime.now(UTC).astimezone(settings.zone)
 
 
