@@ -46,6 +46,7 @@ class Standing:
     rank: int
     line: Decimal | None = None
     gap: Decimal | None = None
+    minimum: bool = False  # the line is the 好 minimum score (the quota is not filled)
 
 
 def standing(result: QuarterResult, person_id: int, good_min: Decimal) -> Standing:
@@ -95,7 +96,8 @@ def _place(me: PersonResult, quota: int, good: list[Decimal], good_min: Decimal)
         line = good_min
     else:
         return Standing(Place.NOT_SHORTLISTED, quota, me.rank)
-    return Standing(Place.SHORT, quota, me.rank, line, max(line - me.score, ZERO))
+    gap = max(line - me.score, ZERO)
+    return Standing(Place.SHORT, quota, me.rank, line, gap, minimum=len(good) < quota)
 
 
 def headline(me: PersonResult, where: Standing) -> list[str]:
@@ -110,8 +112,11 @@ def headline(me: PersonResult, where: Standing) -> list[str]:
         lines.append(f"“好”等次名额{where.quota}人，你排第{where.rank}")
     elif where.place is Place.NO_QUOTA:
         lines.append("本组没有“好”等次名额")
+    elif where.place is Place.SHORT and where.minimum and where.line is not None:
+        gap, line = _num(where.gap or ZERO), _num(where.line)
+        lines.append(f"差{gap}分达到“好”等次最低分{line}分")
     elif where.place is Place.SHORT and where.gap:
-        lines.append(f"差{where.gap}分进入“好”等次（名额{where.quota}人）")
+        lines.append(f"差{_num(where.gap)}分进入“好”等次（名额{where.quota}人）")
     elif where.place is Place.SHORT:
         lines.append(f"与“好”等次末位同分，按同分排序规则列其后（名额{where.quota}人）")
     else:  # a veto, a grade cap, outside the shortlist: the grading's own words
