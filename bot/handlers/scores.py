@@ -97,10 +97,10 @@ async def me_detail(
         person_id = parse_id((query.data or "").split(":", 1)[1])
     except (IndexError, ValueError):
         person_id = None
-    if person_id != me.id:
+    if person_id is None or person_id != me.id:
         await query.answer(texts.DETAIL_NOT_YOURS, show_alert=True)
         return
-    answer = await figures.me(figures.ask(session, policy, calendar, now), me.id, trend=False)
+    answer = await figures.me(figures.ask(session, policy, calendar, now), person_id, trend=False)
     if answer.detail is None or not isinstance(query.message, Message):
         await query.answer(texts.DETAIL_GONE, show_alert=True)
         return
@@ -115,11 +115,11 @@ async def result_detail(query: CallbackQuery, session: AsyncSession, me: Person)
         quarter, person_id = Quarter.parse(quarter_text), parse_id(person_text)
     except ValueError:
         quarter, person_id = None, None
-    if person_id != me.id or quarter is None:
+    if person_id is None or person_id != me.id or quarter is None:
         await query.answer(texts.DETAIL_NOT_YOURS, show_alert=True)
         return
     snapshot = await published.published(session, unit_id=me.unit_id, quarter=quarter)
-    mine = None if snapshot is None else snapshot.person(me.id)
+    mine = None if snapshot is None else snapshot.person(person_id)
     if mine is None or not isinstance(query.message, Message):
         await query.answer(texts.DETAIL_GONE, show_alert=True)
         return
