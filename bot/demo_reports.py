@@ -291,6 +291,8 @@ async def _day10(cast: Cast, day: date) -> None:
     await w.send(cast.user("李红梅"), "/stats", at=at(day, 20, 35))
     await w.send(cast.user("周敏"), "/stats", at=at(day, 20, 40))
     await w.send(cast.user("杨帆"), "/me", at=at(day, 21, 0))
+    me = cast.user("杨帆")
+    await w.press(me, _last_bot_message(cast, me.id), at=at(day, 21, 1))  # 查看明细
     await w.send(cast.user("陈静"), "/rank", at=at(day, 21, 5))
     await w.send(cast.user("周敏"), "/rank", at=at(day, 21, 10))
 

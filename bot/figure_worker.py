@@ -37,7 +37,10 @@ from core.policy import Policy
 from core.quarter import Quarter
 from core.ratings import live, ratings_closed
 from core.reports import figures, short_date
+from core.rounding import dec
 from core.scoring import QuarterResult, explain, score_quarter
+from core.standing import standing as good_line
+from core.standing import summary
 from storage import db
 from storage import people as people_store
 from storage import reports as report_store
@@ -68,12 +71,14 @@ class Ask:
 
 @dataclass(frozen=True, slots=True)
 class MeAnswer:
-    """/me: the header and breakdown text (None: no score yet), and the trend picture."""
+    """/me: the header and summary text (None: no score yet), the trend picture, and the
+    full explanation the 「查看明细」 button sends."""
 
     header: str
     text: str | None
     png: bytes | None
     starts: date | None = None  # in the result, but no deadline passed since this day
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +131,10 @@ def init_process() -> None:
     init()
 
 
-def me(ask: Ask, person_id: int) -> MeAnswer:
-    """/me for one person (run in the worker)."""
-    return _run(_me(ask, person_id))
+def me(ask: Ask, person_id: int, trend: bool = True) -> MeAnswer:
+    """/me for one person (run in the worker); without the trend picture for the
+    「查看明细」 button."""
+    return _run(_me(ask, person_id, trend))
 
 
 def rank(ask: Ask, request: RankAsk) -> list[Out]:
@@ -255,7 +261,7 @@ async def _quarter_result(
     return result, gathered, quarter
 
 
-async def _me(ask: Ask, person_id: int) -> MeAnswer:
+async def _me(ask: Ask, person_id: int, with_trend: bool = True) -> MeAnswer:
     async with _sessionmaker(ask.url)() as session:
         unit = await get_unit(session)
         if unit is None or unit.id is None:
@@ -270,10 +276,14 @@ async def _me(ask: Ask, person_id: int) -> MeAnswer:
         header = texts.me_header(
             quarter=quarter.label, until=short_date(gathered.end), provisional=result.provisional
         )
-        text = "\n".join([header, *explain(mine[0])])
-        trend = await _trend(session, ask, unit_id, person_id, mine[0].name)
+        where = good_line(result, person_id, dec(ask.policy.grades.good_min))
+        text = "\n".join([header, *summary(mine[0], where)])
+        detail = "\n".join([header, *explain(mine[0])])
+        trend = None
+        if with_trend:
+            trend = await _trend(session, ask, unit_id, person_id, mine[0].name)
     png = None if trend is None else charts.render_trend(trend)
-    return MeAnswer(header, text, png)
+    return MeAnswer(header, text, png, detail=detail)
 
 
 def week_label(monday: date) -> str:

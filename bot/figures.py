@@ -102,9 +102,10 @@ async def _call(function: Any, *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(executor(), function, *args)
 
 
-async def me(question: Ask, person_id: int) -> MeAnswer:
-    """/me's header, text and trend picture, computed in a worker."""
-    answer: MeAnswer = await _call(figure_worker.me, question, person_id)
+async def me(question: Ask, person_id: int, trend: bool = True) -> MeAnswer:
+    """/me's header, text and trend picture (`trend`), and the full explanation, computed
+    in a worker."""
+    answer: MeAnswer = await _call(figure_worker.me, question, person_id, trend)
     return answer
 
 

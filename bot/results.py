@@ -2,8 +2,10 @@
 closed (what was published stays what it was), else live from the scoring core.
 
 People are the dicts of `kaohe score --json` (bot/cli_score.py `person_json`) plus
-`department_id`, `explain` (the lines of core.scoring.explain) and `star` (绩效之星), so
-that a snapshot, an export and the CLI all show the same figures.
+`department_id`, `explain` (the lines of core.scoring.explain), `summary` (the short
+headline and breakdown of core.standing, for the private result; snapshots published
+before it have none) and `star` (绩效之星), so that a snapshot, an export and the CLI all
+show the same figures.
 
 绩效之星: the first-ranked person of each ranking group, if graded 好 (a group where nobody
 reached 好 has no star). 流动红旗: the core's red-flag departments (policy
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,7 +28,9 @@ from core.calendar import WorkCalendar
 from core.grades import Grade
 from core.policy import Policy
 from core.quarter import Quarter
+from core.rounding import dec
 from core.scoring import QuarterResult, explain
+from core.standing import standings, summary
 from storage import results as store
 from storage.people import get_unit
 
@@ -100,14 +105,18 @@ def stars_of(result: QuarterResult) -> tuple[int, ...]:
     return tuple(stars.values())
 
 
-def live_view(unit_id: int, quarter: Quarter, result: QuarterResult, gathered: Any) -> QuarterView:
-    """A view of freshly scored results."""
+def live_view(
+    unit_id: int, quarter: Quarter, result: QuarterResult, gathered: Any, good_min: Decimal
+) -> QuarterView:
+    """A view of freshly scored results; `good_min` is the policy's 好 minimum score."""
     stars = set(stars_of(result))
+    places = standings(result, good_min)
     people = []
     for p in result.people:
         row = person_json(p, gathered.departments)
         row["department_id"] = p.department_id
         row["explain"] = explain(p)
+        row["summary"] = summary(p, places[p.person_id])
         row["star"] = p.person_id in stars
         people.append(row)
     whole = result_json(result, gathered)
@@ -159,7 +168,7 @@ async def compute(
     result, gathered = await quarter_results(
         session, policy=policy, calendar=calendar, quarter=quarter, now=now
     )
-    return live_view(unit.id, quarter, result, gathered)
+    return live_view(unit.id, quarter, result, gathered, dec(policy.grades.good_min))
 
 
 async def quarter_view(
@@ -180,4 +189,4 @@ async def quarter_view(
     result, gathered = await quarter_results(
         session, policy=policy, calendar=calendar, quarter=quarter, now=now
     )
-    return live_view(unit.id, quarter, result, gathered)
+    return live_view(unit.id, quarter, result, gathered, dec(policy.grades.good_min))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
 from bot import texts
+from bot.handlers.scores import result_detail_button
 from bot.jobs import Plan, World
 from bot.results import QuarterView, compute, grade_of, needs_talk, published_view
 from bot.sender import Outgoing
@@ -94,14 +96,14 @@ async def plan_quarter_close(
     for person in view.people:
         text = texts.result_private(
             quarter=quarter.label,
-            lines=person["explain"],
+            lines=_summary(person),
             needs_talk=needs_talk(person),
         )
         if until is not None:
             text += "\n" + texts.publicity_private(until=until)
         message = jobs.private(world, Job.QUARTER_CLOSE, day, person["person_id"], text)
         if message is not None:
-            messages.append(message)
+            messages.append(_with_detail(message, quarter, person))
     messages += await _open_objections(jobs, session, world, day, quarter)
     return Plan(messages)
 
@@ -255,11 +257,29 @@ async def plan_results_final(
     label = window.quarter.label
     messages = [
         jobs.private(world, Job.RESULTS_FINAL, day, p["person_id"],
-                     texts.result_final_private(quarter=label, lines=p["explain"],
+                     texts.result_final_private(quarter=label, lines=_summary(p),
                                                 revised=p.get("revision")))
         for p in snapshot.people
     ]  # fmt: skip
-    return Plan([m for m in messages if m is not None])
+    return Plan([
+        _with_detail(m, window.quarter, p)
+        for m, p in zip(messages, snapshot.people, strict=True) if m is not None
+    ])  # fmt: skip
+
+
+def _summary(person: dict[str, Any]) -> list[str]:
+    """The private result's lines: the short summary (core.standing); the full explanation
+    when the result was changed by 复核 or was published before summaries were kept."""
+    if person.get("revision") or not person.get("summary"):
+        return list(person["explain"])
+    return list(person["summary"])
+
+
+def _with_detail(message: Outgoing, quarter: Quarter, person: dict[str, Any]) -> Outgoing:
+    """A private result with the 「查看明细」 button, when it shows a summary."""
+    if _summary(person) == list(person["explain"]):
+        return message
+    return replace(message, buttons=result_detail_button(quarter, person["person_id"]))
 
 
 PLANNERS = {

@@ -551,6 +551,11 @@ def me_header(*, quarter: str, until: str, provisional: bool) -> str:
     return f"📈 {quarter}（截至 {until}{state}）"
 
 
+DETAIL_BUTTON = "查看明细"
+DETAIL_NOT_YOURS = "只能查看本人的考核明细。"
+DETAIL_GONE = "暂无可查看的明细。"
+
+
 def rank_header(*, title: str, quarter: str, until: str) -> str:
     """First line of /rank."""
     return f"🏆 {title} {quarter} 排名（截至 {until}）"
@@ -779,6 +784,11 @@ def result_private(*, quarter: str, lines: Iterable[str], needs_talk: bool) -> s
     if needs_talk:
         text += "\n按规定，负责人将与你进行一次反馈谈话。"
     return text
+
+
+def result_detail(*, quarter: str, lines: Iterable[str]) -> str:
+    """「查看明细」 under the private result: the full explanation."""
+    return f"📋 {quarter}平时考核明细：\n" + "\n".join(lines)
 
 
 TALK_NOT_LEADER = "只有部门负责人、分管领导和主要领导可以记录反馈谈话。"

@@ -62,6 +62,19 @@ async def press(
     return answer.text or "", [r for r in new if isinstance(r, EditMessageText)]
 
 
+async def me_in_full(chat: Chat, clock: FakeClock, user: User, at: datetime) -> str:
+    """/me and its 「查看明细」: all the person is shown of their score."""
+    sent = await chat.feed(make_message("/me", user=user, date=at))
+    summary = sent[-1]
+    message = chat.fake._message(
+        summary.chat_id, text=summary.text, reply_markup=summary.reply_markup
+    )
+    clock.at = at
+    data = summary.reply_markup.inline_keyboard[0][0].callback_data
+    detail = await chat.feed(make_callback(data, user=user, message=message))
+    return "\n".join(str(getattr(r, "text", "") or "") for r in [*sent, *detail])
+
+
 async def scores(session: AsyncSession) -> list[tuple[str, float | None]]:
     rows = (await session.exec(select(Rating).where(Rating.score.is_not(None)))).all()  # type: ignore[union-attr]
     return sorted((r.kind, r.score) for r in rows)
@@ -187,7 +200,8 @@ async def test_peer_ratings_are_anonymous_and_flow_into_the_score(
 
     # what 杨帆 can ask for never says who gave what
     fake.clear()
-    for command in ("/me", "/records", "/status", "/whoami"):
+    await me_in_full(chat, clock, office.member, local(10, 13, 21))
+    for command in ("/records", "/status", "/whoami"):
         await chat.feed(make_message(command, user=office.member, date=local(10, 13, 21)))
     seen = "\n".join(
         str(getattr(r, "text", "") or getattr(r, "caption", "") or "") for r in fake.requests
@@ -203,8 +217,7 @@ async def test_peer_ratings_are_anonymous_and_flow_into_the_score(
     # the next answer would give its score away by differencing (issue 16)
     assert not re.search(r"同级互评\d", seen) and "2人）" not in seen
     # once the window has closed (10-14 20:00), /me shows the means per rater kind
-    after = await chat.feed(make_message("/me", user=office.member, date=local(10, 14, 20, 1)))
-    shown = "\n".join(str(getattr(r, "text", "") or "") for r in after)
+    shown = await me_in_full(chat, clock, office.member, local(10, 14, 20, 1))
     assert "多主体评价" in shown and "同级互评72.5（" in shown and "2人）" in shown
 
     unit = yang.unit_id
@@ -236,8 +249,7 @@ async def test_a_single_peer_answer_is_neither_scored_nor_shown(
 ) -> None:
     requests = await requests_for(chat, office.other, DURING)
     await press(chat, clock, office.other, find(requests, "同级互评", "杨帆"), "较差", DURING)
-    sent = await chat.feed(make_message("/me", user=office.member, date=local(10, 13, 21)))
-    shown = "\n".join(str(getattr(r, "text", "") or "") for r in sent)
+    shown = await me_in_full(chat, clock, office.member, local(10, 13, 21))
     # 赵丽's 较差 (60) alone would be plain to see as the peers' mean
     assert "同级互评" not in shown and "多主体评价（无数据）" in shown
     unit = (await roster.person("杨帆")).unit_id

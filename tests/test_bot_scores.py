@@ -8,15 +8,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from aiogram.methods import SendPhoto
+from aiogram.methods import AnswerCallbackQuery, SendMessage, SendPhoto
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.cli import main
 from charts._png import png_size
 from storage import db
 from storage import people as people_store
-from tests.conftest import OFFICE_GROUP, Chat, Office, Roster, local
-from tests.factories import make_group, make_message
+from tests.conftest import OFFICE_GROUP, Chat, FakeClock, Office, Roster, local
+from tests.factories import make_callback, make_group, make_message
 
 
 async def week_of_work(chat: Chat, office: Office, session: AsyncSession) -> None:
@@ -43,11 +43,47 @@ async def test_me_shows_score_rank_grade_and_breakdown(
     (reply,) = await chat.feed(make_message("/me", user=office.member, date=local(11, 20, 21)))
     trend = chat.fake.sent(SendPhoto)[-1]
     assert trend.chat_id == office.member.id and png_size(trend.photo.data) == (1080, 1350)
-    lines = reply.text.splitlines()
+    assert reply.text.splitlines() == [
+        "📈 2026年第4季度（截至 11月20日，暂定）",
+        "得分：101.00分",
+        "排名：一般工作人员第1名（共30人）",
+        "等次：好（暂定）",
+        "“好”等次名额12人，你排第1",
+        "得分构成：",
+        "· 日报填报 +100.00（100分×100%）",
+        "· 点赞 +1.00（1次共1分）",
+        "多主体评价、指标完成暂无数据，审阅批复仅适用于领导，均不计入，其余权重按比例放大",
+    ]
+    assert reply.reply_markup.inline_keyboard[0][0].text == "查看明细"
+
+
+async def test_me_detail_button_sends_the_full_explanation_only_to_the_person(
+    chat: Chat, office: Office, session: AsyncSession, clock: FakeClock
+) -> None:
+    await week_of_work(chat, office, session)
+    (reply,) = await chat.feed(make_message("/me", user=office.member, date=local(11, 20, 21)))
+    button = reply.reply_markup.inline_keyboard[0][0]
+    message = chat.fake._message(reply.chat_id, text=reply.text, reply_markup=reply.reply_markup)
+    clock.at = local(11, 20, 21, 1)
+
+    before = len(chat.fake.requests)
+    await chat.dp.feed_update(
+        chat.bot, make_callback(button.callback_data, user=office.other, message=message)
+    )
+    denied = next(r for r in chat.fake.requests[before:] if isinstance(r, AnswerCallbackQuery))
+    assert denied.text == "只能查看本人的考核明细。" and denied.show_alert
+    assert not [r for r in chat.fake.requests[before:] if isinstance(r, SendMessage)]
+
+    (detail,) = await chat.feed(
+        make_callback(button.callback_data, user=office.member, message=message)
+    )
+    lines = detail.text.splitlines()
     assert lines[0] == "📈 2026年第4季度（截至 11月20日，暂定）"
-    assert lines[1].startswith("杨帆：101.00分，一般工作人员第1/")
-    assert "· 日报填报 100.00 → +100.00" in reply.text and "· 点赞 1.00 → +1.00" in reply.text
-    assert "暂定" in lines[1]
+    assert lines[1] == (
+        "杨帆：101.00分，一般工作人员第1/30名，好（暂定）（组内第1名，在“好”等次名额（12人）内）"
+    )
+    assert "· 日报填报 100.00 → +100.00" in detail.text and "· 点赞 1.00 → +1.00" in detail.text
+    assert "注：季度进行中：得分、排名和等次均为暂定" in lines
 
 
 async def test_me_before_the_deadline_counts_until_yesterday(
@@ -55,9 +91,17 @@ async def test_me_before_the_deadline_counts_until_yesterday(
 ) -> None:
     await week_of_work(chat, office, session)
     (reply,) = await chat.feed(make_message("/me", user=office.other, date=local(11, 20, 15)))
-    assert reply.text.startswith("📈 2026年第4季度（截至 11月19日，暂定）")
-    # 赵丽: 2 of 4 required days, one error
-    assert "日报填报 50.00" in reply.text and "错情" in reply.text
+    # 赵丽: 2 of 4 required days, one error; only 杨帆 reached the 好 minimum of 80
+    assert reply.text.splitlines()[:8] == [
+        "📈 2026年第4季度（截至 11月19日，暂定）",
+        "得分：49.00分",
+        "排名：一般工作人员第2名（共30人）",
+        "等次：较差（暂定）",
+        "差31分达到“好”等次最低分80分",
+        "得分构成：",
+        "· 日报填报 +50.00（50分×100%）",
+        "· 错情 -1.00（1次）",
+    ]
 
 
 async def test_rank_for_a_head_a_group_and_the_unit(
@@ -166,7 +210,7 @@ async def test_me_on_the_first_day_before_the_deadline_says_when_counting_starts
     assert other.text == "今天的日报截止 20:00，得分从今晚开始计算。"
     (evening,) = await chat.feed(make_message("/me", user=office.member, date=local(12, 3, 21)))
     assert evening.text.startswith("📈 2026年第4季度（截至 12月3日，暂定）")
-    assert "· 点赞 1.00 → +1.00" in evening.text
+    assert "· 点赞 +1.00（1次共1分）" in evening.text
 
 
 async def test_me_before_the_assessment_starts(

@@ -67,19 +67,19 @@ async def test_each_kind_of_write_shows_in_the_next_me(
     await started(chat, office, session)
     admin = await roster.bind("周敏")
     before = await me(chat, office.member)
-    assert "日报填报 80.00" in before  # 4 of 5 days
+    assert "日报填报 +80.00（80分" in before  # 4 of 5 days
 
     # a report: today's, filed after the deadline, counts at once
     await chat.feed(make_message("补充工作", user=office.member, date=local(11, 20, 20, 30)))
     after_report = await me(chat, office.member)
-    assert "日报填报 80.00" not in after_report and after_report != before
+    assert "日报填报 +80.00" not in after_report and after_report != before
 
     # a record: a like and an error in the group
     await chat.feed(
         make_message("点赞 @杨帆 好", user=office.head, chat=office.group, date=EVENING)
     )
     liked = await me(chat, office.member)
-    assert "点赞 1.00" in liked
+    assert "· 点赞 +1.00（1次" in liked
     await chat.feed(
         make_message("错情 @杨帆 漏", user=office.head, chat=office.group, date=EVENING)
     )
@@ -99,9 +99,9 @@ async def test_each_kind_of_write_shows_in_the_next_me(
 
     # leave: 赵丽 filed 1 of 5 days; leave on 11-20 makes it 1 of 4
     other_before = await me(chat, office.other)
-    assert "日报填报 20.00" in other_before
+    assert "日报填报 +20.00（20分" in other_before
     await chat.feed(make_message("/leave 11-20 调休", user=office.other, date=local(11, 20, 8)))
-    assert "日报填报 25.00" in await me(chat, office.other)
+    assert "日报填报 +25.00（25分" in await me(chat, office.other)
 
 
 async def test_asking_again_reads_the_kept_standings(
@@ -158,7 +158,7 @@ async def test_a_rating_and_a_task_show_in_the_next_me(
     tasked = await me(chat, office.member, at=at)
     await chat.feed(make_message("/accept 1 良", user=office.head, date=local(12, 1, 16)))
     accepted = await me(chat, office.member, at=at)
-    assert "任务·按时完成·良 85" in accepted and accepted not in (tasked, untasked)
+    assert "· 指标完成 +34.00（85分×40%）" in accepted and accepted not in (tasked, untasked)
 
 
 async def test_a_roster_change_shows_in_the_next_me(

@@ -69,7 +69,7 @@ async def test_quarter_close_opens_publicity_and_results_final_ends_it(
     clock.at = fire_at(Job.RESULTS_FINAL, policy, dates.final, SHANGHAI)
     assert (await jobs.run(Job.RESULTS_FINAL, dates.final)).status == "done"
     final = fake.last_message(office.member.id).text
-    assert final.startswith("✅ 2026年第3季度平时考核结果公示期满，结果已确定：\n杨帆：100")
+    assert final.startswith("✅ 2026年第3季度平时考核结果公示期满，结果已确定：\n得分：100.00分\n")
     session.expire_all()
     row = (await session.exec(select(PublishedQuarter))).one()
     assert row.final_at is not None

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.methods import SendMessage, SendPhoto
+from aiogram.methods import AnswerCallbackQuery, SendMessage, SendPhoto
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,7 @@ from storage.tables import (
     utcnow,
 )
 from tests.conftest import SHANGHAI, Chat, FakeClock, Office, Roster, local
-from tests.factories import make_group, make_message
+from tests.factories import make_callback, make_group, make_message
 from tests.fakes import FakeSession
 
 UNIT_GROUP = -100_900
@@ -103,9 +103,22 @@ async def test_quarter_close_posts_results_once(
     assert "赵丽" not in showcase  # graded 较差: not in the 实绩公示
 
     private = {int(m.chat_id): m.text for m in fake.sent(SendMessage) if int(m.chat_id) > 0}
-    assert private[office.member.id].startswith("📋 你的2026年第3季度平时考核结果：\n杨帆：100")
-    assert "· 日报填报 100" in private[office.member.id]
-    assert "好" in private[office.member.id].split("\n")[1]
+    assert private[office.member.id].splitlines()[:8] == [
+        "📋 你的2026年第3季度平时考核结果：",
+        "得分：100.00分",
+        "排名：一般工作人员第1名（共30人）",
+        "等次：好",
+        "“好”等次名额12人，你排第1",
+        "得分构成：",
+        "· 日报填报 +100.00（100分×100%）",
+        "多主体评价、指标完成暂无数据，审阅批复仅适用于领导，均不计入，其余权重按比例放大",
+    ]
+    assert private[office.other.id].splitlines()[1:5] == [
+        "得分：0.00分",
+        "排名：一般工作人员第2名（共30人）",
+        "等次：较差",
+        "差80分达到“好”等次最低分80分",
+    ]
     assert "反馈谈话" in private[office.other.id] and "较差" in private[office.other.id]
     assert "反馈谈话" not in private[office.member.id]
 
@@ -115,6 +128,43 @@ async def test_quarter_close_posts_results_once(
     fake.clear()
     again = await jobs.run(Job.QUARTER_CLOSE, quarter3, again=True)
     assert again.status == "done" and fake.requests == []
+
+
+async def test_the_private_result_shows_its_detail_to_the_person_only(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    clock: FakeClock,
+    dp: Dispatcher,
+    chat: Chat,
+    office: Office,
+    fake: FakeSession,
+    quarter3: date,
+) -> None:
+    jobs = make_jobs(sessionmaker, dp, bot, clock)
+    clock.at = fire_at(Job.QUARTER_CLOSE, dp["policy"], quarter3, SHANGHAI)
+    await jobs.run(Job.QUARTER_CLOSE, quarter3)
+    sent = next(m for m in fake.sent(SendMessage) if int(m.chat_id) == office.member.id)
+    button = sent.reply_markup.inline_keyboard[0][0]
+    assert button.text == "查看明细"
+    message = fake._message(sent.chat_id, text=sent.text, reply_markup=sent.reply_markup)
+
+    before = len(fake.requests)
+    await chat.dp.feed_update(
+        chat.bot, make_callback(button.callback_data, user=office.other, message=message)
+    )
+    denied = next(r for r in fake.requests[before:] if isinstance(r, AnswerCallbackQuery))
+    assert denied.text == "只能查看本人的考核明细。"
+    assert not [r for r in fake.requests[before:] if isinstance(r, SendMessage)]
+
+    (detail,) = await chat.feed(
+        make_callback(button.callback_data, user=office.member, message=message)
+    )
+    lines = detail.text.splitlines()
+    assert lines[:2] == [
+        "📋 2026年第3季度平时考核明细：",
+        "杨帆：100.00分，一般工作人员第1/30名，好（组内第1名，在“好”等次名额（12人）内）",
+    ]
+    assert lines[2].startswith("· 日报填报 100.00 → +100.00  [应报3天：按时3天")
 
 
 async def test_published_results_do_not_change_with_later_records(

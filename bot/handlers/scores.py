@@ -6,27 +6,55 @@ from datetime import date, datetime
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import figures, filters, texts
 from bot.figure_worker import RankAsk
+from bot.ids import parse_id
 from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
 from core.policy import Policy
 from core.quarter import Quarter
 from core.records import RecordKind
 from core.reports import short_date
+from storage import results as published
 from storage.records import records_of
 from storage.tables import ChatGroup, Person
 
 
 def make_router() -> Router:
-    """/me in private; /rank in private (leaders) and in bound groups."""
+    """/me in private, its 「查看明细」 button and the private result's; /rank in private
+    (leaders) and in bound groups."""
     router = Router(name="scores")
     router.message.register(cmd_me, Command("me"), filters.private, filters.member)
+    router.callback_query.register(me_detail, filters.callback_prefix(ME_DETAIL), filters.member)
+    router.callback_query.register(
+        result_detail, filters.callback_prefix(RESULT_DETAIL), filters.member
+    )
     router.message.register(cmd_rank, Command("rank"), filters.member)
     return router
+
+
+ME_DETAIL = "medt"  # medt:<person id>
+RESULT_DETAIL = "resdt"  # resdt:<quarter>:<person id>
+
+
+def detail_button(data: str) -> InlineKeyboardMarkup:
+    """The 「查看明细」 button under a summary."""
+    button = InlineKeyboardButton(text=texts.DETAIL_BUTTON, callback_data=data)
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def result_detail_button(quarter: Quarter, person_id: int) -> InlineKeyboardMarkup:
+    """The 「查看明细」 button under a private quarter result."""
+    return detail_button(f"{RESULT_DETAIL}:{quarter}:{person_id}")
 
 
 async def cmd_me(
@@ -51,7 +79,54 @@ async def cmd_me(
         return
     if answer.png is not None:
         await message.answer_photo(BufferedInputFile(answer.png, "me.png"), caption=answer.header)
-    await message.answer("\n".join([*publicity, answer.text]))
+    await message.answer(
+        "\n".join([*publicity, answer.text]), reply_markup=detail_button(f"{ME_DETAIL}:{me.id}")
+    )
+
+
+async def me_detail(
+    query: CallbackQuery,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+) -> None:
+    """「查看明细」 under /me: the full explanation, as of now; only for the person."""
+    try:
+        person_id = parse_id((query.data or "").split(":", 1)[1])
+    except (IndexError, ValueError):
+        person_id = None
+    if person_id is None or person_id != me.id:
+        await query.answer(texts.DETAIL_NOT_YOURS, show_alert=True)
+        return
+    answer = await figures.me(figures.ask(session, policy, calendar, now), person_id, trend=False)
+    if answer.detail is None or not isinstance(query.message, Message):
+        await query.answer(texts.DETAIL_GONE, show_alert=True)
+        return
+    await query.answer()
+    await query.message.answer(answer.detail)
+
+
+async def result_detail(query: CallbackQuery, session: AsyncSession, me: Person) -> None:
+    """「查看明细」 under the private quarter result: the published explanation."""
+    try:
+        _, quarter_text, person_text = (query.data or "").split(":")
+        quarter, person_id = Quarter.parse(quarter_text), parse_id(person_text)
+    except ValueError:
+        quarter, person_id = None, None
+    if person_id is None or person_id != me.id or quarter is None:
+        await query.answer(texts.DETAIL_NOT_YOURS, show_alert=True)
+        return
+    snapshot = await published.published(session, unit_id=me.unit_id, quarter=quarter)
+    mine = None if snapshot is None else snapshot.person(person_id)
+    if mine is None or not isinstance(query.message, Message):
+        await query.answer(texts.DETAIL_GONE, show_alert=True)
+        return
+    await query.answer()
+    await query.message.answer(
+        texts.result_detail(quarter=quarter.label, lines=mine.get("explain", []))
+    )
 
 
 async def _publicity_line(
@@ -59,7 +134,6 @@ async def _publicity_line(
 ) -> list[str]:
     """The last published quarter while it is in 公示: the person's proposed result."""
     from core.quarter_end import window  # issue 19: 公示
-    from storage import results as published
 
     snapshot = await published.latest_published(session, unit_id=me.unit_id)
     if snapshot is None or snapshot.final or me.id is None:
