@@ -587,10 +587,11 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
                 caption,
                 label=f"{name}群",
                 photo=png,
+                alt=charts.describe_board(shown),
             )  # fmt: skip
         )
     if unit_chat is not None:
-        png = await pictures.ranking_png(result, gathered, unit="", week=cumulative)
+        png, alt = await pictures.ranking_png(result, gathered, unit="", week=cumulative)
         caption = texts.rank_caption(
             title="各部门",
             quarter=quarter.label,
@@ -606,9 +607,10 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
                 caption,
                 label="全单位群",
                 photo=png,
+                alt=alt,
             )  # fmt: skip
         )
-        png = await pictures.filing_png(session, jobs.calendar, gathered, day=day)
+        png, alt = await pictures.filing_png(session, jobs.calendar, gathered, day=day)
         messages.append(
             Outgoing(
                 Job.LEADERBOARD.value,
@@ -618,6 +620,7 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
                 texts.filing_caption(week),
                 label="全单位群",
                 photo=png,
+                alt=alt,
             )  # fmt: skip
         )
     return Plan(messages)

@@ -39,10 +39,13 @@ async def leaderboard_png(shown: charts.Leaderboard) -> bytes:
     return await asyncio.to_thread(charts.render_leaderboard, shown)
 
 
-async def ranking_png(result: QuarterResult, gathered: Gathered, *, unit: str, week: str) -> bytes:
-    """Departments by score, 流动红旗 on the first."""
+async def ranking_png(
+    result: QuarterResult, gathered: Gathered, *, unit: str, week: str
+) -> tuple[bytes, str]:
+    """Departments by score, 流动红旗 on the first; and what it shows, in words."""
     ranking = charts.ranking_from_result(result, gathered.departments, unit=unit, week=week)
-    return await asyncio.to_thread(charts.render_ranking, ranking)
+    png = await asyncio.to_thread(charts.render_ranking, ranking)
+    return png, charts.describe_ranking(ranking)
 
 
 def top_departments(result: QuarterResult, gathered: Gathered) -> str:
@@ -53,8 +56,9 @@ def top_departments(result: QuarterResult, gathered: Gathered) -> str:
 
 async def filing_png(
     session: AsyncSession, calendar: WorkCalendar, gathered: Gathered, *, day: date
-) -> bytes:
-    """Filing rate per department, this week (to `day`) against last week."""
+) -> tuple[bytes, str]:
+    """Filing rate per department, this week (to `day`) against last week; and what it
+    shows, in words."""
     monday = calendar.week_of(day)[0]
     last_monday = monday - timedelta(days=7)
     by_department: dict[int, list[int]] = {}
@@ -86,7 +90,8 @@ async def filing_png(
         week(monday, day), week(last_monday, monday - timedelta(days=1)), gathered.departments,
         week=f"{monday.month}月{monday.day}日起",
     )  # fmt: skip
-    return await asyncio.to_thread(charts.render_filing, chart)
+    png = await asyncio.to_thread(charts.render_filing, chart)
+    return png, charts.describe_filing(chart)
 
 
 def top_three(shown: charts.Leaderboard) -> str:

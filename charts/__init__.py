@@ -15,6 +15,9 @@ A matplotlib chart of another kind can use the same font: `register_font()` once
 from charts.boards import leaderboard_size, ranking_size, render_leaderboard, render_ranking
 from charts.build import (
     cumulative_label,
+    describe_board,
+    describe_filing,
+    describe_ranking,
     filing_from_figures,
     grades_from_result,
     leaderboard_from_result,
@@ -55,6 +58,9 @@ __all__ = [
     "Trend",
     "TrendPoint",
     "cumulative_label",
+    "describe_board",
+    "describe_filing",
+    "describe_ranking",
     "filing_from_figures",
     "filing_size",
     "font_properties",

@@ -202,3 +202,35 @@ def grades_from_result(
         [GradeRow.of(department_name(names, i), counts[i]) for i in ids], min_group
     )
     return GradeDistribution(unit, period_label(result.period), rows, result.provisional, note)
+
+
+def describe_board(board: Leaderboard) -> str:
+    """What a board shows, in words (for a dry run or the demo's transcript):
+    '1. 杨帆 90.00★ 2. 赵丽 81.78', each ranking group after its name in 【】."""
+    parts = []
+    for group in board.groups:
+        rows = [r for r in board.rows if r.group == group]
+        ranked = " ".join(
+            f"{n}. {r.name} {r.score:.2f}{'★' if r.star else ''}" for n, r in enumerate(rows, 1)
+        )
+        parts.append(f"【{group}】{ranked}" if len(board.groups) > 1 else ranked)
+    return " ".join(parts)
+
+
+def describe_ranking(ranking: DepartmentRanking) -> str:
+    """'1. 人事科 91.62🚩 2. …' — what a department ranking shows, in words."""
+    return " ".join(
+        f"{n}. {r.name} {r.score:.2f}{'🚩' if r.red_flag else ''}"
+        for n, r in enumerate(ranking.rows, 1)
+    )
+
+
+def describe_filing(chart: FilingChart) -> str:
+    """'办公室 本周100% 上周96%；…' — what a filing-rate chart shows, in words."""
+
+    def shown(rate: float | None) -> str:
+        return "—" if rate is None else f"{round(rate * 100)}%"
+
+    return "；".join(
+        f"{r.name} 本周{shown(r.this_week)} 上周{shown(r.last_week)}" for r in chart.rows
+    )
