@@ -214,3 +214,14 @@ def test_audit_times_are_the_simulated_times_shown(demo_run: DemoRun) -> None:
     assert str(undo[0][1]).startswith("2026-06-04 17:02")
     first = str(rows[0][1])
     assert first.startswith("2026-05-29"), first  # the roster's import, before the fortnight
+
+
+def test_posted_pictures_keep_the_leaders_and_small_departments_private(
+    demo_run: DemoRun,
+) -> None:
+    text = demo_run.transcript
+    assert "→ 局领导群：[图片" not in text  # no 班子成员 board is posted (policy privacy)
+    rankings = re.findall(r"🏆 各部门 .+\n.+\n\s+（图中）(.+)", text)
+    assert rankings and all("局领导" not in r for r in rankings)  # nor ranked as a department
+    boards = re.findall(r"🏆 \S+ .+\n.+\n\s+（图中）(【.+)", text)
+    assert boards and all("【中层干部】" in b and "【一般工作人员】" in b for b in boards)
