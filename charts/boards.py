@@ -66,7 +66,7 @@ def leaderboard_rows(members: int) -> Rows:
 
 def leaderboard_size(members: int, groups: int = 1) -> tuple[int, int]:
     """(width, height) in pixels of a leaderboard with this many members in this many
-    ranking groups (each group after the first adds a heading, and so does the first)."""
+    ranking groups (with more than one group, each group adds a heading)."""
     sections = SECTION_HEIGHT * groups if groups > 1 and members else 0
     return WIDTH, HEADER_HEIGHT + GAP + sections + leaderboard_rows(members).body + FOOTER_HEIGHT
 
