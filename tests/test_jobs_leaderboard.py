@@ -118,3 +118,37 @@ async def test_boards_say_quarter_to_date_and_rank_by_group(
     # the scores are the quarter's so far, not this week's
     assert board.period == "2026年第4季度 · 季度累计（截至11月20日）" == ranking.period
     assert len(board.groups) == 2 and {r.group for r in board.rows if r.star} == set(board.groups)
+
+
+async def test_no_board_is_posted_for_the_leaders_by_default(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    clock: FakeClock,
+    dp: Dispatcher,
+    chat: Chat,
+    office: Office,
+    roster: Roster,
+    fake: FakeSession,
+    session: AsyncSession,
+) -> None:
+    leaders_group = make_group(-100_901, "局领导群")
+    await people.set_assessment_start(session, day=date(2026, 11, 16), actor="test")
+    await session.commit()
+    admin = await roster.bind("周敏")
+    await chat.feed(make_message("/bindgroup 局领导", user=admin, chat=leaders_group))
+    chief = await roster.bind("王建国")
+    for day in range(16, 21):
+        await chat.feed(make_message("工作", user=office.member, date=local(11, day, 10)))
+        await chat.feed(make_message("工作", user=chief, date=local(11, day, 10)))
+    jobs = Jobs(
+        sessionmaker=sessionmaker, policy=dp["policy"], zone=SHANGHAI, bot=bot,
+        calendar=dp["calendar"], clock=clock, limits=Limits.unlimited(), owner="one",
+    )  # fmt: skip
+    clock.at = local(11, 20, 21, 0)
+    fake.clear()
+    await jobs.run(Job.LEADERBOARD, FRIDAY)
+    assert {int(p.chat_id) for p in fake.sent(SendPhoto)} == {OFFICE_GROUP}  # 班子成员: none
+    (answer,) = await chat.feed(
+        make_message("/rank", user=chief, chat=leaders_group, date=local(11, 20, 21, 5))
+    )
+    assert answer.text == "本部门为班子成员，按考核方案不在群内发布排行榜。"
