@@ -7,7 +7,9 @@ simulates a whole quarter of a fictional 市场监督管理局.
 
 from __future__ import annotations
 
+import heapq
 import shutil
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -39,14 +41,17 @@ from bot.web.demo import demo_url, remember_clock
 from core.roster import UNIT_WIDE, parse_roster
 from storage import db, people
 from storage.roster_io import read_table
-from storage.tables import ChatGroup, Department, Person
+from storage.tables import STAMPS, ChatGroup, Department, Person
 
 UNIT_NAME = "示范市市场监督管理局"
 DEMO_TOKEN = "4242:OFFLINE-DEMO"
 UNIT_GROUP_ID = -1000000000001
 ZONE = ZoneInfo("Asia/Shanghai")
 ASSESSMENT_START = date(2026, 6, 1)  # the simulated unit starts assessing with kaohe here
-CONSOLE_AT = datetime(2026, 6, 30, 20, 30, tzinfo=ZONE)  # `kaohe demo --serve`'s "now"
+CONSOLE_AT = datetime(2026, 6, 30, 20, 30, tzinfo=ZONE)
+ROSTER_AT = datetime(
+    2026, 5, 29, 15, 0, tzinfo=ZONE
+)  # the Friday before: roster, accounts  # `kaohe demo --serve`'s "now"
 KINDS = {"photo": "[图片]", "document": "[文件]", "sticker": "[贴纸]", "voice": "[语音]"}
 
 
@@ -80,10 +85,37 @@ class DemoWorld:
         self.quiet = False
         self.now: datetime | None = None  # the simulated clock, for button presses
         self.charts_dir: Path | None = None  # where the weekly pictures are written
+        # What else happens meanwhile (other people's filings, the scheduled jobs): run in
+        # time order before any shown action at a later time, so that everything the
+        # transcript shows saw exactly what had happened by its moment (issue 22).
+        self._pending: list[tuple[datetime, int, int, Callable[[], Awaitable[None]]]] = []
+        self._order = 0
+        self._catching_up = False
 
     def clock(self) -> datetime:
         """The simulated time (real time until a scene sets it)."""
         return self.now or datetime.now(UTC)
+
+    def meanwhile(
+        self, when: datetime, action: Callable[[], Awaitable[None]], *, last: bool = False
+    ) -> None:
+        """Run `action` at simulated time `when`, before whatever is shown after it; `last`
+        (the scheduled jobs) runs after everything else of the same minute."""
+        self._order += 1
+        heapq.heappush(self._pending, (when, int(last), self._order, action))
+
+    async def catch_up(self, until: datetime) -> None:
+        """Run what happens meanwhile up to and including `until`, in time order."""
+        if self._catching_up:
+            return
+        self._catching_up = True
+        try:
+            while self._pending and self._pending[0][0] <= until:
+                when, _last, _order, action = heapq.heappop(self._pending)
+                self.now = when
+                await action()
+        finally:
+            self._catching_up = False
 
     def user_for(self, person: Person) -> User:
         """The Telegram account of a roster person (stable ids)."""
@@ -105,23 +137,28 @@ class DemoWorld:
         reply_to: Message | None = None,
         **fields: Any,
     ) -> Message:
-        """`user` sends a message (privately unless a group chat is given) at time `at`."""
+        """`user` sends a message (privately unless a group chat is given) at time `at`
+        (none: at the simulated moment it is now)."""
         if at is not None:
+            await self.catch_up(at)
             self.now = at
+        stamped = at
         where = self.chat_names.get(chat.id, chat.title or "") if chat else "私聊"
         if not self.quiet:
-            stamp = f"[{at.astimezone(ZONE):%m-%d %H:%M}] " if at else ""
+            stamp = f"[{stamped.astimezone(ZONE):%m-%d %H:%M}] " if stamped else ""
             kind = next((KINDS[k] for k in KINDS if k in fields), "[消息]")
             shown = text if text is not None else f"{kind} {fields.get('caption') or ''}".strip()
             answer = "（回复机器人）" if reply_to is not None else ""
             self.out.say(f"  {stamp}{user.first_name} ▸ {where}{answer}：{shown}")
-        message = self.factory.message(text, user=user, chat=chat, date=at, reply_to=reply_to,
+        message = self.factory.message(text, user=user, chat=chat, date=at or self.now,
+                                       reply_to=reply_to,
                                        **fields)  # fmt: skip
         await self._feed(self.factory.update(message=message))
         return message
 
     async def edit(self, message: Message, text: str, *, at: datetime) -> None:
         """The author edits a message they sent."""
+        await self.catch_up(at)
         self.now = at
         if not self.quiet:
             who = message.from_user.first_name if message.from_user else "?"
@@ -132,6 +169,7 @@ class DemoWorld:
     async def press(self, user: User, message: Message, *, at: datetime, row: int = 0,
                     col: int = 0) -> None:  # fmt: skip
         """`user` presses an inline button under a bot message."""
+        await self.catch_up(at)
         self.now = at
         markup = message.reply_markup
         assert markup is not None
@@ -206,6 +244,8 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
     world = DemoWorld(None, bot, offline, out)  # type: ignore[arg-type]
     world.dp = make_dispatcher(settings, sessionmaker, clock=world.clock, catch_errors=False)
     world.charts_dir = directory / "charts"
+    world.now = ROSTER_AT  # the simulated clock runs from the roster's import
+    STAMPS.clock = world.clock  # audit times are simulated times too
     try:
         out.say(f"kaohe 离线演示 —— {UNIT_NAME}（虚构）")
         out.say("=" * 40)
@@ -227,6 +267,7 @@ async def run_demo(directory: Path, *, echo: bool = True) -> int:
         await scene_console(world, sessionmaker)  # issue 23: the web console
         await summary(world, sessionmaker)
     finally:
+        STAMPS.clock = None
         await engine.dispose()
     (directory / "transcript.txt").write_text("\n".join(out.lines) + "\n", encoding="utf-8")
     if echo:

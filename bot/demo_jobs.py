@@ -1,9 +1,9 @@
 """Demo: the scheduled jobs of one simulated day, run by the real job code.
 
-Called at the end of each day of the simulated fortnight (bot/demo_reports.py). Each job
-runs at its trigger time on a fixed clock, through the offline bot session; the job code
-sees only reports filed by that moment, so the 17:00 reminders go to whoever had not
-filed by 17:00. The transcript shows what the bot sent.
+Scheduled for each day of the simulated fortnight (bot/demo_reports.py) among the day's
+other events, in time order. Each job runs at its trigger time on a fixed clock, through
+the offline bot session, after exactly the filings made before that moment, so the 17:00
+reminders go to whoever had not filed by 17:00. The transcript shows what the bot sent.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ class _Clock:
         return self.at
 
 
-async def run_day_jobs(world: DemoWorld, sessionmaker: Any, day: date) -> None:
-    """Run every job due on `day` at its trigger time; write what was sent."""
+def day_jobs(world: DemoWorld, sessionmaker: Any, day: date) -> None:
+    """Schedule every job due on `day` at its trigger time, among the day's other events
+    (`DemoWorld.meanwhile`): a job sees exactly what happened before its moment, and what
+    is shown after it sees what it sent."""
     policy = world.dp["policy"]
     clock = _Clock()
     jobs = Jobs(
@@ -46,12 +48,16 @@ async def run_day_jobs(world: DemoWorld, sessionmaker: Any, day: date) -> None:
         limits=Limits.unlimited(),
         owner="demo",
     )
-    due = [job for job in core.JOB_ORDER if core.is_due_day(job, policy, jobs.calendar, day)]
-    due.sort(key=lambda job: core.trigger_time(job, policy.schedule))
-    world.out.say("  ┄┄ 当天的定时任务 ┄┄")
-    for job in due:
-        clock.at = core.fire_at(job, policy, day, jobs.zone).astimezone(UTC)
-        _show(world, await jobs.run(job, day), clock.at.astimezone(jobs.zone))
+    for job in core.JOB_ORDER:
+        if not core.is_due_day(job, policy, jobs.calendar, day):
+            continue
+        fire = core.fire_at(job, policy, day, jobs.zone).astimezone(UTC)
+
+        async def run(job: core.Job = job, fire: datetime = fire) -> None:
+            clock.at = fire
+            _show(world, await jobs.run(job, day), fire.astimezone(jobs.zone))
+
+        world.meanwhile(fire, run, last=True)
 
 
 def _show(world: DemoWorld, result: RunResult, at: datetime) -> None:
@@ -76,6 +82,8 @@ def _show(world: DemoWorld, result: RunResult, at: datetime) -> None:
         world.out.say(f"    🤖 → {message.label or message.chat_id}：{first}")
         for line in rest:
             world.out.say(f"         {line}")
+        if message.alt:  # the picture's figures, for a reader of the transcript
+            world.out.say(f"         （图中）{message.alt}")
     if len(delivery.sent) > len(shown):
         world.out.say(f"    ……另 {len(delivery.sent) - len(shown)} 条（略）")
 

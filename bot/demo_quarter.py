@@ -64,8 +64,15 @@ async def scene_quarter_end(world: DemoWorld, sessionmaker: Any, directory: Path
         if day == dates.ratings_open:
             await scene_ratings(world, day)
         day += timedelta(days=1)
+    from bot.demo_year import scene_final, scene_publicity  # (it imports this module)
+
+    await scene_publicity(world, sessionmaker)  # the results day: 申辩, 复核
     await scene_talks(world, roster, dates.results + timedelta(days=1))
+    if dates.final < dates.talks_due:
+        await scene_final(world, sessionmaker)
     await run_quarter_jobs(world, sessionmaker, dates.talks_due, only={core.Job.TALK_REMIND})
+    if dates.final >= dates.talks_due:
+        await scene_final(world, sessionmaker)
     await scene_export(world, roster, dates.talks_due + timedelta(days=1), directory)
 
 

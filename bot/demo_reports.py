@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import Chat, Message, PhotoSize, Sticker, User
 from sqlmodel import col, select
 
-from bot.demo_jobs import run_day_jobs
+from bot.demo_jobs import day_jobs
 from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
 from core.reports import WEEKDAYS, short_date
@@ -105,42 +105,74 @@ async def scene_fortnight(world: DemoWorld, sessionmaker: Any) -> None:
     pending_backfill: list[Person] = []
     for index, day in enumerate(days):
         out.say(f"\n— {short_date(day)} 周{WEEKDAYS[day.weekday()]} —")
-        await STORY.get(index, _nothing)(cast, day)
+        # The day's plan is drawn first (the same draws, in the same order, as ever); then
+        # everything runs in time order: the storyline, the others' filings, the jobs.
         counts = {"按时": 0, "迟报": 0, "未报": 0, "补报": 0}
-        world.quiet = True
         for person in pending_backfill:
             text = f"/daily {days[index - 1].month}-{days[index - 1].day} 补：{rng.choice(WORK)}"
-            await world.send(cast.user(person.name), text, at=at(day, 8, rng.randint(30, 59)))
+            _meanwhile_send(cast, person, text, at(day, 8, rng.randint(30, 59)))
             counts["补报"] += 1
         pending_backfill = []
         for person in extras:
             roll = rng.random()
-            user = world.user_for(person)
             if roll < 0.84:
                 when = at(day, rng.randint(9, 19), rng.randint(0, 59))
                 counts["按时"] += 1
             elif roll < 0.91:
-                when = at(day, rng.randint(20, 22), rng.randint(0, 59))
+                # late, within half an hour of the deadline: before the 20:30 digest, so
+                # that the digest, /stats and the 21:00 charts count the same filings
+                rng.randint(20, 22)  # (the plan's draws stay as they were)
+                when = at(day, 20, rng.randint(0, 59) // 2)
                 counts["迟报"] += 1
             else:
                 counts["未报"] += 1
                 if roll > 0.96 and index + 1 < len(days):
                     pending_backfill.append(person)
                 continue
-            await world.send(user, rng.choice(WORK), at=when)
-            await _maybe_review(cast, person, rng, when)
-        world.quiet = False
+            _meanwhile_send(
+                cast, person, rng.choice(WORK), when, review=_reviewer(cast, person, rng)
+            )
+        day_jobs(world, sessionmaker, day)
+        await STORY.get(index, _nothing)(cast, day)
+        await world.catch_up(at(day, 23, 59))
         summary = "，".join(f"{k} {v}" for k, v in counts.items() if v)
         out.say(f"  其他部门 {len(extras)} 人：{summary}")
-        await run_day_jobs(world, sessionmaker, day)
 
 
-async def _maybe_review(cast: Cast, person: Person, rng: random.Random, when: datetime) -> None:
+def _meanwhile_send(
+    cast: Cast, person: Person, text: str, when: datetime, *, review: Person | None = None
+) -> None:
+    """`person` files `text` at `when`, unseen; `review`: their head reviews it 70 min later."""
+    world = cast.world
+
+    async def send() -> None:
+        quiet, world.quiet = world.quiet, True
+        try:
+            await world.send(world.user_for(person), text, at=when)
+            if review is not None:
+                echo = world.session.last_message(cast.groups[person.department_id].id)
+                later = when + timedelta(minutes=70)
+
+                async def press() -> None:
+                    quiet, world.quiet = world.quiet, True
+                    try:
+                        await world.press(world.user_for(review), echo, at=later)
+                    finally:
+                        world.quiet = quiet
+
+                world.meanwhile(later, press)
+        finally:
+            world.quiet = quiet
+
+    world.meanwhile(when, send)
+
+
+def _reviewer(cast: Cast, person: Person, rng: random.Random) -> Person | None:
     """Heads review about two thirds of their people's reports, an hour or so later."""
     group = cast.groups.get(person.department_id)
     if group is None or rng.random() > 0.66:
-        return
-    head = next(
+        return None
+    return next(
         (
             p for p in cast.people.values()
             if p.department_id == person.department_id and Role.HEAD in decode_roles(p.roles)
@@ -148,10 +180,6 @@ async def _maybe_review(cast: Cast, person: Person, rng: random.Random, when: da
         ),
         None,
     )  # fmt: skip
-    if head is None:
-        return
-    echo = cast.world.session.last_message(group.id)
-    await cast.world.press(cast.world.user_for(head), echo, at=when + timedelta(minutes=70))
 
 
 async def _nothing(cast: Cast, day: date) -> None:
@@ -179,12 +207,12 @@ def _last_bot_message(cast: Cast, chat_id: int) -> Message:
 
 async def _day1(cast: Cast, day: date) -> None:
     w = cast.world
+    await _routine(cast, day, ["黄磊", "周婷", "陈静", "李红梅"], review=False)
     await w.send(
         cast.user("杨帆"), "走访辖区企业 5 家，发现 1 家未公示年报，已督促整改", at=at(day, 9, 30)
     )
     await w.send(cast.user("赵丽"), "#日报 整理机关公文档案 120 份", cast.group_of("赵丽"),
                  at=at(day, 17, 10))  # fmt: skip
-    await _routine(cast, day, ["黄磊", "周婷", "陈静", "李红梅"], review=False)
     echo = _echo_of(cast, "杨帆")
     await w.press(cast.user("黄磊"), echo, at=at(day, 19, 50))  # not a leader
     await w.press(cast.user("陈静"), echo, at=at(day, 19, 55))
@@ -283,18 +311,23 @@ async def _week2(cast: Cast, day: date) -> None:
 
 
 async def _day10(cast: Cast, day: date) -> None:
+    from bot.demo_tasks import close_tasks  # (it imports this module)
+
     w = cast.world
     await _week2(cast, day)
+    await close_tasks(cast, day, until=16)  # progress on the tasks due today
     await w.send(cast.user("杨帆"), "/weekly 本周完成企业走访 12 家，整改 3 家", at=at(day, 17, 0))
+    await close_tasks(cast, day, until=24)  # done, sent back, accepted
     await w.send(cast.user("杨帆"), "/records", at=at(day, 20, 20))
     await w.send(cast.user("陈静"), "/stats", at=at(day, 20, 30))
     await w.send(cast.user("李红梅"), "/stats", at=at(day, 20, 35))
     await w.send(cast.user("周敏"), "/stats", at=at(day, 20, 40))
+    # right after the weekly pictures, at the same moment: the same figures
     await w.send(cast.user("杨帆"), "/me", at=at(day, 21, 0))
     me = cast.user("杨帆")
-    await w.press(me, _last_bot_message(cast, me.id), at=at(day, 21, 1))  # 查看明细
-    await w.send(cast.user("陈静"), "/rank", at=at(day, 21, 5))
-    await w.send(cast.user("周敏"), "/rank", at=at(day, 21, 10))
+    await w.press(me, _last_bot_message(cast, me.id), at=at(day, 21, 0))  # 查看明细
+    await w.send(cast.user("陈静"), "/rank", at=at(day, 21, 0))
+    await w.send(cast.user("周敏"), "/rank", at=at(day, 21, 0))
 
 
 STORY = {0: _day1, 1: _day2, 2: _day3, 3: _day4, 4: _day5, 5: _week2, 6: _week2, 7: _week2,

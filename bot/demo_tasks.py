@@ -26,6 +26,7 @@ from storage.tables import ChatGroup, Department, Person
 
 if TYPE_CHECKING:
     from bot.demo import DemoWorld
+    from bot.demo_reports import Cast
 
 OPEN_DAY = date(2026, 6, 1)
 CLOSE_DAY = date(2026, 6, 12)
@@ -74,23 +75,30 @@ async def scene_tasks_open(world: DemoWorld, sessionmaker: Any) -> None:
                      group, at=at(OPEN_DAY, 9, 10))  # fmt: skip
 
 
-async def scene_tasks_close(world: DemoWorld, sessionmaker: Any) -> None:
-    """Progress, done, acceptance with ratings, and the component in the results."""
-    out = world.out
-    out.say("\n【任务办结与验收】")
-    people, _ = await _people(sessionmaker)
-    head, supervisor = world.user_for(people["陈静"]), world.user_for(people["李红梅"])
-    yang, zhao = world.user_for(people["杨帆"]), world.user_for(people["赵丽"])
-    await world.send(yang, "/progress 1 初稿已完成，正在征求各科室意见", at=at(CLOSE_DAY, 16, 0))
-    await world.send(yang, "/done 1 总结已定稿报送", at=at(CLOSE_DAY, 17, 30))
-    await world.press(head, world.session.last_message(head.id), at=at(CLOSE_DAY, 18, 0),
+async def close_tasks(cast: Cast, day: date, *, until: int) -> None:
+    """On the tasks' due day, within the fortnight's timeline: progress (before `until`
+    16 h), then done, sent back once, and accepted with ratings."""
+    world = cast.world
+    head, supervisor = cast.user("陈静"), cast.user("李红梅")
+    yang, zhao = cast.user("杨帆"), cast.user("赵丽")
+    if until <= 16:
+        world.out.say("  （任务办结与验收）")
+        await world.send(yang, "/progress 1 初稿已完成，正在征求各科室意见", at=at(day, 16, 0))
+        return
+    await world.send(yang, "/done 1 总结已定稿报送", at=at(day, 17, 30))
+    await world.press(head, world.session.last_message(head.id), at=at(day, 18, 0),
                       row=0, col=1)  # 良  # fmt: skip
-    await world.send(zhao, "/done 2", at=at(CLOSE_DAY, 18, 10))
-    await world.send(supervisor, "/return 2 缺少目录清单", at=at(CLOSE_DAY, 18, 20))
-    await world.send(zhao, "/done 2 已补目录清单", at=at(CLOSE_DAY, 19, 0))
-    await world.send(supervisor, "/accept 2 优", at=at(CLOSE_DAY, 19, 10))
-    await world.send(head, "/stats", at=at(CLOSE_DAY, 19, 20))
+    await world.send(zhao, "/done 2", at=at(day, 18, 10))
+    await world.send(supervisor, "/return 2 缺少目录清单", at=at(day, 18, 20))
+    await world.send(zhao, "/done 2 已补目录清单", at=at(day, 19, 0))
+    await world.send(supervisor, "/accept 2 优", at=at(day, 19, 10))
+    await world.send(head, "/stats", at=at(day, 19, 20))
 
+
+async def scene_tasks_close(world: DemoWorld, sessionmaker: Any) -> None:
+    """The indicator component as it stands in the quarter's results after the fortnight
+    (the tasks were closed on their due day, in the fortnight's timeline: `close_tasks`)."""
+    out = world.out
     out.say("\n【指标完成（季度结果中的一项）】")
     now = at(CLOSE_DAY, 21, 0)
     async with sessionmaker() as session:

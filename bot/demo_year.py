@@ -47,8 +47,9 @@ async def _people(sessionmaker: Any) -> dict[str, Person]:
         return found
 
 
-async def scene_year(world: DemoWorld, sessionmaker: Any, directory: Path) -> None:
-    """The 公示 of Q2 with a 申辩 and a 复核, then Q3–Q4 and the year (module docstring)."""
+async def scene_publicity(world: DemoWorld, sessionmaker: Any) -> None:
+    """The 公示 of Q2 on its first day, with a 申辩 and a 复核 (module docstring); called
+    by the quarter's scene on the results day, so that the transcript runs in time order."""
     policy, calendar = world.dp["policy"], world.dp["calendar"]
     dates = window(policy, calendar, QUARTER)
     roster = await _people(sessionmaker)
@@ -77,8 +78,21 @@ async def scene_year(world: DemoWorld, sessionmaker: Any, directory: Path) -> No
     await world.send(user, "/appeal 本季度牵头完成专项整治，申报实绩未计入", at=at(day, 15))
     await world.send(admin, "/appeals", at=at(day, 16))
     await world.send(admin, "/decide 1 变更 好 专项整治实绩属实，予以变更", at=at(day, 17))
+
+
+async def scene_final(world: DemoWorld, sessionmaker: Any) -> None:
+    """The 公示 ends: the results are final (its day, after the talks have begun)."""
+    dates = window(world.dp["policy"], world.dp["calendar"], QUARTER)
     await run_quarter_jobs(world, sessionmaker, dates.final, only={core.Job.RESULTS_FINAL})
 
+
+async def scene_year(world: DemoWorld, sessionmaker: Any, directory: Path) -> None:
+    """Q3–Q4 and the year (module docstring)."""
+    policy, calendar = world.dp["policy"], world.dp["calendar"]
+    roster = await _people(sessionmaker)
+    async with sessionmaker() as session:
+        unit = await get_unit(session)
+        assert unit is not None and unit.id is not None
     world.out.say("\n【第三、四季度（模拟，直接写入数据库）】")
     await _simulate_quarters(sessionmaker, unit.id)
     world.out.say("  2026年第3季度、第4季度结果已公布并公示期满。")

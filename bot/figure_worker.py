@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
-from bot import texts
+from bot import pictures, texts
 from bot.export import Export, build_export
 from bot.scores import counted_until, period_start, scored_quarter
 from core.calendar import WorkCalendar
@@ -343,15 +343,6 @@ class RankAsk:
     group_department_id: int | None
 
 
-def top_three(result: QuarterResult, department_id: int | None) -> str:
-    """'杨帆、黄磊、陈静' — the caption's names."""
-    people = [
-        p for p in result.people if department_id is None or p.department_id == department_id
-    ]
-    people.sort(key=lambda p: (-p.score, p.rank, p.roster_position))
-    return "、".join(p.name for p in people[:3])
-
-
 async def _rank(ask: Ask, request: RankAsk) -> list[Out]:
     async with _sessionmaker(ask.url)() as session:
         unit = await get_unit(session)
@@ -365,25 +356,37 @@ async def _rank(ask: Ask, request: RankAsk) -> list[Out]:
     until = short_date(gathered.end) + ("，暂定" if result.provisional else "")
     names = gathered.departments
     if request.in_group:
-        return [_rank_picture(result, gathered, request.group_department_id, quarter, until)]
+        return [
+            _rank_picture(
+                result, gathered, request.group_department_id, quarter, until, ask.policy
+            )
+        ]
     if request.roles & {Role.CHIEF, Role.ADMIN}:
         lines = [texts.rank_header(title="部门", quarter=quarter.label, until=until)]
         for d in result.departments:
+            if not d.ranked:  # a 班子成员 department is not ranked among the others (policy)
+                continue
             flag = " 🚩流动红旗" if d.red_flag else ""
             lines.append(f"{d.rank}. {names.get(d.department_id, '?')} {d.score}{flag}")
         return [Out("\n".join(lines))]
     if Role.HEAD in request.roles:
         wanted.add(request.department_id)
     outs = []
+    order = {g.group: n for n, g in enumerate(result.groups)}
     for department_id in [d for d in names if d in wanted]:
         members = sorted(
             (p for p in result.people if p.department_id == department_id),
-            key=lambda p: (-p.score, p.rank),
+            key=lambda p: (order.get(p.group, len(order)), -p.score, p.rank),
         )
         title = names.get(department_id or 0, "?")
         lines = [texts.rank_header(title=title, quarter=quarter.label, until=until)]
-        for position, person in enumerate(members[:TOP], start=1):
-            lines.append(f"{position}. {person.name} {person.score} {person.grade_label}")
+        groups = list(dict.fromkeys(p.group for p in members))
+        for group in groups:  # each ranking group on its own, as it is ranked (issue 22)
+            if len(groups) > 1:
+                lines.append(f"【{group}】")
+            in_group = [p for p in members if p.group == group]
+            for position, person in enumerate(in_group[:TOP], start=1):
+                lines.append(f"{position}. {person.name} {person.score} {person.grade_label}")
         outs.append(Out("\n".join(lines)))
     return outs
 
@@ -394,21 +397,25 @@ def _rank_picture(
     department_id: int | None,
     quarter: Quarter,
     until: str,
+    policy: Policy,
 ) -> Out:
-    """/rank in a group: the department's leaderboard, or the unit's department ranking."""
-    week = f"截至{until}"
+    """/rank in a group: the department's leaderboard, or the unit's department ranking,
+    drawn as the weekly `leaderboard` job draws them."""
+    week = charts.cumulative_label(short_date(gathered.end))
     if department_id is None:
         ranking = charts.ranking_from_result(result, gathered.departments, unit="", week=week)
         png = charts.render_ranking(ranking)
         title = "部门"
+        top = pictures.top_departments(result, gathered)
+        by_group = False
     else:
-        board = charts.leaderboard_from_result(
-            result, department_id, department=gathered.departments.get(department_id, ""),
-            week=week,
-        )  # fmt: skip
+        board = pictures.board(result, gathered, department_id, week=week, policy=policy)
+        if not board.rows and any(p.department_id == department_id for p in result.people):
+            return Out(texts.rank_board_withheld())
         png = charts.render_leaderboard(board)
         title = gathered.departments.get(department_id, "")
+        top, by_group = pictures.top_three(board), len(board.groups) > 1
     caption = texts.rank_caption(
-        title=title, quarter=quarter.label, until=until, top=top_three(result, department_id)
+        title=title, quarter=quarter.label, until=until, top=top, by_group=by_group
     )
     return Out(caption, png)

@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import charts
 from bot import pictures, texts
 from bot.calendars import CalendarBook
 from bot.scores import quarter_results
@@ -572,16 +573,20 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
     )
     monday, _ = jobs.calendar.week_of(day)
     week = f"{short_date(monday)}—{short_date(day)}"
+    cumulative = charts.cumulative_label(short_date(gathered.end))  # scores are to date
     until = short_date(gathered.end) + ("，暂定" if result.provisional else "")
     messages: list[Outgoing] = []
     for department_id, chat_id in by_department.items():
-        if not any(p.department_id == department_id for p in result.people):
+        shown = pictures.board(
+            result, gathered, department_id, week=cumulative, policy=jobs.policy
+        )
+        if not shown.rows:  # nobody scored, or only 班子成员 and the policy keeps them off
             continue
         name = gathered.departments.get(department_id, "")
-        png = await pictures.leaderboard_png(result, gathered, department_id, week=week)
+        png = await pictures.leaderboard_png(shown)
         caption = texts.rank_caption(
             title=name, quarter=quarter.label, until=until,
-            top=pictures.top_three(result, department_id),
+            top=pictures.top_three(shown), by_group=len(shown.groups) > 1,
         )  # fmt: skip
         messages.append(
             Outgoing(
@@ -592,10 +597,11 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
                 caption,
                 label=f"{name}群",
                 photo=png,
+                alt=charts.describe_board(shown),
             )  # fmt: skip
         )
     if unit_chat is not None:
-        png = await pictures.ranking_png(result, gathered, unit="", week=week)
+        png, alt = await pictures.ranking_png(result, gathered, unit="", week=cumulative)
         caption = texts.rank_caption(
             title="各部门",
             quarter=quarter.label,
@@ -611,9 +617,10 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
                 caption,
                 label="全单位群",
                 photo=png,
+                alt=alt,
             )  # fmt: skip
         )
-        png = await pictures.filing_png(session, jobs.calendar, gathered, day=day)
+        png, alt = await pictures.filing_png(session, jobs.calendar, gathered, day=day)
         messages.append(
             Outgoing(
                 Job.LEADERBOARD.value,
@@ -623,6 +630,7 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
                 texts.filing_caption(week),
                 label="全单位群",
                 photo=png,
+                alt=alt,
             )  # fmt: skip
         )
     return Plan(messages)

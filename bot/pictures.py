@@ -9,37 +9,56 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import charts
 from core.calendar import WorkCalendar
+from core.policy import Policy
 from core.reports import Figures, figures
 from core.scoring import QuarterResult
 from storage import reports as report_store
 from storage.facts import Gathered
 
 
-async def leaderboard_png(
-    result: QuarterResult, gathered: Gathered, department_id: int, *, week: str
-) -> bytes:
-    """The department's members by quarter-to-date score, 绩效之星 marked."""
-    board = charts.leaderboard_from_result(
-        result, department_id, department=gathered.departments.get(department_id, ""), week=week
+def hidden_groups(policy: Policy) -> frozenset[str]:
+    """Ranking groups left off posted boards: 班子成员 unless the policy posts them."""
+    privacy = policy.privacy
+    return (
+        frozenset() if privacy.post_leadership_boards else frozenset({privacy.leadership_category})
     )
-    return await asyncio.to_thread(charts.render_leaderboard, board)
 
 
-async def ranking_png(result: QuarterResult, gathered: Gathered, *, unit: str, week: str) -> bytes:
-    """Departments by score, 流动红旗 on the first."""
+def board(
+    result: QuarterResult, gathered: Gathered, department_id: int, *, week: str, policy: Policy
+) -> charts.Leaderboard:
+    """The department's board as posted: by ranking group, 班子成员 per the policy."""
+    return charts.leaderboard_from_result(
+        result, department_id, department=gathered.departments.get(department_id, ""),
+        week=week, hidden_groups=hidden_groups(policy),
+    )  # fmt: skip
+
+
+async def leaderboard_png(shown: charts.Leaderboard) -> bytes:
+    """The department's members by quarter-to-date score, 绩效之星 marked."""
+    return await asyncio.to_thread(charts.render_leaderboard, shown)
+
+
+async def ranking_png(
+    result: QuarterResult, gathered: Gathered, *, unit: str, week: str
+) -> tuple[bytes, str]:
+    """Departments by score, 流动红旗 on the first; and what it shows, in words."""
     ranking = charts.ranking_from_result(result, gathered.departments, unit=unit, week=week)
-    return await asyncio.to_thread(charts.render_ranking, ranking)
+    png = await asyncio.to_thread(charts.render_ranking, ranking)
+    return png, charts.describe_ranking(ranking)
 
 
 def top_departments(result: QuarterResult, gathered: Gathered) -> str:
-    """The first three departments, for a caption."""
-    return "、".join(gathered.departments.get(d.department_id, "") for d in result.departments[:3])
+    """The first three ranked departments, for a caption."""
+    ranked = [d for d in result.departments if d.ranked]
+    return "、".join(gathered.departments.get(d.department_id, "") for d in ranked[:3])
 
 
 async def filing_png(
     session: AsyncSession, calendar: WorkCalendar, gathered: Gathered, *, day: date
-) -> bytes:
-    """Filing rate per department, this week (to `day`) against last week."""
+) -> tuple[bytes, str]:
+    """Filing rate per department, this week (to `day`) against last week; and what it
+    shows, in words."""
     monday = calendar.week_of(day)[0]
     last_monday = monday - timedelta(days=7)
     by_department: dict[int, list[int]] = {}
@@ -71,13 +90,16 @@ async def filing_png(
         week(monday, day), week(last_monday, monday - timedelta(days=1)), gathered.departments,
         week=f"{monday.month}月{monday.day}日起",
     )  # fmt: skip
-    return await asyncio.to_thread(charts.render_filing, chart)
+    png = await asyncio.to_thread(charts.render_filing, chart)
+    return png, charts.describe_filing(chart)
 
 
-def top_three(result: QuarterResult, department_id: int | None) -> str:
-    """'杨帆、黄磊、陈静' — the caption's names."""
-    people = [
-        p for p in result.people if department_id is None or p.department_id == department_id
-    ]
-    people.sort(key=lambda p: (-p.score, p.rank, p.roster_position))
-    return "、".join(p.name for p in people[:3])
+def top_three(shown: charts.Leaderboard) -> str:
+    """'杨帆、黄磊、陈静' — the caption's names as the board shows them; on a board of
+    several ranking groups, each group's first: '中层干部 陈静；一般工作人员 杨帆'."""
+    if len(shown.groups) > 1:
+        firsts = {}
+        for row in shown.rows:
+            firsts.setdefault(row.group, row.name)
+        return "；".join(f"{group} {name}" for group, name in firsts.items())
+    return "、".join(row.name for row in shown.rows[:3])

@@ -86,7 +86,7 @@ async def plan_quarter_close(
     if unit_chat is None:
         log.warning("quarter_close %s: no unit group is bound", quarter)
     else:
-        messages += await _unit_posts(session, view, day, unit_chat)
+        messages += await _unit_posts(session, view, day, unit_chat, jobs.policy.privacy.min_group)
     until = short_date(window.publicity_end) if jobs.policy.quarter_end.publicity_days else None
     if unit_chat is not None and until is not None:
         messages.append(
@@ -134,18 +134,23 @@ async def _open_objections(
 
 
 async def _unit_posts(
-    session: AsyncSession, view: QuarterView, day: date, chat_id: int
+    session: AsyncSession, view: QuarterView, day: date, chat_id: int, min_group: int
 ) -> list[Outgoing]:
     """The chart, the honours and the 实绩公示 for the unit group."""
     quarter = view.quarter
     unit = await get_unit(session)
     counts = view.grade_counts()
-    rows = tuple(
-        charts.GradeRow.of(view.department_name(d["department_id"]), counts[d["department_id"]])
-        for d in view.departments
-        if d["department_id"] in counts
-    )
-    chart = charts.GradeDistribution(unit.name if unit else "", quarter.label, rows, False)
+    rows, note = charts.publishable(
+        [
+            charts.GradeRow.of(
+                view.department_name(d["department_id"]), counts[d["department_id"]]
+            )
+            for d in view.departments
+            if d["department_id"] in counts
+        ],
+        min_group,
+    )  # a small department's grades would identify its people (issue 22)
+    chart = charts.GradeDistribution(unit.name if unit else "", quarter.label, rows, False, note)
     png = await asyncio.to_thread(charts.render_grades, chart)
     totals = [(g.label, sum(c[g] for c in counts.values())) for g in GRADE_ORDER]
 

@@ -140,6 +140,7 @@ class Outgoing:
     person_id: int | None = None  # the person written to privately (a 403 marks them)
     label: str = ""  # who it is for, in words (dry runs and the demo)
     photo: bytes | None = None  # a PNG sent with `text` as its caption
+    alt: str = ""  # what the picture shows, in words (dry runs and the demo)
     buttons: InlineKeyboardMarkup | None = None  # inline buttons under the text
 
     @property

@@ -561,10 +561,16 @@ def rank_header(*, title: str, quarter: str, until: str) -> str:
     return f"🏆 {title} {quarter} 排名（截至 {until}）"
 
 
-def rank_caption(*, title: str, quarter: str, until: str, top: str) -> str:
-    """Caption under a ranking picture: the period and the top three."""
-    lead = f"\n前三：{top}" if top else ""
+def rank_caption(*, title: str, quarter: str, until: str, top: str, by_group: bool = False) -> str:
+    """Caption under a ranking picture: the period and the top three (or, on a board of
+    several ranking groups, each group's first)."""
+    lead = f"\n{'各类别第一' if by_group else '前三'}：{top}" if top else ""
     return f"🏆 {title} {quarter}（截至 {until}）{lead}"
+
+
+def rank_board_withheld() -> str:
+    """/rank in the group of a department of 班子成员 only, when the policy posts no such board."""
+    return "本部门为班子成员，按考核方案不在群内发布排行榜。"
 
 
 def filing_caption(week: str) -> str:

@@ -14,10 +14,15 @@ A matplotlib chart of another kind can use the same font: `register_font()` once
 
 from charts.boards import leaderboard_size, ranking_size, render_leaderboard, render_ranking
 from charts.build import (
+    cumulative_label,
+    describe_board,
+    describe_filing,
+    describe_ranking,
     filing_from_figures,
     grades_from_result,
     leaderboard_from_result,
     period_label,
+    publishable,
     ranking_from_result,
     trend_from_results,
 )
@@ -52,6 +57,10 @@ __all__ = [
     "RankingRow",
     "Trend",
     "TrendPoint",
+    "cumulative_label",
+    "describe_board",
+    "describe_filing",
+    "describe_ranking",
     "filing_from_figures",
     "filing_size",
     "font_properties",
@@ -60,6 +69,7 @@ __all__ = [
     "leaderboard_from_result",
     "leaderboard_size",
     "period_label",
+    "publishable",
     "ranking_from_result",
     "ranking_size",
     "register_font",

@@ -31,6 +31,7 @@ DEPARTMENT_BAR = "#3f6e9a"
 HEADER_HEIGHT = 190
 GAP = 20
 FOOTER_HEIGHT = 110
+SECTION_HEIGHT = 60  # a ranking group's heading, when a board holds more than one group
 EMPTY_HEIGHT = 160
 MAX_LEADERBOARD_ROWS = 150  # 150 rows × 44 px keeps the picture within Telegram's photo limits
 MAX_RANKING_ROWS = 100
@@ -63,9 +64,11 @@ def leaderboard_rows(members: int) -> Rows:
     )
 
 
-def leaderboard_size(members: int) -> tuple[int, int]:
-    """(width, height) in pixels of a leaderboard with this many members."""
-    return WIDTH, HEADER_HEIGHT + GAP + leaderboard_rows(members).body + FOOTER_HEIGHT
+def leaderboard_size(members: int, groups: int = 1) -> tuple[int, int]:
+    """(width, height) in pixels of a leaderboard with this many members in this many
+    ranking groups (with more than one group, each group adds a heading)."""
+    sections = SECTION_HEIGHT * groups if groups > 1 and members else 0
+    return WIDTH, HEADER_HEIGHT + GAP + sections + leaderboard_rows(members).body + FOOTER_HEIGHT
 
 
 def ranking_rows(departments: int) -> Rows:
@@ -87,9 +90,14 @@ def score_text(score: float) -> str:
 
 @serialised
 def render_leaderboard(board: Leaderboard) -> bytes:
-    """A department's members by quarter-to-date score, 绩效之星 marked; PNG bytes."""
+    """A department's members by quarter-to-date score, 绩效之星 marked; PNG bytes.
+
+    Members of several ranking groups are drawn as one section per group (a heading, then
+    the group's members ranked from 1), as they are ranked in the core.
+    """
     rows = board.rows[:MAX_LEADERBOARD_ROWS]
-    width, height = leaderboard_size(len(board.rows))
+    groups = board.groups
+    width, height = leaderboard_size(len(board.rows), len(groups))
     canvas = Canvas(height, width)
     state = " · 暂定" if board.provisional else ""
     top = canvas.header(f"{board.department} 绩效排行榜", f"{board.period}{state}") + GAP
@@ -108,20 +116,35 @@ def render_leaderboard(board: Leaderboard) -> bytes:
         )
         for r in rows
     ]
+    sections = [
+        (group if len(groups) > 1 else "", [line for line, r in zip(lines, rows, strict=True)
+                                            if r.group == group])
+        for group in groups
+    ]  # fmt: skip
     layout = _Layout(leaderboard_rows(len(rows)), 190, 76 if final else 0)
-    bottom = _draw_rows(canvas, top, lines, layout, "本部门暂无参加考核的人员")
+    bottom = _draw_rows(canvas, top, sections, layout, "本部门暂无参加考核的人员")
     legend: list[tuple[str, str]] = [("★", GOLD), ("绩效之星", INK)]
     if final:
         legend = [*_grade_legend(), *legend]
-    _footer(canvas, bottom, legend, _leaderboard_note(board, len(board.rows) - len(rows)))
+    note = _leaderboard_note(board, len(board.rows) - len(rows), _has_ties(sections))
+    _footer(canvas, bottom, legend, note)
     return canvas.png()
 
 
-def _leaderboard_note(board: Leaderboard, hidden: int) -> str:
+def _has_ties(sections: Sequence[tuple[str, Sequence[_Line]]]) -> bool:
+    """Whether two rows of one section show the same score."""
+    return any(len({line.value_text for line in lines}) < len(lines) for _, lines in sections)
+
+
+def _leaderboard_note(board: Leaderboard, hidden: int, ties: bool) -> str:
     if board.provisional:
-        note = "得分为本季度截至目前的累计分，排名和等次均为暂定"
+        note = "得分为本季度截至目前的累计分，排名暂定"
     else:
         note = "本季度最终得分与等次"
+    if len(board.groups) > 1:
+        note += "；按类别分组排名"
+    if ties:
+        note += f"；{board.tiebreak}"
     if hidden:
         note += f"；另有{hidden}人未列出"
     return note
@@ -149,10 +172,13 @@ def render_ranking(ranking: DepartmentRanking) -> bytes:
         for r in rows
     ]
     layout = _Layout(ranking_rows(len(rows)), 280, 0)
-    bottom = _draw_rows(canvas, top, lines, layout, "暂无部门数据")
+    sections = [("", lines)]
+    bottom = _draw_rows(canvas, top, sections, layout, "暂无部门数据")
     note = "部门得分：有部门评分的按部门评分，否则为成员平均分"
     if ranking.provisional:
         note += "；季度进行中，暂定"
+    if _has_ties(sections):
+        note += f"；{ranking.tiebreak}"
     _footer(canvas, bottom, [("flag", FLAG_BAR), ("流动红旗", INK)], note)
     return canvas.png()
 
@@ -165,9 +191,15 @@ def _department_note(members: int, filing_rate: float | None) -> str:
 
 
 def _draw_rows(
-    canvas: Canvas, top: int, lines: Sequence[_Line], layout: _Layout, empty: str
+    canvas: Canvas,
+    top: int,
+    sections: Sequence[tuple[str, Sequence[_Line]]],
+    layout: _Layout,
+    empty: str,
 ) -> int:
-    """Draw the rows from `top`; return the y below the last one."""
+    """Draw the sections from `top` (a heading for each named one, then its rows ranked
+    from 1); return the y below the last row."""
+    lines = [line for _, section in sections for line in section]
     if not lines:
         canvas.centred_text(
             canvas.width / 2, top + EMPTY_HEIGHT / 2, empty, 32, MUTED, ha="center"
@@ -187,38 +219,46 @@ def _draw_rows(
     value_room = 12 + canvas.measure("100.00", value_size)
     bar_span = canvas.width - 40 - layout.right_width - value_room - bar_x
     most = max(1e-9, *(line.value for line in lines))
-    for i, line in enumerate(lines):
-        y = top + i * rh
-        middle = y + rh / 2
-        if line.marker:
-            canvas.box(0, y, canvas.width, rh, HIGHLIGHT)
-        elif i % 2:
-            canvas.box(0, y, canvas.width, rh, STRIPE)
-        _rank_badge(canvas, i + 1, 62, middle, min(rh, 76))
-        if line.marker == "star":
-            canvas.centred_text(100, middle, "★", min(round(rh * 0.5), 36), GOLD)
-        elif line.marker == "flag":
-            size = min(rh * 0.42, 34)
-            canvas.flag(104, middle - size / 2, size)
-        name_middle = middle - rh * 0.13 if line.note else middle
-        text, _ = canvas.fit(line.name, layout.name_width, name_size, name_size)
-        canvas.centred_text(name_x, name_middle, text, name_size, INK)
-        if line.note:
-            canvas.centred_text(name_x, middle + rh * 0.26, line.note, round(rh * 0.24), MUTED)
-        bar_h = rh * 0.5
-        length = bar_span * max(line.value, 0.0) / most
-        canvas.box(bar_x, middle - bar_h / 2, length, bar_h, line.colour)
-        canvas.centred_text(bar_x + length + 12, middle, line.value_text, value_size, INK)
-        if line.badge:
-            badge_size = min(round(bar_h * 0.7), 26)
-            if canvas.measure(line.badge, badge_size) + 24 <= length:
-                canvas.centred_text(bar_x + 12, middle, line.badge, badge_size, WHITE)
-        if line.right:
-            right_x = canvas.width - 40
-            canvas.centred_text(
-                right_x, middle, line.right, value_size, line.right_colour, ha="right"
-            )
-    bottom = top + layout.rows.body
+    start, shown = top, 0
+    for heading, section in sections:
+        if heading:
+            y = start + shown * rh
+            canvas.box(0, y, canvas.width, SECTION_HEIGHT, RULE)
+            canvas.centred_text(40, y + SECTION_HEIGHT / 2, f"{heading}（组内排名）", 28, INK)
+            start += SECTION_HEIGHT
+        for i, line in enumerate(section):
+            y = start + (shown + i) * rh
+            middle = y + rh / 2
+            if line.marker:
+                canvas.box(0, y, canvas.width, rh, HIGHLIGHT)
+            elif i % 2:
+                canvas.box(0, y, canvas.width, rh, STRIPE)
+            _rank_badge(canvas, i + 1, 62, middle, min(rh, 76))
+            if line.marker == "star":
+                canvas.centred_text(100, middle, "★", min(round(rh * 0.5), 36), GOLD)
+            elif line.marker == "flag":
+                size = min(rh * 0.42, 34)
+                canvas.flag(104, middle - size / 2, size)
+            name_middle = middle - rh * 0.13 if line.note else middle
+            text, _ = canvas.fit(line.name, layout.name_width, name_size, name_size)
+            canvas.centred_text(name_x, name_middle, text, name_size, INK)
+            if line.note:
+                canvas.centred_text(name_x, middle + rh * 0.26, line.note, round(rh * 0.24), MUTED)
+            bar_h = rh * 0.5
+            length = bar_span * max(line.value, 0.0) / most
+            canvas.box(bar_x, middle - bar_h / 2, length, bar_h, line.colour)
+            canvas.centred_text(bar_x + length + 12, middle, line.value_text, value_size, INK)
+            if line.badge:
+                badge_size = min(round(bar_h * 0.7), 26)
+                if canvas.measure(line.badge, badge_size) + 24 <= length:
+                    canvas.centred_text(bar_x + 12, middle, line.badge, badge_size, WHITE)
+            if line.right:
+                right_x = canvas.width - 40
+                canvas.centred_text(
+                    right_x, middle, line.right, value_size, line.right_colour, ha="right"
+                )
+        shown += len(section)
+    bottom = start + layout.rows.body
     canvas.box(0, bottom, canvas.width, 2, RULE)
     return bottom
 

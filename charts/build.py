@@ -8,7 +8,7 @@ without a name shows as "部门<id>". `week` is a free label the caller composes
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from charts.model import (
     DepartmentRanking,
@@ -37,6 +37,11 @@ def period_label(period: str, week: str = "") -> str:
     return f"{text} · {week}" if week else text
 
 
+def cumulative_label(until: str) -> str:
+    """'6月12日' → '季度累计（截至6月12日）': the scores of a board are quarter-to-date."""
+    return f"季度累计（截至{until}）"
+
+
 def department_name(names: Mapping[int, str], department_id: int) -> str:
     """The department's name, or 部门<id>."""
     return names.get(department_id) or f"部门{department_id}"
@@ -54,15 +59,27 @@ def leaderboard_from_result(
     department: str,
     week: str = "",
     stars: int = 1,
+    hidden_groups: Collection[str] = (),
 ) -> Leaderboard:
-    """A department's members by score; the first `stars` without a veto are 绩效之星."""
-    members = sorted((p for p in result.people if p.department_id == department_id), key=_standing)
+    """A department's members by ranking group (in the core's group order), each group best
+    first; in each group the first `stars` without a veto are 绩效之星. Members of
+    `hidden_groups` (e.g. 班子成员, policy `privacy`) are left out."""
+    order = {g.group: n for n, g in enumerate(result.groups)}
+    members = sorted(
+        (
+            p
+            for p in result.people
+            if p.department_id == department_id and p.group not in hidden_groups
+        ),
+        key=lambda p: (order.get(p.group, len(order)), *_standing(p)),
+    )
     rows = []
+    left: dict[str, int] = {}
     for p in members:
-        star = stars > 0 and not p.vetoes
-        stars -= star
+        star = left.setdefault(p.group, stars) > 0 and not p.vetoes
+        left[p.group] -= star
         grade = None if p.undetermined else p.grade  # 不定等次: no colour, no label
-        rows.append(LeaderboardRow(p.name, float(p.score), grade, star))
+        rows.append(LeaderboardRow(p.name, float(p.score), grade, star, p.group))
     return Leaderboard(
         department, period_label(result.period, week), tuple(rows), result.provisional
     )
@@ -71,7 +88,7 @@ def leaderboard_from_result(
 def ranking_from_result(
     result: QuarterResult, names: Mapping[int, str], *, unit: str = "", week: str = ""
 ) -> DepartmentRanking:
-    """The unit's departments in the core's order, with their 流动红旗."""
+    """The unit's ranked departments in the core's order, with their 流动红旗."""
     rows = tuple(
         RankingRow(
             name=department_name(names, d.department_id),
@@ -81,6 +98,7 @@ def ranking_from_result(
             red_flag=d.red_flag,
         )
         for d in sorted(result.departments, key=lambda d: d.rank)
+        if d.ranked  # a leadership department is not ranked among the others (policy)
     )
     return DepartmentRanking(unit, period_label(result.period, week), rows, result.provisional)
 
@@ -148,15 +166,71 @@ def trend_from_results(
     return Trend(name, period, tuple(points), provisional)
 
 
+def publishable(rows: Sequence[GradeRow], min_group: int) -> tuple[tuple[GradeRow, ...], str]:
+    """The rows a posted chart may show, and a footer note saying what was merged.
+
+    A department with fewer than `min_group` graded people would identify them: such
+    departments are merged into one row 「其余部门（N个）」, shown only if it holds at least
+    `min_group` people itself; otherwise they are left out.
+    """
+    shown = tuple(r for r in rows if r.total >= min_group)
+    small = [r for r in rows if r.total < min_group]
+    if not small:
+        return shown, ""
+    total = sum(r.total for r in small)
+    if total >= min_group and len(small) > 1:
+        counts = tuple(sum(r.counts[i] for r in small) for i in range(4))
+        merged = GradeRow(
+            f"其余部门（{len(small)}个）", (counts[0], counts[1], counts[2], counts[3])
+        )
+        return (*shown, merged), f"不足{min_group}人的部门合并显示"
+    return shown, f"不足{min_group}人的部门不单独显示"
+
+
 def grades_from_result(
-    result: QuarterResult, names: Mapping[int, str], *, unit: str = ""
+    result: QuarterResult, names: Mapping[int, str], *, unit: str = "", min_group: int = 1
 ) -> GradeDistribution:
-    """How many members of each department got each grade, departments in ranking order."""
+    """How many members of each department got each grade, departments in ranking order;
+    departments smaller than `min_group` only merged (see `publishable`)."""
     counts: dict[int, Counter[Grade]] = {}
     for p in result.people:
         if not p.undetermined:  # 不定等次 is no grade
             counts.setdefault(p.department_id, Counter())[p.grade] += 1
     order = {d.department_id: d.rank for d in result.departments}
     ids = sorted(counts, key=lambda i: (order.get(i, len(order) + 1), i))
-    rows = tuple(GradeRow.of(department_name(names, i), counts[i]) for i in ids)
-    return GradeDistribution(unit, period_label(result.period), rows, result.provisional)
+    rows, note = publishable(
+        [GradeRow.of(department_name(names, i), counts[i]) for i in ids], min_group
+    )
+    return GradeDistribution(unit, period_label(result.period), rows, result.provisional, note)
+
+
+def describe_board(board: Leaderboard) -> str:
+    """What a board shows, in words (for a dry run or the demo's transcript):
+    '1. 杨帆 90.00★ 2. 赵丽 81.78', each ranking group after its name in 【】."""
+    parts = []
+    for group in board.groups:
+        rows = [r for r in board.rows if r.group == group]
+        ranked = " ".join(
+            f"{n}. {r.name} {r.score:.2f}{'★' if r.star else ''}" for n, r in enumerate(rows, 1)
+        )
+        parts.append(f"【{group}】{ranked}" if len(board.groups) > 1 else ranked)
+    return " ".join(parts)
+
+
+def describe_ranking(ranking: DepartmentRanking) -> str:
+    """'1. 人事科 91.62🚩 2. …' — what a department ranking shows, in words."""
+    return " ".join(
+        f"{n}. {r.name} {r.score:.2f}{'🚩' if r.red_flag else ''}"
+        for n, r in enumerate(ranking.rows, 1)
+    )
+
+
+def describe_filing(chart: FilingChart) -> str:
+    """'办公室 本周100% 上周96%；…' — what a filing-rate chart shows, in words."""
+
+    def shown(rate: float | None) -> str:
+        return "—" if rate is None else f"{round(rate * 100)}%"
+
+    return "；".join(
+        f"{r.name} 本周{shown(r.this_week)} 上周{shown(r.last_week)}" for r in chart.rows
+    )

@@ -7,8 +7,10 @@ from charts.model import FilingChart
 
 THIS_WEEK = "#1e78c8"
 LAST_WEEK = "#b9c6d2"
-UP = "#2e7d32"
-DOWN = "#c62828"
+# Neutral for both: in China red means up (stock tickers), in the West down; arrows alone say
+# which way, so no colour can be misread.
+UP = "#1f2933"
+DOWN = "#1f2933"
 
 HEADER_HEIGHT = 190
 LEGEND_HEIGHT = 76

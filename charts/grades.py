@@ -88,6 +88,8 @@ def render_grades(chart: GradeDistribution) -> bytes:
         bottom = top + layout.body
     canvas.box(0, bottom, width, 2, RULE)
     note = "等次按考核方案在排名组内评定；条长为参评人数"
+    if chart.note:
+        note += f"；{chart.note}"
     if len(chart.rows) > len(rows):
         note += f"；另有{len(chart.rows) - len(rows)}个部门未列出"
     text, size = canvas.fit(note, width - 80, 24, 16)

@@ -10,26 +10,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.grades import GRADE_ORDER, Grade
+from core.scoring import DEPARTMENT_TIEBREAK, PERSON_TIEBREAK
 
 
 @dataclass(frozen=True, slots=True)
 class LeaderboardRow:
-    """One member: name, quarter-to-date score, grade (drawn once final), 绩效之星 or not."""
+    """One member: name, quarter-to-date score, grade (drawn once final), 绩效之星 or not,
+    and the ranking group (类别) they are ranked in."""
 
     name: str
     score: float
     grade: Grade | None = None
     star: bool = False
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Leaderboard:
-    """A department's members, best first. Provisional: neutral bars, no grades, 暂定."""
+    """A department's members, best first. Provisional: neutral bars, no grades, 暂定.
+
+    Rows of more than one ranking group are drawn as one section per group, in the order
+    the groups first appear, each ranked on its own. `tiebreak` says how equal scores were
+    ordered (the core's rule); the footer shows it when two shown scores are equal.
+    """
 
     department: str
     period: str
     rows: tuple[LeaderboardRow, ...]
     provisional: bool = True
+    tiebreak: str = PERSON_TIEBREAK
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The ranking groups of the rows, in order of first appearance."""
+        return tuple(dict.fromkeys(r.group for r in self.rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +65,7 @@ class DepartmentRanking:
     period: str
     rows: tuple[RankingRow, ...]
     provisional: bool = True
+    tiebreak: str = DEPARTMENT_TIEBREAK
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +126,11 @@ class GradeRow:
 
 @dataclass(frozen=True, slots=True)
 class GradeDistribution:
-    """The quarter's grades per department."""
+    """The quarter's grades per department; `note` is added to the footer (e.g. that small
+    departments are merged)."""
 
     unit: str
     period: str
     rows: tuple[GradeRow, ...]
     provisional: bool = False
+    note: str = ""

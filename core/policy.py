@@ -8,8 +8,10 @@ Sections: `calendar` (overrides), `schedule`, `limits` (anti-abuse), `components
 the score components), `filing`, `raters` (rater kinds and weights), `rating_scale` (scores of
 the rating buttons), `adjustments` (points
 and caps), `veto` (一票否决 kinds and grade caps), `grades` (quarterly grading), `departments`,
-`annual` (年度考核 rules), `incentive` (grade coefficients for the bonus pool) and `tasks`
-(indicators and tasks: weights, timeliness and quality factors).
+`annual` (年度考核 rules), `incentive` (grade coefficients for the bonus pool), `tasks`
+(indicators and tasks: weights, timeliness and quality factors) and `privacy` (what charts
+posted to groups may show: the smallest group whose grade distribution is published, and
+whether 班子成员 are posted and ranked as a department).
 """
 
 from __future__ import annotations
@@ -416,6 +418,23 @@ class DepartmentRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Privacy:
+    """What pictures posted to groups may show (issue 22).
+
+    A grade distribution of fewer than `min_group` people identifies them: such groups are
+    never shown on their own. `leadership_category` names the 班子成员 category; a department
+    whose members are all of it is a leadership department: its weekly board is posted only
+    if `post_leadership_boards`, and it is ranked among the departments (流动红旗) only if
+    `rank_leadership_department`.
+    """
+
+    min_group: int = 5
+    leadership_category: str = "班子成员"
+    post_leadership_boards: bool = False
+    rank_leadership_department: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AnnualRules:
     """年度考核 from the four quarters (DESIGN §7 Annual)."""
 
@@ -472,6 +491,7 @@ class Policy:
     incentive: Incentive = field(default_factory=Incentive)
     tasks: TaskRules = field(default_factory=TaskRules)
     appeals: Appeals = field(default_factory=Appeals)
+    privacy: Privacy = field(default_factory=Privacy)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -908,6 +928,20 @@ def _departments(r: _Reader) -> DepartmentRules:
     return DepartmentRules(red_flags=r.get("red_flags", d.red_flags, as_int(0, 100), "0–100"))
 
 
+def _privacy(r: _Reader) -> Privacy:
+    d = Privacy()
+    return Privacy(
+        min_group=r.get("min_group", d.min_group, as_int(1, 100), "1–100 people"),
+        leadership_category=r.get(
+            "leadership_category", d.leadership_category, as_text, "a non-empty string"
+        ),
+        **{
+            key: r.get(key, getattr(d, key), as_bool, "true or false")
+            for key in ("post_leadership_boards", "rank_leadership_department")
+        },
+    )
+
+
 def _annual(r: _Reader) -> AnnualRules:
     d = AnnualRules()
     quarters = "a number of quarters 0–4 (0 = rule off)"
@@ -1017,4 +1051,5 @@ SECTIONS: dict[str, Callable[[_Reader], Any]] = {
     "incentive": _incentive,
     "tasks": _tasks,
     "appeals": _appeals,
+    "privacy": _privacy,
 }

@@ -33,7 +33,9 @@ group's size). `grade` then holds no verdict (较好 as a placeholder; read `gra
 
 Only active people are scored. Departments are ranked by their given score, else by the
 mean of their members' scores; ties: higher filing rate, fewer errors, earlier in the
-roster. The top `departments.red_flags` get the 流动红旗.
+roster. The top `departments.red_flags` get the 流动红旗. A department of 班子成员 only
+(policy `privacy`) comes after the others, unranked and without a flag, unless
+`privacy.rank_leadership_department` is on.
 """
 
 from __future__ import annotations
@@ -182,7 +184,12 @@ class GroupResult:
 
 @dataclass(frozen=True, slots=True)
 class DepartmentResult:
-    """A department's score, rank and figures; `red_flag` marks the 流动红旗."""
+    """A department's score, rank and figures; `red_flag` marks the 流动红旗.
+
+    `ranked` is False for a leadership department (all its members of the policy's
+    `privacy.leadership_category`) when `privacy.rank_leadership_department` is off: it is
+    ranked after every other department and never gets the 流动红旗.
+    """
 
     department_id: int
     score: Decimal
@@ -196,6 +203,7 @@ class DepartmentResult:
     good: int
     rank: int
     red_flag: bool
+    ranked: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -1019,7 +1027,24 @@ def _departments(
         first = min(map(_roster_of, people))
         rows.append((dept, people, mean, given, score, filing_rate, review_rate, errors, first))
 
-    rows.sort(key=lambda row: (-row[4], -(row[5] if row[5] is not None else -1), row[7], row[8]))
+    privacy = policy.privacy
+    leaders = set()
+    if not privacy.rank_leadership_department:
+        leaders = {
+            row[0]
+            for row in rows
+            if all(p.category == privacy.leadership_category for p in row[1])
+        }
+    rows.sort(
+        key=lambda row: (
+            row[0] in leaders,
+            -row[4],
+            -(row[5] if row[5] is not None else -1),
+            row[7],
+            row[8],
+        )
+    )
+    flags = policy.departments.red_flags
     return tuple(
         DepartmentResult(
             department_id=dept,
@@ -1033,13 +1058,18 @@ def _departments(
             errors=errors,
             good=list(map(_grade_of, people)).count(Grade.GOOD),
             rank=rank,
-            red_flag=rank <= policy.departments.red_flags,
+            red_flag=rank <= flags and dept not in leaders,
+            ranked=dept not in leaders,
         )
         for rank, (dept, people, mean, given, score, filing_rate, review_rate, errors, _) in (
             enumerate(rows, 1)
         )
     )
 
+
+# The tie rules above in words, for the footers of charts that show equal scores.
+PERSON_TIEBREAK = "同分依次比较错情少、点赞多、报送率高，再按名册顺序"
+DEPARTMENT_TIEBREAK = "同分依次比较报送率高、错情少，再按名册顺序"
 
 _id_of = attrgetter("person_id")
 _score_of = attrgetter("score")

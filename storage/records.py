@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.records import Decision, RecordKind
 from storage.audit import audit
 from storage.db import dialect_insert
-from storage.tables import Person, Record, utcnow
+from storage.tables import Person, Record, stamped_now
 
 
 async def add_record(
@@ -106,7 +106,7 @@ def void_record(
     session: AsyncSession, *, record: Record, by: Person, reason: str, action: str
 ) -> None:
     """Reverse a record (undo or admin void): kept, marked void, audited."""
-    record.voided_at = utcnow()
+    record.voided_at = stamped_now()
     record.voided_by = by.id
     record.void_reason = reason[:255]
     session.add(record)

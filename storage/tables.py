@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,6 +25,22 @@ from sqlmodel import Field, SQLModel
 def utcnow() -> datetime:
     """The current time in UTC (the shell's clock; the core never calls it)."""
     return datetime.now(UTC)
+
+
+class _Stamps:
+    """The clock of audit times (`kaohe demo` sets its simulated one; None: real time)."""
+
+    clock: Callable[[], datetime] | None = None
+
+
+STAMPS = _Stamps()
+
+
+def stamped_now() -> datetime:
+    """When an audited act happens: the simulated clock of the demo if set, else now. Only
+    for times people read (the audit log, an undo); runtime bookkeeping keeps `utcnow`."""
+    clock = STAMPS.clock
+    return clock() if clock is not None else utcnow()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -123,7 +140,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
-    at: datetime = _utc_column(nullable=False, default=utcnow, index=True)
+    at: datetime = _utc_column(nullable=False, default=stamped_now, index=True)
     actor_person_id: int | None = Field(default=None, foreign_key="person.id")
     actor: str = Field(default="", max_length=100, description="'cli', 'bot', a name…")
     action: str = Field(max_length=64, index=True)

@@ -111,14 +111,16 @@ async def test_rank_for_a_head_a_group_and_the_unit(
     (private,) = await chat.feed(make_message("/rank", user=office.head, date=local(11, 20, 21)))
     lines = private.text.splitlines()
     assert lines[0] == "🏆 办公室 2026年第4季度 排名（截至 11月20日，暂定）"
-    assert lines[1].startswith("1. 杨帆 101.00")
-    assert len(lines) == 6  # the five people of 办公室
+    # the head and the staff are ranked in different groups: each group on its own
+    assert lines[1:3] == ["【中层干部】", lines[2]] and lines[2].startswith("1. 陈静 ")
+    assert lines[3] == "【一般工作人员】" and lines[4].startswith("1. 杨帆 101.00")
+    assert len(lines) == 8  # the five people of 办公室 under two headings
     group = make_group(OFFICE_GROUP, "办公室群")
     await chat.feed(make_message("/rank", user=office.other, chat=group, date=local(11, 20, 21)))
     picture = chat.fake.sent(SendPhoto)[-1]  # anyone in the group sees the group's board
     assert picture.chat_id == OFFICE_GROUP
     assert picture.caption.startswith("🏆 办公室 2026年第4季度（截至 11月20日，暂定）")
-    assert "前三：杨帆、" in picture.caption
+    assert picture.caption.endswith("各类别第一：中层干部 陈静；一般工作人员 杨帆")
     assert png_size(picture.photo.data)[0] == 1080
     admin = await roster.bind("周敏")
     (unit,) = await chat.feed(make_message("/rank", user=admin, date=local(11, 20, 21)))

@@ -436,3 +436,111 @@ def test_trend_from_results_follows_the_weeks() -> None:
     assert line.points[2].score is None and line.points[0].score is not None
     assert line.period == "2026年第4季度"
     assert png_size(charts.render_trend(line)) == charts.trend_size(3)
+
+
+# --- fair and private boards (issue 22) -------------------------------------------------
+
+
+def mixed_quarter(*, tie: bool = False) -> QuarterResult:
+    """One department of a head (中层干部), four staff and a leader (班子成员)."""
+    people = [
+        Person(1, "陈静", 1, "中层干部", frozenset({Role.HEAD, Role.MEMBER})),
+        *(Person(i, NAMES[i], 1, "一般工作人员", frozenset({Role.MEMBER})) for i in range(2, 6)),
+        Person(6, "王建国", 1, "班子成员", frozenset({Role.CHIEF, Role.MEMBER})),
+        Person(7, "李红梅", 2, "班子成员", frozenset({Role.SUPERVISOR, Role.MEMBER})),
+        Person(8, "张伟", 2, "班子成员", frozenset({Role.SUPERVISOR, Role.MEMBER})),
+    ]
+    filed = {1: 38, 2: 40, 3: 40 if tie else 39, 4: 36, 5: 30, 6: 40, 7: 40, 8: 40}
+    facts = QuarterFacts(
+        period="2026Q2",
+        filing=tuple(Filing(p.id, 40, filed[p.id], 0) for p in people),
+        likes=(Tally(3, 1, 0),) if tie else (),  # a like worth no points: only the tiebreak
+        roster_order=tuple(range(1, 9)),
+    )
+    return score_quarter(Policy(), people, facts, provisional=True)
+
+
+def test_a_board_of_several_ranking_groups_ranks_each_group_on_its_own() -> None:
+    result = mixed_quarter()
+    board = charts.leaderboard_from_result(result, 1, department="办公室")
+    assert board.groups == ("中层干部", "一般工作人员", "班子成员")
+    staff = [r.name for r in board.rows if r.group == "一般工作人员"]
+    assert staff == [NAMES[2], NAMES[3], NAMES[4], NAMES[5]]
+    assert [r.name for r in board.rows if r.star] == ["陈静", NAMES[2], "王建国"]  # one a group
+    assert charts.leaderboard_size(6, 3)[1] == charts.leaderboard_size(6)[1] + 3 * 60
+    assert png_size(charts.render_leaderboard(board)) == charts.leaderboard_size(6, 3)
+
+
+def test_leaders_can_be_left_off_a_posted_board() -> None:
+    result = mixed_quarter()
+    board = charts.leaderboard_from_result(
+        result, 1, department="办公室", hidden_groups={"班子成员"}
+    )
+    assert "王建国" not in [r.name for r in board.rows]
+    leaders = charts.leaderboard_from_result(
+        result, 2, department="局领导", hidden_groups={"班子成员"}
+    )
+    assert leaders.rows == ()
+
+
+def test_a_leadership_department_is_not_ranked_among_the_departments() -> None:
+    result = mixed_quarter()
+    leaders = next(d for d in result.departments if d.department_id == 2)
+    assert not leaders.ranked and not leaders.red_flag  # the best score, but no flag
+    ranked = charts.ranking_from_result(result, {1: "办公室", 2: "局领导"})
+    assert [r.name for r in ranked.rows] == ["办公室"] and ranked.rows[0].red_flag
+    policy = replace(Policy(), privacy=replace(Policy().privacy, rank_leadership_department=True))
+    people = [
+        Person(1, "陈静", 1, "中层干部", frozenset({Role.MEMBER})),
+        Person(7, "李红梅", 2, "班子成员", frozenset({Role.MEMBER})),
+    ]
+    facts = QuarterFacts(period="2026Q2", filing=(Filing(1, 40, 30, 0), Filing(7, 40, 40, 0)))
+    switched = score_quarter(policy, people, facts)
+    assert [d.department_id for d in switched.departments if d.red_flag] == [2]
+
+
+def test_equal_scores_are_explained_by_the_core_tie_rule_in_the_footer() -> None:
+    from charts.boards import _has_ties, _leaderboard_note, _Line
+
+    result = mixed_quarter(tie=True)
+    board = charts.leaderboard_from_result(result, 1, department="办公室")
+    staff = [r for r in board.rows if r.group == "一般工作人员"]
+    assert staff[0].score == staff[1].score and staff[0].name == NAMES[3]  # the liked one first
+    line = _Line("", "", 1.0, "100.00", "", "", "")
+    assert _has_ties([("", [line, line])]) and not _has_ties([("a", [line]), ("b", [line])])
+    note = _leaderboard_note(board, 0, ties=True)
+    assert "同分依次比较错情少、点赞多" in note and "等次" not in note  # no grades are shown
+    assert "按类别分组排名" in note
+
+
+def test_a_grade_chart_never_shows_a_department_smaller_than_the_minimum() -> None:
+    rows = [
+        charts.GradeRow("办公室", (2, 3, 1, 0)),
+        charts.GradeRow("局领导", (1, 2, 0, 1)),
+        charts.GradeRow("人事科", (1, 3, 0, 0)),
+    ]
+    shown, note = charts.publishable(rows, 5)
+    assert [(r.name, r.counts) for r in shown] == [
+        ("办公室", (2, 3, 1, 0)),
+        ("其余部门（2个）", (2, 5, 0, 1)),
+    ]
+    assert note == "不足5人的部门合并显示"
+    alone, note = charts.publishable(rows[:2], 5)
+    assert [r.name for r in alone] == ["办公室"] and note == "不足5人的部门不单独显示"
+    spread = charts.grades_from_result(mixed_quarter(), {1: "办公室", 2: "局领导"}, min_group=5)
+    assert [r.name for r in spread.rows] == ["办公室"]
+
+
+def test_filing_changes_are_not_coloured_green_up_red_down() -> None:
+    from charts import filing as chart
+
+    assert chart.UP == chart.DOWN  # red means up in China, down in the West: neither is used
+    assert chart._change(80, 70)[0] == "▲10" and chart._change(70, 80)[0] == "▼10"
+
+
+def test_a_board_says_its_scores_are_quarter_to_date() -> None:
+    assert charts.cumulative_label("6月12日") == "季度累计（截至6月12日）"
+    board = charts.leaderboard_from_result(
+        quarter(), 2, department="办公室", week=charts.cumulative_label("11月20日")
+    )
+    assert board.period == "2026年第4季度 · 季度累计（截至11月20日）"

@@ -204,6 +204,12 @@ BAD = [
     ("grades = 3", "grades", "a table"),
     ("colour = 'red'", "colour", "no such key"),
     ("[schedule]\ndeadline = '25:00'", "schedule.deadline", "HH:MM"),
+    ("[privacy]\nmin_group = 0", "privacy.min_group", "1–100"),
+    ("[privacy]\nmin_group = 'five'", "privacy.min_group", "1–100"),
+    ("[privacy]\npost_leadership_boards = 'yes'", "privacy.post_leadership_boards", "true or"),
+    ("[privacy]\nrank_leadership_department = 1", "privacy.rank_leadership_department", "true"),
+    ("[privacy]\nleadership_category = ''", "privacy.leadership_category", "non-empty"),
+    ("[privacy]\nmin_size = 3", "privacy.min_size", "no such key"),
 ]
 
 
@@ -256,3 +262,19 @@ def test_error_points_come_from_the_policy(
 def test_error_points_outside_the_bounds_are_refused(explicit: float) -> None:
     with pytest.raises(PointsOutOfBounds):
         Policy().adjustments.error_points_for(Severity.NORMAL, explicit)
+
+
+def test_privacy_defaults_keep_small_groups_and_leaders_out_of_posted_charts() -> None:
+    policy = parse_policy("")
+    assert policy.privacy.min_group == 5
+    assert policy.privacy.leadership_category == "班子成员"
+    assert not policy.privacy.post_leadership_boards
+    assert not policy.privacy.rank_leadership_department
+    switched = parse_policy(
+        "[privacy]\nmin_group = 3\nleadership_category = '领导班子'\n"
+        "post_leadership_boards = true\nrank_leadership_department = true"
+    )
+    assert switched.privacy.min_group == 3
+    assert switched.privacy.leadership_category == "领导班子"
+    assert switched.privacy.post_leadership_boards
+    assert switched.privacy.rank_leadership_department
