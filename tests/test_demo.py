@@ -38,15 +38,15 @@ def test_demo_binds_everyone_files_reports_and_ends_with_stats(demo_run: DemoRun
     # /me on a phone: a short headline and breakdown; the full detail behind a button
     assert (
         "🤖 → 杨帆：📈 2026年第2季度（截至 6月12日，暂定）\n"
-        "         得分：90.00分\n"
-        "         排名：一般工作人员第1名（共30人）\n"
+        "         得分：92.00分\n"
+        "         排名：一般工作人员第11名（共30人）\n"
         "         等次：好（暂定）\n"
-        "         “好”等次名额12人，你排第1\n"
+        "         “好”等次名额12人，你排第11\n"
         "         得分构成：\n"
         "         · 日报填报 +60.00（100分×60%）\n"
     ) in transcript
     assert "杨帆 ▸ 私聊：按「查看明细」" in transcript
-    assert "杨帆：90.00分，一般工作人员第1/30名，好（暂定）（组内第1名" in transcript
+    assert "杨帆：92.00分，一般工作人员第11/30名，好（暂定）（组内第11名" in transcript
 
 
 @DEMO
