@@ -15,6 +15,7 @@ from typing import Any
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 FONT_NAME = "宋体"
@@ -181,16 +182,24 @@ def merged(
     fill: PatternFill | None = None,
 ) -> Cell:
     """Write `value` into columns first..last of `row`, merged, borders on every part."""
-    cell = sheet.cell(row=row, column=first, value=value)
-    guard(cell)
-    for column in range(first, last + 1):
-        part = sheet.cell(row=row, column=column)
-        part.font = font
-        part.alignment = alignment
-        if border is not None:
-            part.border = border
-        if fill is not None:
-            part.fill = fill
+    cell = guard(sheet.cell(row=row, column=first, value=value))
+    cell.font = font
+    cell.alignment = alignment
+    if border is not None:
+        cell.border = border
+    if fill is not None:
+        cell.fill = fill
     if last > first:
-        sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+        _merge(sheet, row, first, last)
     return cell
+
+
+def _merge(sheet: Worksheet, row: int, first: int, last: int) -> None:
+    """`sheet.merge_cells` without its check against every range merged before (our
+    merges never overlap), which made a 42-page 登记表 take seconds: the parts become
+    merged cells and get the borders of the first (openpyxl's own `_clean_merge_range`)."""
+    span = MergedCellRange(
+        sheet, f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}"
+    )
+    sheet.merged_cells.ranges.add(span)
+    sheet._clean_merge_range(span)
