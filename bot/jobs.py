@@ -382,9 +382,11 @@ class Jobs:
         )
         messages = []
         for item in lists:
-            bound = [world.name(p) for p in item.missing if world.staff.rows[p].tg_user_id]
-            unbound = [world.name(p) for p in item.missing if not world.staff.rows[p].tg_user_id]
-            text = texts.missing_list(short_date(item.day), bound, unbound)
+            others = [p for p in item.missing if p != item.head_id]
+            bound = [world.name(p) for p in others if world.staff.rows[p].tg_user_id]
+            unbound = [world.name(p) for p in others if not world.staff.rows[p].tg_user_id]
+            own = f"{item.day.month}-{item.day.day}" if item.head_id in item.missing else None
+            text = texts.missing_list(short_date(item.day), bound, unbound, own=own)
             messages.append(self.private(world, Job.MISSING, day, item.head_id, text))
         return Plan(present(messages))
 

@@ -256,7 +256,15 @@ async def _file(
             with suppress(TelegramAPIError):  # a reaction is not a message: no group budget
                 await message.react([ReactionTypeEmoji(emoji="✍")])
             return
-        sent = await message.reply(ack, reply_markup=keyboard)
+        named = texts.filed(
+            day=core.short_date(report.day),
+            kind=report.kind,
+            status=status_label,
+            count=result.count,
+            weekly=kind is core.ReportKind.WEEKLY,
+            name=env.me.name,
+        )  # the group sees whose report it is
+        sent = await message.reply(named, reply_markup=keyboard)
         await _answered(env)
         if own_group:
             store.set_echo(
