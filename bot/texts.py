@@ -758,32 +758,47 @@ RATE_NOTHING = "你目前没有待评分的项目。"
 RATE_ANONYMOUS = "（匿名：被评人看不到谁打了多少分）"
 
 
-def rate_request(*, name: str, kind: str, quarter: str, anonymous: bool) -> str:
-    """A rating request for one ratee."""
+def rate_request(*, name: str, kind: str, quarter: str, anonymous: bool, own: bool = False) -> str:
+    """A rating request for one ratee (`own`: the rater's 自评)."""
     note = f"\n{RATE_ANONYMOUS}" if anonymous else ""
-    return (
-        f"⭐ {quarter}{kind}：请为 {name} 评分。\n"
-        f"点下面的等次，或回复本条消息一个 0—100 的分数。{note}"
-    )
+    ask = "请为自己本季度表现打分" if own else f"请为 {name} 评分"
+    return f"⭐ {quarter}{kind}：{ask}。\n点下面的等次，或回复本条消息一个 0—100 的分数。{note}"
 
 
-def rate_done(*, name: str, kind: str, score: str, anonymous: bool) -> str:
+def rate_done(*, name: str, kind: str, score: str, anonymous: bool, own: bool = False) -> str:
     """A rating was stored (the request message is edited to say so)."""
     note = f"\n{RATE_ANONYMOUS}" if anonymous else ""
-    return f"✅ {kind}：{name} {score}分。截止前可重新选择。{note}"
+    whom = "" if own else f"{name} "
+    return f"✅ {kind}：{whom}{score}分。截止前可重新选择。{note}"
+
+
+RATE_OWN_BUTTON = "本人自评"
+RATE_PAGE_PREVIOUS = "◀ 上一页"
+RATE_PAGE_NEXT = "下一页 ▶"
+RATE_PICK = "点下面的姓名逐项评分（评完的不再列出）。"
+
+
+def rate_whom(rows: Sequence[tuple[str, str]]) -> list[str]:
+    """Whom the rater is to rate, one line per kind: (kind label, name or "" for 自评)."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, name in rows:
+        by_kind.setdefault(kind, []).append(name or "本人")
+    return [f"· {kind}：{NAME_SEPARATOR.join(names)}" for kind, names in by_kind.items()]
+
+
+def rate_page(page: int, pages: int) -> str:
+    """The page indicator of a long list of people to rate."""
+    return f"{page}/{pages}"
 
 
 def ratings_open_notice(*, quarter: str, count: int, close: str) -> str:
-    """ratings_open: the summary before the requests."""
-    return (
-        f"⭐ {quarter}多主体评价开始，{close}截止。你有{count}项评分，"
-        "请逐条点选等次或回复分数。随时发送 /ratings 查看未评项目。"
-    )
+    """ratings_open: the head of the one message listing whom to rate."""
+    return f"⭐ {quarter}多主体评价开始，{close}截止。你有{count}项评分："
 
 
 def ratings_remind_notice(*, quarter: str, count: int, close: str) -> str:
     """ratings_remind: outstanding ratings."""
-    return f"⏰ {quarter}评分你还有{count}项未完成，{close}截止。发送 /ratings 继续。"
+    return f"⏰ {quarter}评分你还有{count}项未完成，{close}截止。"
 
 
 def ratings_close_notice(*, quarter: str, missing: int) -> str:
@@ -793,10 +808,15 @@ def ratings_close_notice(*, quarter: str, missing: int) -> str:
     return f"🔒 {quarter}评分已截止，感谢你完成全部评分。"
 
 
-def ratings_pending(*, quarter: str, count: int, shown: int, close: str) -> str:
+def ratings_pending(*, quarter: str, count: int, close: str) -> str:
     """/ratings header."""
-    more = f"先显示{shown}项，评完再发 /ratings 看其余的。" if shown < count else ""
-    return f"⭐ {quarter}评分：还有{count}项待评，{close}截止。{more}"
+    return f"⭐ {quarter}评分：还有{count}项待评，{close}截止："
+
+
+def ratings_list(head: str, whom: Sequence[str], *, buttons: bool) -> str:
+    """The one message listing whom to rate: a head line, the people, how to rate."""
+    tail = [RATE_PICK] if buttons else ["发送 /ratings 逐项评分。"]
+    return "\n".join([head, *whom, *tail])
 
 
 def score_number(value: float) -> str:
