@@ -128,7 +128,7 @@ def _rating_list(
     """One rater's message: `head`, whom they rate, a button per unanswered one."""
     names = {r.ratee_id: world.name(r.ratee_id) for r in rows}
     pending = [r for r in rows if r.score is None]
-    buttons = list_keyboard(pending, names)
+    buttons = list_keyboard(rows, names)
     text = texts.ratings_list(head, whom(pending, names), buttons=buttons is not None)
     base = jobs.private(world, job, day, rater_id, text)
     return replace(base, buttons=buttons) if base is not None and buttons else base
@@ -181,24 +181,22 @@ async def ratings_open(
 async def ratings_remind(
     jobs: Jobs, session: AsyncSession, world: World, day: date, *, record: bool
 ) -> Plan:
-    """Raters with unanswered ratings: how many are left."""
+    """Raters with unanswered ratings: how many are left, and their list again."""
     window = _window(jobs, day, "rating")
     if window is None:
         return Plan()
     rows = await ratings.requests_of(session, unit_id=world.unit_id, quarter=window.quarter)
-    left: dict[int, list[Rating]] = {}
+    by_rater: dict[int, list[Rating]] = {}
     for row in rows:
-        if row.score is None:
-            left.setdefault(row.rater_id, []).append(row)
+        by_rater.setdefault(row.rater_id, []).append(row)
     close = short_date(window.ratings_close)
     messages = []
-    for rater_id, pending in sorted(left.items()):
-        head = texts.ratings_remind_notice(
-            quarter=window.quarter.label, count=len(pending), close=close
-        )
-        messages.append(
-            _rating_list(jobs, world, day, Job.RATINGS_REMIND, rater_id, head, pending)
-        )
+    for rater_id, mine in sorted(by_rater.items()):
+        left = sum(r.score is None for r in mine)
+        if not left:
+            continue
+        head = texts.ratings_remind_notice(quarter=window.quarter.label, count=left, close=close)
+        messages.append(_rating_list(jobs, world, day, Job.RATINGS_REMIND, rater_id, head, mine))
     return Plan(present(messages))
 
 

@@ -59,7 +59,7 @@ async def requests_for(
     found: dict[str, Message] = {}
     for row in listed[0].reply_markup.inline_keyboard:
         for b in row:
-            if b.callback_data.startswith("rt:o:"):
+            if b.callback_data.startswith("rt:o:") and not b.text.startswith("✅"):
                 start = await click(chat, user, listed[0], b.callback_data)
                 (request,) = _sent(chat, start)
                 found[request.text] = request
@@ -301,6 +301,20 @@ async def test_a_long_list_is_paged_in_the_same_message(
     assert not set(first[:2]) & set(second[:2])  # other people on page 2
     # nothing else was sent: the list stays one message
     assert not [r for r in chat.fake.requests[start:] if isinstance(r, SendMessage)]
+    # rating someone on page 1 marks them ✅ and does not shift page 2
+    start = await click(
+        chat, office.head, listed, listed.reply_markup.inline_keyboard[0][0].callback_data
+    )
+    (request,) = _sent(chat, start)
+    await press(chat, clock, office.head, request, "好", DURING)
+    start = await click(chat, office.head, listed, turn)
+    (edit,) = [r for r in chat.fake.requests[start:] if isinstance(r, EditMessageText)]
+    assert [b.text for row in edit.reply_markup.inline_keyboard for b in row] == second
+    assert "还有4项待评" in edit.text and "· 自评" not in edit.text
+    back = edit.reply_markup.inline_keyboard[-1][0].callback_data  # ◀ 上一页
+    start = await click(chat, office.head, listed, back)
+    (edit,) = [r for r in chat.fake.requests[start:] if isinstance(r, EditMessageText)]
+    assert edit.reply_markup.inline_keyboard[0][0].text == "✅ 本人自评"
 
 
 async def test_someone_elses_list_button_opens_nothing(

@@ -111,7 +111,7 @@ async def test_ratings_jobs(
         "· 自评：本人",
         "· 同级互评：赵丽、黄磊、周婷",
         "· 下级评议：陈静",
-        "点下面的姓名逐项评分（评完的不再列出）。",
+        "点下面的姓名逐项评分（✅ 为已评，可重新评）。",
     ], to_yang.text
     labels = [b.text for row in to_yang.reply_markup.inline_keyboard for b in row]
     assert labels[0] == "本人自评" and len(labels) == 5

@@ -102,23 +102,25 @@ def whom(rows: list[Rating], names: dict[int, str]) -> list[str]:
 def list_keyboard(
     rows: list[Rating], names: dict[int, str], page: int = 0
 ) -> InlineKeyboardMarkup | None:
-    """A button per unanswered rating on `page` (two a row), and the page turns; None
-    when nothing is left (or the rows have no id yet: a dry run)."""
-    pending = [r for r in rows if r.score is None and r.id is not None]
-    if not pending:
+    """A button per rating on `page` (two a row; ✅ marks the answered ones, which stay so
+    that pages do not shift), and the page turns; None when nothing is left to answer
+    (or the rows have no id yet: a dry run)."""
+    shown = [r for r in rows if r.id is not None]
+    if not any(r.score is None for r in shown):
         return None
-    pages = (len(pending) + PAGE - 1) // PAGE
+    pages = (len(shown) + PAGE - 1) // PAGE
     page = min(max(page, 0), pages - 1)
-    seen = [r.ratee_id for r in pending if r.kind != RaterKind.SELF]
+    seen = [r.ratee_id for r in shown if r.kind != RaterKind.SELF]
     twice = {ratee for ratee in seen if seen.count(ratee) > 1}
     buttons = []
-    for r in pending[page * PAGE : (page + 1) * PAGE]:
+    for r in shown[page * PAGE : (page + 1) * PAGE]:
         if r.kind == RaterKind.SELF:
             label = texts.RATE_OWN_BUTTON
         else:
             label = names[r.ratee_id]
             if r.ratee_id in twice:  # the same person rated in two capacities
                 label += f"·{RaterKind(r.kind).label}"
+        label = texts.rate_button(label, done=r.score is not None)
         buttons.append(InlineKeyboardButton(text=label, callback_data=f"{PREFIX}:{OPEN}:{r.id}"))
     grid = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     if pages > 1:
@@ -237,13 +239,14 @@ async def _turn(
     pending = [r for r in rows if r.score is None]
     await query.answer(None if pending else texts.RATE_NOTHING)
     if pending and isinstance(query.message, Message):
-        names = await _names(session, pending)
+        names = await _names(session, rows)
         await query.message.edit_text(
-            _pending_text(window, pending, names), reply_markup=list_keyboard(pending, names, page)
+            _pending_text(window, rows, names), reply_markup=list_keyboard(rows, names, page)
         )
 
 
-def _pending_text(window: QuarterEndWindow, pending: list[Rating], names: dict[int, str]) -> str:
+def _pending_text(window: QuarterEndWindow, rows: list[Rating], names: dict[int, str]) -> str:
+    pending = [r for r in rows if r.score is None]
     head = texts.ratings_pending(
         quarter=window.quarter.label, count=len(pending), close=short_date(window.ratings_close)
     )
@@ -260,11 +263,11 @@ async def button(
 ) -> None:
     """A grade button under a request; a person's button or a page turn of the list."""
     parts = (query.data or "").split(":")
-    if len(parts) == 3 and parts[1] in (OPEN, TURN) and is_id(parts[2]):
-        if parts[1] == OPEN:
-            await _open(query, session, me, policy, calendar, now, int(parts[2]))
-        else:
-            await _turn(query, session, me, policy, calendar, now, int(parts[2]))
+    if len(parts) == 3 and parts[1] == OPEN and is_id(parts[2]):
+        await _open(query, session, me, policy, calendar, now, int(parts[2]))
+        return
+    if len(parts) == 3 and parts[1] == TURN and parts[2] in {str(n) for n in range(100)}:
+        await _turn(query, session, me, policy, calendar, now, int(parts[2]))  # 0 is a page
         return
     if len(parts) != 3 or not is_id(parts[1]) or parts[2] not in set(Grade):
         await query.answer()
@@ -326,7 +329,7 @@ async def cmd_ratings(
         await message.answer(texts.RATE_NOTHING)
         return
     await session.commit()
-    names = await _names(session, pending)
+    names = await _names(session, rows)
     await message.answer(
-        _pending_text(window, pending, names), reply_markup=list_keyboard(pending, names)
+        _pending_text(window, rows, names), reply_markup=list_keyboard(rows, names)
     )
