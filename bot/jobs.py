@@ -41,7 +41,7 @@ from core.jobs import Job
 from core.people import Person
 from core.policy import Policy
 from core.quarter import Quarter
-from core.reports import short_date
+from core.reports import short_date, work_week
 from storage import jobs as store
 from storage.people import assessment_start, get_unit
 from storage.reports import leaves
@@ -521,7 +521,7 @@ class Jobs:
                 continue
             text = texts.digest(
                 department=name,
-                period=f"{short_date(digest.start)}—{short_date(digest.end)}",
+                period=f"{short_date(work_week(self.calendar, day)[0])}—{short_date(digest.end)}",
                 filed=digest.filed,
                 required=digest.required,
                 weekly=digest.weekly_count,
@@ -562,8 +562,7 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
     result, gathered = await quarter_results(
         session, policy=jobs.policy, calendar=jobs.calendar, quarter=quarter, now=now
     )
-    monday, _ = jobs.calendar.week_of(day)
-    week = f"{short_date(monday)}—{short_date(day)}"
+    week = f"{short_date(work_week(jobs.calendar, day)[0])}—{short_date(day)}"  # working days
     until = short_date(gathered.end) + ("，暂定" if result.provisional else "")
     messages: list[Outgoing] = []
     for department_id, chat_id in by_department.items():
@@ -589,7 +588,7 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
     if unit_chat is not None:
         png = await pictures.ranking_png(result, gathered, unit="", week=week)
         caption = texts.rank_caption(
-            title="各部门",
+            title="部门",  # as /rank's header: 「🏆 部门 2026年第2季度 排名」
             quarter=quarter.label,
             until=until,
             top=pictures.top_departments(result, gathered),

@@ -35,7 +35,7 @@ PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("daily", "填日报（补报：/daily 11-20 内容）"),
     ("weekly", "填周报 / 生成周报草稿"),
     ("status", "本周填报情况"),
-    ("leave", "请假登记与撤销"),
+    ("leave", "请假、出差、培训登记与撤销"),
     ("declare", "季度实绩申报"),
     ("ratings", "季度评分：待评项目"),
     ("me", "我的本季度得分"),
@@ -70,7 +70,7 @@ GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
 NOT_BOUND = "你还没有绑定账号。请向考核办索取邀请码，然后发给我（或发送 /start 邀请码）。"
 ASK_CODE = "你好！我是平时考核助手。请发送考核办给你的 8 位邀请码，完成绑定。"
 INACTIVE = "你的账号已停用。如有疑问，请联系考核办。"
-CODE_UNKNOWN = "邀请码不对，请核对后重发（8 位字母数字）。"
+CODE_UNKNOWN = "邀请码有误，请核对后重新发送（8 位字母数字）。"
 CODE_USED = "这个邀请码已经用过了。如需换绑，请联系考核办。"
 CODE_INACTIVE = "这个邀请码对应的人员已停用，请联系考核办。"
 ACCOUNT_TAKEN = "这个 Telegram 账号已绑定为 {name}，不能再绑定别人。如需换绑，请联系考核办。"
@@ -81,7 +81,7 @@ HELP = (
     "/daily 11-20 内容 —— 补报前几天的日报\n"
     "/weekly —— 填周报（可用本周日报生成草稿）\n"
     "/status —— 本周填报情况\n"
-    "/leave 11-24 11-26 事由 —— 请假，请假日不用填日报\n"
+    "/leave 11-24 11-26 事由 —— 登记请假、出差、培训，这些日子无需填报日报\n"
     "/me —— 我的本季度得分和明细\n"
     "/records —— 点赞与错情记录\n"
     "/declare —— 季度实绩申报（申报期内）；/ratings —— 季度评分待评项目\n"
@@ -160,7 +160,7 @@ REPORT_HINT_MEDIA = "🙂 贴纸、语音、视频不能作为日报。请发文
 REPORT_HINT_CAPTION = "请给图片或文件加上文字说明（写在说明栏里）再发一次，才能记为日报。"
 REPORT_EMPTY = "内容是空的。直接发文字即可，例如：完成了年度总结初稿"
 DAILY_USAGE = "请在 /daily 后面写上内容，例如：/daily 完成了年度总结初稿\n补报：/daily 11-20 内容"
-REPORT_TOO_LONG = "太长了：一条最多 4096 字，请分几条发。"
+REPORT_TOO_LONG = "内容过长：一条最多 4096 字，请分几条发送。"
 REPORT_FUTURE = "不能提前填报以后的日报。"
 UNKNOWN_COMMAND = "暂不支持该命令，请发送 /help 查看可用命令。"
 REVIEW_BUTTON = "👀 已阅"
@@ -249,7 +249,7 @@ LEAVE_USAGE = (
     "只发 /leave 查看和撤销自己的请假。"
 )
 LEAVE_REASON = "请写上事由，例如：/leave 11-24 11-26 出差"
-LEAVE_PERIOD = "日期不对：结束日期要在开始日期之后，一次最多 92 天。"
+LEAVE_PERIOD = "日期有误：结束日期要在开始日期之后，一次最多 92 天。"
 LEAVE_NOBODY = "你还没有登记请假、出差或培训。\n" + LEAVE_USAGE
 LEAVE_LIST_HEAD = "你登记的请假、出差、培训："
 LEAVE_ONLY_ADMIN = "只有考核办可以为他人登记请假。"
@@ -498,7 +498,7 @@ def remind_daily(day: str, deadline: str, *, late: bool = False) -> str:
     """The afternoon reminder to someone who has not filed (late: sent after the deadline)."""
     if late:
         return f"⏰ {day}的日报还没填，已过 {deadline} 截止时间，请尽快补上。"
-    return f"⏰ {day}的日报还没填，{deadline} 截止。直接发文字给我就行。"
+    return f"⏰ {day}的日报还没填，{deadline} 截止。直接发送文字即可。"
 
 
 def remind_weekly(deadline: str) -> str:
@@ -634,7 +634,7 @@ def rank_header(*, title: str, quarter: str, until: str) -> str:
 def rank_caption(*, title: str, quarter: str, until: str, top: str) -> str:
     """Caption under a ranking picture: the period and the top three."""
     lead = f"\n前三：{top}" if top else ""
-    return f"🏆 {title} {quarter}（截至 {until}）{lead}"
+    return f"🏆 {title} {quarter} 排名（截至 {until}）{lead}"
 
 
 def filing_caption(week: str) -> str:
@@ -775,7 +775,12 @@ def rate_done(*, name: str, kind: str, score: str, anonymous: bool, own: bool = 
 RATE_OWN_BUTTON = "本人自评"
 RATE_PAGE_PREVIOUS = "◀ 上一页"
 RATE_PAGE_NEXT = "下一页 ▶"
-RATE_PICK = "点下面的姓名逐项评分（评完的不再列出）。"
+RATE_PICK = "点下面的姓名逐项评分（✅ 为已评，可重新评）。"
+
+
+def rate_button(label: str, *, done: bool) -> str:
+    """A person's button in the list: ✅ once rated."""
+    return f"✅ {label}" if done else label
 
 
 def rate_whom(rows: Sequence[tuple[str, str]]) -> list[str]:
@@ -885,7 +890,7 @@ TALK_CANCELLED = "已取消，谈话未记录。"
 TALK_GONE = "这个选择已失效，请重新发送 /talk。"
 TALK_ASK_SHORTCOMINGS = "第2/3步：存在的主要不足？"
 TALK_ASK_PLAN = "第3/3步：改进计划？"
-TALK_TOO_LONG = "太长了，请控制在 1000 字以内。"
+TALK_TOO_LONG = "内容过长，请控制在 1000 字以内。"
 
 
 def talk_pick(quarter: str, mandatory: int) -> str:
@@ -1015,7 +1020,7 @@ BUTTON_CANCEL = "✖️ 取消"
 
 def bonus_points_bad(text: str, low: str) -> str:
     """The points are not a usable number."""
-    return f"分值「{text}」不对：请写不为 0 的数字，如 2 或 -1.5（扣分最多 {low} 分）。"
+    return f"分值「{text}」有误：请写不为 0 的数字，如 2 或 -1.5（扣分最多 {low} 分）。"
 
 
 def bonus_over_cap(*, name: str, cap: str, used: str, left: str) -> str:
@@ -1045,7 +1050,7 @@ def veto_confirm(
 
 def correction_day_bad(word: str) -> str:
     """A correction date that cannot be used."""
-    return f"日期「{word}」不对：只能是今天或更早、本季度或上季度的日期，如 6-30。"
+    return f"日期「{word}」有误：只能是今天或更早、本季度或上季度的日期，如 6-30。"
 
 
 def correction_published(quarter: str) -> str:
@@ -1201,7 +1206,7 @@ def task_denied(name: str) -> str:
 
 TASK_DUE_PAST = "截止日期已经过去了，请重新设定。"
 TASK_NOT_IN_ROSTER = "你还没有绑定账号，不能交办任务。"
-TASK_TARGET_UNKNOWN = "看不出要交办给谁：请回复此人的消息，或写 @用户名、姓名。"
+TASK_TARGET_UNKNOWN = "未能确定交办对象：请回复此人的消息，或写 @用户名、姓名。"
 TASK_UNKNOWN = "找不到这项任务。请回复任务消息，或写任务编号，如 /progress 12 进展。"
 TASK_NOT_ASSIGNEE = "只有任务承办人可以汇报进度或标记完成。"
 TASK_NOT_ASSIGNER = "只有交办这项任务的领导可以验收或退回。"
@@ -1604,7 +1609,7 @@ EXPORT_REPORT_STATUS = {
     "on_time": "按时",
     "late": "迟报",
     "backfill": "补报",
-    "voluntary": "非工作日报送",
+    "voluntary": "非工作日填报",
 }
 EXPORT_REPORT_KIND = {"daily": "日报", "weekly": "周报"}
 FILING_CODES = {
@@ -1887,7 +1892,7 @@ PETITION_USAGE = "用法：/petition 编号 [备注] —— 记录本人已向�
 
 def appeal_too_long(limit: int) -> str:
     """The reason is over the limit."""
-    return f"理由太长了，请控制在{limit}字以内。"
+    return f"理由过长，请控制在{limit}字以内。"
 
 
 def appeal_too_late(until: str) -> str:

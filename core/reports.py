@@ -250,9 +250,18 @@ def leave_kind(reason: str) -> tuple[str, str]:
     return "请假", text
 
 
-def weekly_draft(items: Sequence[tuple[date, str]], *, monday: date, sunday: date) -> str:
-    """A 周报 draft from the week's daily items, grouped by day."""
-    lines = [f"本周工作（{short_date(monday)}—{short_date(sunday)}）"]
+def work_week(calendar: WorkCalendar, day: date) -> tuple[date, date]:
+    """The first and last working day of `day`'s week — how a week is shown (issue 22);
+    Monday and Sunday for a week without one."""
+    monday, sunday = calendar.week_of(day)
+    days = calendar.workdays(monday, sunday)
+    return (days[0], days[-1]) if days else (monday, sunday)
+
+
+def weekly_draft(items: Sequence[tuple[date, str]], *, start: date, end: date) -> str:
+    """A 周报 draft from the week's daily items, grouped by day; the week shown as
+    [start, end] (its working days, `work_week`)."""
+    lines = [f"本周工作（{short_date(start)}—{short_date(end)}）"]
     by_day: dict[date, list[str]] = {}
     for day, text in items:
         by_day.setdefault(day, []).append(text)

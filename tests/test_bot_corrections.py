@@ -83,8 +83,8 @@ async def test_bonus_refusals_change_nothing(
     cases = [
         (office.head, "/bonus 杨帆 2 好", "只有考核办可以加分、扣分或记负面清单。"),
         (admin, "/bonus 杨帆 2", "用法：/bonus 姓名 [日期] 分值 原因"),
-        (admin, "/bonus 杨帆 两分 好", "分值「两分」不对"),
-        (admin, "/bonus 杨帆 0 好", "分值「0」不对"),
+        (admin, "/bonus 杨帆 两分 好", "分值「两分」有误"),
+        (admin, "/bonus 杨帆 0 好", "分值「0」有误"),
         (admin, "/bonus 杨帆 6 好", "本季度加分上限 5 分，杨帆 已加 0 分，最多还能加 5 分。"),
         (admin, "/bonus 王不存在 1 好", "王不存在"),
     ]
@@ -134,6 +134,7 @@ async def test_policy_in_short(chat: Chat, office: Office) -> None:
     [reply] = await chat.feed(make_message("/policy", user=office.member, date=NOW))
     lines = reply.text.split("\n")
     assert lines[0] == "📐 考核方案：通用方案"
+    assert not any("a" <= ch.lower() <= "z" for ch in reply.text)  # no English in chat
     assert "分项：日报填报 30%，审阅批复 10%，多主体评价 40%，指标完成 20%" in lines
     assert any(line.startswith("评价：自评 10%，部门评分 30%") for line in lines)
     assert any("好 不超过 40% 且 ≥80 分" in line for line in lines)
@@ -175,8 +176,8 @@ async def test_a_correction_for_the_previous_quarter_until_it_is_published(
     [record] = await records(session)
     assert record.day == date(2026, 9, 30)
     for text, expected in (
-        ("/bonus 杨帆 6-30 1 太早", "日期「6-30」不对"),
-        ("/veto 杨帆 10-13 违纪违法 未来", "日期「10-13」不对"),
+        ("/bonus 杨帆 6-30 1 太早", "日期「6-30」有误"),
+        ("/veto 杨帆 10-13 违纪违法 未来", "日期「10-13」有误"),
     ):
         [reply] = await chat.feed(make_message(text, user=admin, date=early))
         assert reply.text.startswith(expected), reply.text

@@ -36,10 +36,9 @@ def test_demo_closes_the_quarter(demo_run: DemoRun) -> None:
         "合计 500000.00 元（与资金总额相符）",
         # issue 22: one list per rater, not a message per person to rate
         "42 位评分人各收到 1 条待评名单",
-        "请为自己本季度表现打分" if "自评：请为" in transcript else "· 自评：本人",
+        "· 自评：本人",
     ):
         assert expected in transcript, expected
-    assert "请为 王建国 评分" not in transcript.split("季度评分开始")[1].split("王建国：")[1][:200]
     assert (tmp_path / "charts" / "0709-unit-grades.png").exists()
     book = load_workbook(tmp_path / "平时考核-2026Q2.xlsx")
     people = book["个人结果"]

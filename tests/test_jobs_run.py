@@ -87,7 +87,7 @@ async def test_remind_goes_to_who_has_not_filed_and_a_second_run_sends_nothing(
     reminded = {m.label for m in first.delivery.sent}
     assert reminded == {"陈静", "赵丽", "李红梅", "周敏"}  # bound members; 杨帆 filed
     assert texts_to(fake, office.other.id) == [
-        "⏰ 11月20日的日报还没填，20:00 截止。直接发文字给我就行。"
+        "⏰ 11月20日的日报还没填，20:00 截止。直接发送文字即可。"
     ]
     assert texts_to(fake, office.member.id) == []
 

@@ -455,7 +455,8 @@ async def _draft(env: Env) -> str:
     assert env.me.id is not None
     monday, sunday = env.calendar.week_of(env.now.date())
     items = await store.week_items(env.session, person_id=env.me.id, start=monday, end=sunday)
-    return core.weekly_draft(items, monday=monday, sunday=sunday)
+    start, end = core.work_week(env.calendar, env.now.date())
+    return core.weekly_draft(items, start=start, end=end)
 
 
 async def weekly_button(query: CallbackQuery, state: FSMContext, **data: object) -> None:

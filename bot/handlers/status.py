@@ -54,8 +54,8 @@ async def cmd_status(
         if lv.start <= sunday
     ]  # fmt: skip
     seen = await store.feedback(session, person_id=me.id, start=monday, end=sunday)
-    workdays = calendar.workdays(monday, sunday) or [monday, sunday]
-    period = f"{core.short_date(workdays[0])}—{core.short_date(workdays[-1])}"
+    first, last = core.work_week(calendar, today)
+    period = f"{core.short_date(first)}—{core.short_date(last)}"
     lines = [texts.status_header(me.name, period)]
     missing = 0
     day = monday
