@@ -34,7 +34,7 @@ from core.roster import UNIT_WIDE
 PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("daily", "填日报（补报：/daily 11-20 内容）"),
     ("weekly", "填周报 / 生成周报草稿"),
-    ("status", "本周填报情况"),
+    ("status", "本周填报情况（含已阅、批复）"),
     ("leave", "请假、出差、培训登记与撤销"),
     ("declare", "季度实绩申报"),
     ("ratings", "季度评分：待评项目"),
@@ -80,7 +80,7 @@ HELP = (
     "📝 直接发文字给我就是今天的日报，可以分几条发；图片、文件请加文字说明。\n"
     "/daily 11-20 内容 —— 补报前几天的日报\n"
     "/weekly —— 填周报（可用本周日报生成草稿）\n"
-    "/status —— 本周填报情况\n"
+    "/status —— 本周填报情况，领导已阅和批复\n"
     "/leave 11-24 11-26 事由 —— 登记请假、出差、培训，这些日子无需填报日报\n"
     "/me —— 我的本季度得分和明细\n"
     "/records —— 点赞与错情记录\n"
@@ -197,7 +197,7 @@ def filed(
     label = KIND_LABELS[kind]
     if name is not None:
         if weekly:
-            return f"✅ {name} {label}已记录（截止{day}，{status}）"
+            return f"✅ {name} {label}已记录（截止 {day}，{status}）"
         part = f"第{count}条" if count > 1 else ""
         return f"✅ {name} {day}{label}{part}已记录（{status}）"
     if weekly:
