@@ -252,7 +252,17 @@ async def test_unknown_command_is_not_filed(
     chat: Chat, office: Office, session: AsyncSession
 ) -> None:
     sent = await chat.feed(make_message("/dayly 打错了", user=office.member))
-    assert "暂不支持该命令" in sent[0].text
+    assert sent[0].text == "暂不支持该命令，请发送 /help 查看可用命令。"
+    assert await reports(session) == []
+
+
+async def test_an_unreadable_date_is_refused_politely(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    sent = await chat.feed(
+        make_message("/daily 13-45 走访企业", user=office.member, date=local(11, 20, 9))
+    )
+    assert sent[0].text == "日期「13-45」无法识别，请按 11-20 的格式填写。"
     assert await reports(session) == []
 
 
