@@ -12,12 +12,12 @@ Dates: 6月1日 (no year unless it differs); a range 6月1日—6月5日 (em das
   a week is its working days (6月1日—6月5日) unless the calendar week is meant; a date
   the user types is shown as 6-1 in examples. Times 20:00.
 Numbers: 第N条 / 第N项 / 第N步 without spaces (第2条, 第2/3步); counts may be spaced for
-  reading (共 3 条, 5 人);
-  scores with two decimals where they are results (88.50分), plain otherwise (+1, -1);
-  minus is ASCII 「-」, as in /policy and the workbook; 填报 figures say what they count:
-  「应报 20 人天，实报 14」, 「已验收 3 项」.
+  reading (共 3 条, 5 人); scores with two decimals where they are results (88.50分),
+  plain otherwise (+1, -1); minus is ASCII 「-」, as in /policy and the workbook; figures
+  say what they count: 「应报 20 人天，实报 14」, 「已验收 3 项」, 「计入日期：6月24日」.
 Signs: ✅ done/recorded; ⏰ reminder or late; 📌 补报 / task; 👍 点赞; ⚠️ 错情 (and
-  warnings); ❌ only for 未报 in /status and for a refused import; 📢 通报 / 公示; 🔒 closed.
+  warnings); 👀 已阅; 💬 批复; ❌ only for 未报 in /status and for a refused import;
+  📢 通报 / 公示; 🔒 closed.
   No 🏖 (leave is not a holiday).
 Tone: a 机关 notice — polite, short, complete sentences, 「请…」 for requests; no slang
   (明天再来吧, 看不懂), no blame; name the person concerned (「你本人」 for the reader).
