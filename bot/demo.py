@@ -211,7 +211,7 @@ class DemoWorld:
             self.out.say(f"    🤖 （按钮变为）{labels}")
             return
         if isinstance(request, EditMessageText):
-            self.out.say(f"    🤖 （群里的回显已更新）{request.text.splitlines()[-1]}")
+            self.out.say(f"    🤖 （消息已更新）{request.text.splitlines()[-1]}")
             return
         if isinstance(request, SendMessage | SendPhoto | SendDocument):
             chat_id = int(request.chat_id)

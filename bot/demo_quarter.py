@@ -21,6 +21,7 @@ from aiogram.methods import SendDocument
 from aiogram.types import Message, User
 from sqlmodel import col, select
 
+from bot import texts
 from bot.demo_jobs import _Clock
 from bot.demo_reports import WORK, at
 from bot.jobs import Jobs, RunResult
@@ -293,33 +294,66 @@ async def scene_corrections(world: DemoWorld, roster: dict[str, Person], day: da
     await press_prefix(world, user, "corr:ok", at_=at(day, 11, 12))
 
 
+def _buttons(message: Message, prefix: str) -> list[tuple[int, int]]:
+    """(row, col) of the buttons under `message` whose data starts with `prefix`."""
+    markup = message.reply_markup
+    if markup is None:
+        return []
+    return [
+        (r, c)
+        for r, row in enumerate(markup.inline_keyboard)
+        for c, b in enumerate(row)
+        if (b.callback_data or "").startswith(prefix)
+    ]
+
+
 async def scene_ratings(world: DemoWorld, day: date) -> None:
-    """Every rating request is answered with a grade button (seeded plan), quietly."""
+    """Each rater's one list message: a person's button opens the request, answered with
+    a grade button (seeded plan), page by page; quietly."""
     rng = random.Random(20260706)
     session = world.session
-    requests = [
+    lists = [
         result
         for result in session.results
-        if isinstance(result, Message)
-        and result.reply_markup is not None
-        and any(
-            (b.callback_data or "").startswith("rt:")
-            for row in result.reply_markup.inline_keyboard
-            for b in row
-        )
+        if isinstance(result, Message) and _buttons(result, "rt:o:")
     ]
     users = {u.id: u for u in world.users.values()}
     world.quiet = True
-    answered = 0
-    for message in requests:
-        user = users.get(message.chat.id)
-        if user is None or rng.random() < 0.1:
-            continue  # a few raters never answer
-        col = 0 if rng.random() < 0.55 else 1 if rng.random() < 0.85 else 2
-        await world.press(user, message, at=at(day, 10, rng.randint(0, 59)), row=0, col=col)
-        answered += 1
+    asked = answered = 0
+    for listed in lists:
+        user = users.get(listed.chat.id)
+        page: Message | None = listed
+        while page is not None:
+            for row, column in _buttons(page, "rt:o:"):
+                assert page.reply_markup is not None
+                if page.reply_markup.inline_keyboard[row][column].text.startswith("✅"):
+                    continue  # rated already
+                asked += 1
+                if user is None or rng.random() < 0.1:
+                    continue  # a few raters leave some unanswered
+                when = at(day, 10, rng.randint(0, 59))
+                await world.press(user, page, at=when, row=row, col=column)
+                request = session.results[-1]
+                grade = 0 if rng.random() < 0.55 else 1 if rng.random() < 0.85 else 2
+                await world.press(user, request, at=when, row=0, col=grade)
+                answered += 1
+            following = [
+                (r, c)
+                for r, c in _buttons(page, "rt:p:")
+                if page.reply_markup is not None
+                and page.reply_markup.inline_keyboard[r][c].text == texts.RATE_PAGE_NEXT
+            ]
+            if user is None or not following:
+                page = None
+                continue
+            row, column = following[0]
+            await world.press(user, page, at=at(day, 11), row=row, col=column)
+            page = session.results[-1]
     world.quiet = False
-    world.out.say(f"  （{len(requests)} 个评分请求，{answered} 个按按钮作答，不逐条展示）")
+    world.out.say(
+        f"  （{len(lists)} 位评分人各收到 1 条待评名单，共 {asked} 项；"
+        f"{answered} 项点姓名后按等次作答，不逐条展示）"
+    )
 
 
 async def scene_talks(world: DemoWorld, roster: dict[str, Person], day: date) -> None:

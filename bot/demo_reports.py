@@ -198,7 +198,7 @@ async def _routine(cast: Cast, day: date, names: list[str], *, review: bool = Tr
             await w.press(cast.user("陈静"), echo, at=when + timedelta(hours=2))
     w.quiet = False
     shown = "、".join(names)
-    w.out.say(f"  （{shown} 按时报送日常工作{'，陈静 逐条审阅' if review else ''}，略）")
+    w.out.say(f"  （{shown} 按时填报日常工作{'，陈静 逐条审阅' if review else ''}，略）")
 
 
 def _last_bot_message(cast: Cast, chat_id: int) -> Message:

@@ -42,7 +42,7 @@ from core.jobs import Job
 from core.people import Person
 from core.policy import Policy
 from core.quarter import Quarter
-from core.reports import short_date
+from core.reports import short_date, work_week
 from storage import jobs as store
 from storage.people import assessment_start, get_unit
 from storage.reports import leaves
@@ -393,9 +393,11 @@ class Jobs:
         )
         messages = []
         for item in lists:
-            bound = [world.name(p) for p in item.missing if world.staff.rows[p].tg_user_id]
-            unbound = [world.name(p) for p in item.missing if not world.staff.rows[p].tg_user_id]
-            text = texts.missing_list(short_date(item.day), bound, unbound)
+            others = [p for p in item.missing if p != item.head_id]
+            bound = [world.name(p) for p in others if world.staff.rows[p].tg_user_id]
+            unbound = [world.name(p) for p in others if not world.staff.rows[p].tg_user_id]
+            own = f"{item.day.month}-{item.day.day}" if item.head_id in item.missing else None
+            text = texts.missing_list(short_date(item.day), bound, unbound, own=own)
             messages.append(self.private(world, Job.MISSING, day, item.head_id, text))
         return Plan(present(messages))
 
@@ -530,7 +532,7 @@ class Jobs:
                 continue
             text = texts.digest(
                 department=name,
-                period=f"{short_date(digest.start)}—{short_date(digest.end)}",
+                period=f"{short_date(work_week(self.calendar, day)[0])}—{short_date(digest.end)}",
                 filed=digest.filed,
                 required=digest.required,
                 weekly=digest.weekly_count,
@@ -571,8 +573,7 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
     result, gathered = await quarter_results(
         session, policy=jobs.policy, calendar=jobs.calendar, quarter=quarter, now=now
     )
-    monday, _ = jobs.calendar.week_of(day)
-    week = f"{short_date(monday)}—{short_date(day)}"
+    week = f"{short_date(work_week(jobs.calendar, day)[0])}—{short_date(day)}"  # working days
     cumulative = charts.cumulative_label(short_date(gathered.end))  # scores are to date
     until = short_date(gathered.end) + ("，暂定" if result.provisional else "")
     messages: list[Outgoing] = []
@@ -603,7 +604,7 @@ async def _leaderboard_plan(jobs: Jobs, session: AsyncSession, world: World, day
     if unit_chat is not None:
         png, alt = await pictures.ranking_png(result, gathered, unit="", week=cumulative)
         caption = texts.rank_caption(
-            title="各部门",
+            title="部门",  # as /rank's header: 「🏆 部门 2026年第2季度 排名」
             quarter=quarter.label,
             until=until,
             top=pictures.top_departments(result, gathered),

@@ -9,9 +9,10 @@ what, and returns private messages; the sender sends each (job, day, target) onc
     declare_remind  those who have not submitted (started or not)
     declare_close   those with no item at all: it is closed (stored items stand, even
                     if never submitted: the person confirmed each of them)
-    ratings_open    creates the rating rows, then each rater gets a summary and one
-                    request per (ratee, kind) with grade buttons
-    ratings_remind  raters with unanswered ratings: how many
+    ratings_open    creates the rating rows, then each rater gets one message listing
+                    whom to rate, with a button per person (bot.handlers.ratings opens
+                    the request with its grade buttons)
+    ratings_remind  raters with unanswered ratings: how many, and the same list
     ratings_close   every rater: closed (and how many they left unanswered)
 """
 
@@ -23,7 +24,7 @@ from datetime import date
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import texts
-from bot.handlers.ratings import keyboard, request_text
+from bot.handlers.ratings import list_keyboard, whom
 from bot.jobs import Jobs, Plan, World, present
 from bot.sender import Outgoing
 from core import ratings as core_ratings
@@ -121,12 +122,16 @@ async def declare_close(
     )
 
 
-def _request_target(rating: Rating) -> str:
-    """Names one request for good (storage.ratings.rating_for_prompt reads it back); a
-    dry run's rows have no id yet."""
-    if rating.id is None:
-        return f"rating:new:{rating.rater_id}:{rating.ratee_id}:{rating.kind}"
-    return f"rating:{rating.id}"
+def _rating_list(
+    jobs: Jobs, world: World, day: date, job: Job, rater_id: int, head: str, rows: list[Rating]
+) -> Outgoing | None:
+    """One rater's message: `head`, whom they rate, a button per unanswered one."""
+    names = {r.ratee_id: world.name(r.ratee_id) for r in rows}
+    pending = [r for r in rows if r.score is None]
+    buttons = list_keyboard(rows, names)
+    text = texts.ratings_list(head, whom(pending, names), buttons=buttons is not None)
+    base = jobs.private(world, job, day, rater_id, text)
+    return replace(base, buttons=buttons) if base is not None and buttons else base
 
 
 async def ratings_open(
@@ -168,49 +173,31 @@ async def ratings_open(
     for rater_id, requests in by_rater.items():
         if world.chat(rater_id) is None:
             continue
-        summary = texts.ratings_open_notice(
-            quarter=quarter.label, count=len(requests), close=close
-        )
-        messages.append(jobs.private(world, Job.RATINGS_OPEN, day, rater_id, summary))
-        for row in requests:
-            if row.score is not None:
-                continue  # answered already through /ratings
-            text = request_text(row, world.name(row.ratee_id))
-            base = jobs.private(
-                world, Job.RATINGS_OPEN, day, rater_id, text, target=_request_target(row)
-            )
-            if base is not None and row.id is not None:
-                base = replace(base, buttons=keyboard(jobs.policy, row.id))
-            messages.append(base)
+        head = texts.ratings_open_notice(quarter=quarter.label, count=len(requests), close=close)
+        messages.append(_rating_list(jobs, world, day, Job.RATINGS_OPEN, rater_id, head, requests))
     return Plan(present(messages))
 
 
 async def ratings_remind(
     jobs: Jobs, session: AsyncSession, world: World, day: date, *, record: bool
 ) -> Plan:
-    """Raters with unanswered ratings: how many are left."""
+    """Raters with unanswered ratings: how many are left, and their list again."""
     window = _window(jobs, day, "rating")
     if window is None:
         return Plan()
-    left = await ratings.outstanding(session, unit_id=world.unit_id, quarter=window.quarter)
+    rows = await ratings.requests_of(session, unit_id=world.unit_id, quarter=window.quarter)
+    by_rater: dict[int, list[Rating]] = {}
+    for row in rows:
+        by_rater.setdefault(row.rater_id, []).append(row)
     close = short_date(window.ratings_close)
-    return Plan(
-        present(
-            [
-                jobs.private(
-                    world,
-                    Job.RATINGS_REMIND,
-                    day,
-                    rater_id,
-                    texts.ratings_remind_notice(
-                        quarter=window.quarter.label, count=count, close=close
-                    ),
-                )
-                for rater_id, count in sorted(left.items())
-                if count
-            ]
-        )
-    )
+    messages = []
+    for rater_id, mine in sorted(by_rater.items()):
+        left = sum(r.score is None for r in mine)
+        if not left:
+            continue
+        head = texts.ratings_remind_notice(quarter=window.quarter.label, count=left, close=close)
+        messages.append(_rating_list(jobs, world, day, Job.RATINGS_REMIND, rater_id, head, mine))
+    return Plan(present(messages))
 
 
 async def ratings_close(

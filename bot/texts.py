@@ -1,5 +1,27 @@
 """Every user-facing string, in one place. Plain text (no parse mode), so names and
-reasons that contain < > & * _ are shown literally and can never inject formatting."""
+reasons that contain < > & * _ are shown literally and can never inject formatting.
+
+Style guide (issue 22) — follow it for every text here and in the handlers:
+
+Terms: 日报 / 周报; 填报 (not 报送), 填报率 (not 报送率); 按时 / 迟报 / 补报 / 缺报;
+  请假 / 出差 / 培训 are the kinds of leave (登记, not 请假 for all three); 点赞; 错情 and
+  严重错情; 通报; 加分 / 扣分; 负面清单; 已阅 and 批复 (a leader's reading of and reply to
+  a report); 实绩申报; 自评; 多主体评价 / 评分; 等次 (好、较好、一般、较差); 考核办.
+  No developer words in chat: no 回显 (say 同步到本群), 实例, 批次, 记录行, English names.
+Dates: 6月1日 (no year unless it differs); a range 6月1日—6月5日 (em dash, month repeated);
+  a week is its working days (6月1日—6月5日) unless the calendar week is meant; a date
+  the user types is shown as 6-1 in examples. Times 20:00.
+Numbers: 第N条 / 第N项 / 第N步 without spaces (第2条, 第2/3步); counts may be spaced for
+  reading (共 3 条, 5 人); scores with two decimals where they are results (88.50分),
+  plain otherwise (+1, -1); minus is ASCII 「-」, as in /policy and the workbook; figures
+  say what they count: 「应报 20 人天，实报 14」, 「已验收 3 项」, 「计入日期：6月24日」.
+Signs: ✅ done/recorded; ⏰ reminder or late; 📌 补报 / task; 👍 点赞; ⚠️ 错情 (and
+  warnings); 👀 已阅; 💬 批复; ❌ only for 未报 in /status and for a refused import;
+  📢 通报 / 公示; 🔒 closed.
+  No 🏖 (leave is not a holiday).
+Tone: a 机关 notice — polite, short, complete sentences, 「请…」 for requests; no slang
+  (明天再来吧, 看不懂), no blame; name the person concerned (「你本人」 for the reader).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +34,8 @@ from core.roster import UNIT_WIDE
 PRIVATE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("daily", "填日报（补报：/daily 11-20 内容）"),
     ("weekly", "填周报 / 生成周报草稿"),
-    ("status", "本周填报情况"),
-    ("leave", "请假登记与撤销"),
+    ("status", "本周填报情况（含已阅、批复）"),
+    ("leave", "请假、出差、培训登记与撤销"),
     ("declare", "季度实绩申报"),
     ("ratings", "季度评分：待评项目"),
     ("me", "我的本季度得分"),
@@ -48,7 +70,7 @@ GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
 NOT_BOUND = "你还没有绑定账号。请向考核办索取邀请码，然后发给我（或发送 /start 邀请码）。"
 ASK_CODE = "你好！我是平时考核助手。请发送考核办给你的 8 位邀请码，完成绑定。"
 INACTIVE = "你的账号已停用。如有疑问，请联系考核办。"
-CODE_UNKNOWN = "邀请码不对，请核对后重发（8 位字母数字）。"
+CODE_UNKNOWN = "邀请码有误，请核对后重新发送（8 位字母数字）。"
 CODE_USED = "这个邀请码已经用过了。如需换绑，请联系考核办。"
 CODE_INACTIVE = "这个邀请码对应的人员已停用，请联系考核办。"
 ACCOUNT_TAKEN = "这个 Telegram 账号已绑定为 {name}，不能再绑定别人。如需换绑，请联系考核办。"
@@ -58,8 +80,8 @@ HELP = (
     "📝 直接发文字给我就是今天的日报，可以分几条发；图片、文件请加文字说明。\n"
     "/daily 11-20 内容 —— 补报前几天的日报\n"
     "/weekly —— 填周报（可用本周日报生成草稿）\n"
-    "/status —— 本周填报情况\n"
-    "/leave 11-24 11-26 事由 —— 请假，请假日不用填日报\n"
+    "/status —— 本周填报情况，领导已阅和批复\n"
+    "/leave 11-24 11-26 事由 —— 登记请假、出差、培训，这些日子无需填报日报\n"
     "/me —— 我的本季度得分和明细\n"
     "/records —— 点赞与错情记录\n"
     "/declare —— 季度实绩申报（申报期内）；/ratings —— 季度评分待评项目\n"
@@ -115,7 +137,7 @@ def group_bound(target: str) -> str:
     """/bindgroup succeeded."""
     if target == UNIT_WIDE:
         return "本群已绑定为全单位群。排名、通报将发到这里。"
-    return f"本群已绑定到「{target}」。该部门的日报回显、点赞、错情将在这里进行。"
+    return f"本群已绑定到「{target}」。该部门日报将同步到本群，点赞、错情也在本群进行。"
 
 
 ADDED_TO_GROUP = (
@@ -138,9 +160,9 @@ REPORT_HINT_MEDIA = "🙂 贴纸、语音、视频不能作为日报。请发文
 REPORT_HINT_CAPTION = "请给图片或文件加上文字说明（写在说明栏里）再发一次，才能记为日报。"
 REPORT_EMPTY = "内容是空的。直接发文字即可，例如：完成了年度总结初稿"
 DAILY_USAGE = "请在 /daily 后面写上内容，例如：/daily 完成了年度总结初稿\n补报：/daily 11-20 内容"
-REPORT_TOO_LONG = "太长了：一条最多 4096 字，请分几条发。"
+REPORT_TOO_LONG = "内容过长：一条最多 4096 字，请分几条发送。"
 REPORT_FUTURE = "不能提前填报以后的日报。"
-UNKNOWN_COMMAND = "不认识这个命令。发送 /help 查看可用命令。"
+UNKNOWN_COMMAND = "暂不支持该命令，请发送 /help 查看可用命令。"
 REVIEW_BUTTON = "👀 已阅"
 REVIEW_DENIED = "只有本部门负责人、分管领导或主要领导可以审阅。"
 REVIEW_SELF = "不能审阅自己的报告。"
@@ -160,7 +182,7 @@ STATUS_ICONS = {"on_time": "✅", "late": "⏰", "backfill": "📌", "voluntary"
 
 def bad_date(text: str) -> str:
     """A date that could not be read."""
-    return f"看不懂日期「{text}」，请写成 11-20 这样的格式。"
+    return f"日期「{text}」无法识别，请按 11-20 的格式填写。"
 
 
 def backfill_too_old(limit: int) -> str:
@@ -168,9 +190,16 @@ def backfill_too_old(limit: int) -> str:
     return f"只能补报 {limit} 天内的日报。更早的请联系考核办。"
 
 
-def filed(*, day: str, kind: str, status: str, count: int, weekly: bool = False) -> str:
-    """Acknowledgement of a filing: date, status, item count."""
+def filed(
+    *, day: str, kind: str, status: str, count: int, weekly: bool = False, name: str | None = None
+) -> str:
+    """Acknowledgement of a filing: date, status, item count; in a group (`name`), whose."""
     label = KIND_LABELS[kind]
+    if name is not None:
+        if weekly:
+            return f"✅ {name} {label}已记录（截止 {day}，{status}）"
+        part = f"第{count}条" if count > 1 else ""
+        return f"✅ {name} {day}{label}{part}已记录（{status}）"
     if weekly:
         return f"✅ 已记录 {label}（截止 {day}，{status}）。"
     return f"✅ 已记录 {day} {label}（{status}），共 {count} 条。"
@@ -178,7 +207,7 @@ def filed(*, day: str, kind: str, status: str, count: int, weekly: bool = False)
 
 def edited(*, day: str, kind: str, seq: int) -> str:
     """An edited message updated its item."""
-    return f"✏️ 已更新 {day} {KIND_LABELS[kind]} 第 {seq} 条，原文已留存。"
+    return f"✏️ 已更新 {day} {KIND_LABELS[kind]}第{seq}条，原文已留存。"
 
 
 def echo(*, name: str, day: str, kind: str, status: str, seq: int, text: str) -> str:
@@ -220,8 +249,9 @@ LEAVE_USAGE = (
     "只发 /leave 查看和撤销自己的请假。"
 )
 LEAVE_REASON = "请写上事由，例如：/leave 11-24 11-26 出差"
-LEAVE_PERIOD = "日期不对：结束日期要在开始日期之后，一次最多 92 天。"
-LEAVE_NOBODY = "你还没有登记请假。\n" + LEAVE_USAGE
+LEAVE_PERIOD = "日期有误：结束日期要在开始日期之后，一次最多 92 天。"
+LEAVE_NOBODY = "你还没有登记请假、出差或培训。\n" + LEAVE_USAGE
+LEAVE_LIST_HEAD = "你登记的请假、出差、培训："
 LEAVE_ONLY_ADMIN = "只有考核办可以为他人登记请假。"
 LEAVE_CANCEL_DENIED = "只能撤销自己的请假（考核办可撤销任何人的）。"
 LEAVE_GONE = "这条请假已经撤销或不存在。"
@@ -233,9 +263,25 @@ def leave_range(start: str, end: str) -> str:
     return start if start == end else f"{start}—{end}"
 
 
-def leave_recorded(*, name: str, period: str, reason: str, workdays: int) -> str:
-    """Leave was stored."""
-    return f"🏖 已登记 {name} {period} 请假：{reason}。其中 {workdays} 个工作日不用填日报。"
+def leave_what(kind: str, detail: str) -> str:
+    """出差（省局培训）, or the kind alone."""
+    return f"{kind}（{detail}）" if detail and detail != kind else kind
+
+
+def leave_recorded(
+    *, name: str | None, period: str, kind: str, detail: str, workdays: int, days: int
+) -> str:
+    """Leave (请假, 出差 or 培训) was stored; `name` when registered for someone else."""
+    who = f"{name} " if name else ""
+    if workdays == 0:
+        tail = "其间没有工作日"
+    elif days == 1:
+        tail = "当天无需填报日报"
+    elif workdays == days:
+        tail = f"这 {workdays} 个工作日无需填报日报"
+    else:
+        tail = f"其中 {workdays} 个工作日无需填报日报"
+    return f"✅ 已登记 {who}{period} {leave_what(kind, detail)}，{tail}。"
 
 
 def leave_too_early(limit: int) -> str:
@@ -245,7 +291,7 @@ def leave_too_early(limit: int) -> str:
 
 def leave_overlap(period: str) -> str:
     """Leave overlapping an existing one."""
-    return f"这段时间已有请假（{period}），如需修改请先撤销。"
+    return f"这段时间已有登记（{period}），如需修改请先撤销。"
 
 
 def who_unknown(ref: str) -> str:
@@ -266,6 +312,28 @@ def leave_cancelled(period: str) -> str:
 # ---- status and stats -----------------------------------------------------------------
 
 STATS_DENIED = "只有部门负责人、分管领导、主要领导和考核办可以查看统计。"
+
+
+def status_header(name: str, period: str) -> str:
+    """First line of /status: the week as its working days."""
+    return f"📋 {name} 本周（{period}）"
+
+
+def status_feedback(readers: Sequence[str], replies: Sequence[tuple[str, str]]) -> list[str]:
+    """/status, under a report: who marked it 已阅 and each 批复 (shortened)."""
+    lines = [f"　👀 已阅：{NAME_SEPARATOR.join(readers)}"] if readers else []
+    for leader, text in replies:
+        short = text.replace("\n", " ")
+        short = short if len(short) <= 40 else short[:40] + "…"
+        lines.append(f"　💬 {leader}批复：{short}")
+    return lines
+
+
+def status_leave(kind: str) -> str:
+    """/status: a day excused by leave, named by its kind (请假, 出差, 培训)."""
+    return f"{kind}（无需填报）"
+
+
 STATS_PRIVATE = "请私聊我查看统计。"
 
 
@@ -275,9 +343,9 @@ ACTION_NO_TARGET = "请回复要点赞（或指出错情）的人的消息，或
 ACTION_NOT_IN_ROSTER = "你不在考核名单里，不能点赞或指出错情。"
 ACTION_SELF = "不能给自己点赞或记错情。"
 ACTION_TARGET_UNKNOWN = "对方不在考核名单里，或还没有绑定账号。"
-ACTION_ALREADY_LIKED = "今天已经给 {name} 点过赞了，明天再来吧。"
+ACTION_ALREADY_LIKED = "今天已为 {name} 点过赞，同一人每天限点赞一次。"
 ACTION_PICK_GONE = "这个选择已经过期，请重新发送。"
-ACTION_PICK_NOT_YOURS = "这不是你的操作。"
+ACTION_PICK_NOT_YOURS = "此操作仅限发起人本人使用。"
 UNDO_NOTHING = "没有可以撤销的记录（只能撤销自己 24 小时内发出的点赞或错情）。"
 UNDO_NOT_YOURS = "只能撤销自己发出的点赞或错情。"
 UNDO_TOO_LATE = "只能撤销 24 小时内的记录，更早的请联系考核办。"
@@ -309,7 +377,7 @@ def action_target_inactive(name: str) -> str:
 
 def action_daily_cap(cap: int) -> str:
     """The leader's daily cap."""
-    return f"今天你已发出 {cap} 次点赞或错情，已达上限，明天再来。"
+    return f"今天你已发出 {cap} 次点赞或错情，已达每日上限，请明日再操作。"
 
 
 def action_points_bounds(low: float, high: float) -> str:
@@ -430,7 +498,7 @@ def remind_daily(day: str, deadline: str, *, late: bool = False) -> str:
     """The afternoon reminder to someone who has not filed (late: sent after the deadline)."""
     if late:
         return f"⏰ {day}的日报还没填，已过 {deadline} 截止时间，请尽快补上。"
-    return f"⏰ {day}的日报还没填，{deadline} 截止。直接发文字给我就行。"
+    return f"⏰ {day}的日报还没填，{deadline} 截止。直接发送文字即可。"
 
 
 def remind_weekly(deadline: str) -> str:
@@ -441,12 +509,19 @@ def remind_weekly(deadline: str) -> str:
     )
 
 
-def missing_list(day: str, names: list[str], unbound: list[str]) -> str:
-    """A head's morning list of who did not file."""
-    lines = [f"📋 {day} 未报日报（{len(names) + len(unbound)}人）：", NAME_SEPARATOR.join(names)]
-    if unbound:
-        lines.append(f"未绑定账号：{NAME_SEPARATOR.join(unbound)}")
-    lines.append("可提醒补报：/daily 月-日 内容")
+def missing_list(day: str, names: list[str], unbound: list[str], *, own: str | None = None) -> str:
+    """A head's morning list of who did not file; `own` (as 6-1) when the head is on it
+    (told apart: 「你本人…」, not their own name among the others)."""
+    lines = []
+    if own is not None:
+        lines.append(f"📋 你本人{day}未报日报，请发送 /daily {own} 内容 补报。")
+    if names or unbound:
+        count = len(names) + len(unbound)
+        others = "其他" if own is not None else ""
+        lines += [f"📋 {day}{others}未报日报（{count}人）：", NAME_SEPARATOR.join(names)]
+        if unbound:
+            lines.append(f"未绑定账号：{NAME_SEPARATOR.join(unbound)}")
+        lines.append("可提醒本人补报：/daily 月-日 内容")
     return "\n".join(line for line in lines if line)
 
 
@@ -502,7 +577,7 @@ def digest(
     """A department's weekly digest for the unit group."""
     lines = [
         f"📰 {department} 本周（{period}）",
-        f"日报 {filed}/{required} 天，周报 {weekly}/{members} 人",
+        f"日报应报 {required} 人天，实报 {filed}；周报应交 {members} 人，已交 {weekly}",
     ]
     if missing:
         lines.append(f"缺报：{NAME_SEPARATOR.join(missing)}")
@@ -511,7 +586,7 @@ def digest(
     if highlights:
         lines.append("重点工作：")
         lines += [f"· {name}：{text}" for name, text in highlights[:6]]
-    for icon, label, rows in (("👍", "点赞", likes), ("❌", "错情", errors)):
+    for icon, label, rows in (("👍", "点赞", likes), ("⚠️", "错情", errors)):
         if rows:
             shown = "；".join(f"{name}（{reason[:20]}）" for name, reason in rows[:3])
             more = f" 等{len(rows)}次" if len(rows) > 3 else ""
@@ -565,7 +640,7 @@ def rank_caption(*, title: str, quarter: str, until: str, top: str, by_group: bo
     """Caption under a ranking picture: the period and the top three (or, on a board of
     several ranking groups, each group's first)."""
     lead = f"\n{'各类别第一' if by_group else '前三'}：{top}" if top else ""
-    return f"🏆 {title} {quarter}（截至 {until}）{lead}"
+    return f"🏆 {title} {quarter} 排名（截至 {until}）{lead}"
 
 
 def rank_board_withheld() -> str:
@@ -584,7 +659,7 @@ DECLARE_ADD = "➕ 添加一项"
 DECLARE_SUBMIT = "✅ 提交"
 DECLARE_CANCEL = "取消"
 DECLARE_KEEP = "不改内容"
-DECLARE_ASK_RATING = "这一项你自评："
+DECLARE_ASK_RATING = "请选择本项自评等次："
 DECLARE_CLOSED_SHORT = "实绩申报已截止。"
 DECLARE_GONE = "这一项已不存在，请发送 /declare 查看。"
 DECLARE_STALE = "这个按钮已过期，请发送 /declare 继续。"
@@ -694,32 +769,52 @@ RATE_NOTHING = "你目前没有待评分的项目。"
 RATE_ANONYMOUS = "（匿名：被评人看不到谁打了多少分）"
 
 
-def rate_request(*, name: str, kind: str, quarter: str, anonymous: bool) -> str:
-    """A rating request for one ratee."""
+def rate_request(*, name: str, kind: str, quarter: str, anonymous: bool, own: bool = False) -> str:
+    """A rating request for one ratee (`own`: the rater's 自评)."""
     note = f"\n{RATE_ANONYMOUS}" if anonymous else ""
-    return (
-        f"⭐ {quarter}{kind}：请为 {name} 评分。\n"
-        f"点下面的等次，或回复本条消息一个 0—100 的分数。{note}"
-    )
+    ask = "请为自己本季度表现打分" if own else f"请为 {name} 评分"
+    return f"⭐ {quarter}{kind}：{ask}。\n点下面的等次，或回复本条消息一个 0—100 的分数。{note}"
 
 
-def rate_done(*, name: str, kind: str, score: str, anonymous: bool) -> str:
+def rate_done(*, name: str, kind: str, score: str, anonymous: bool, own: bool = False) -> str:
     """A rating was stored (the request message is edited to say so)."""
     note = f"\n{RATE_ANONYMOUS}" if anonymous else ""
-    return f"✅ {kind}：{name} {score}分。截止前可重新选择。{note}"
+    whom = "" if own else f"{name} "
+    return f"✅ {kind}：{whom}{score}分。截止前可重新选择。{note}"
+
+
+RATE_OWN_BUTTON = "本人自评"
+RATE_PAGE_PREVIOUS = "◀ 上一页"
+RATE_PAGE_NEXT = "下一页 ▶"
+RATE_PICK = "点下面的姓名逐项评分（✅ 为已评，可重新评）。"
+
+
+def rate_button(label: str, *, done: bool) -> str:
+    """A person's button in the list: ✅ once rated."""
+    return f"✅ {label}" if done else label
+
+
+def rate_whom(rows: Sequence[tuple[str, str]]) -> list[str]:
+    """Whom the rater is to rate, one line per kind: (kind label, name or "" for 自评)."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, name in rows:
+        by_kind.setdefault(kind, []).append(name or "本人")
+    return [f"· {kind}：{NAME_SEPARATOR.join(names)}" for kind, names in by_kind.items()]
+
+
+def rate_page(page: int, pages: int) -> str:
+    """The page indicator of a long list of people to rate."""
+    return f"{page}/{pages}"
 
 
 def ratings_open_notice(*, quarter: str, count: int, close: str) -> str:
-    """ratings_open: the summary before the requests."""
-    return (
-        f"⭐ {quarter}多主体评价开始，{close}截止。你有{count}项评分，"
-        "请逐条点选等次或回复分数。随时发送 /ratings 查看未评项目。"
-    )
+    """ratings_open: the head of the one message listing whom to rate."""
+    return f"⭐ {quarter}多主体评价开始，{close}截止。你有{count}项评分："
 
 
 def ratings_remind_notice(*, quarter: str, count: int, close: str) -> str:
     """ratings_remind: outstanding ratings."""
-    return f"⏰ {quarter}评分你还有{count}项未完成，{close}截止。发送 /ratings 继续。"
+    return f"⏰ {quarter}评分你还有{count}项未完成，{close}截止。"
 
 
 def ratings_close_notice(*, quarter: str, missing: int) -> str:
@@ -729,10 +824,15 @@ def ratings_close_notice(*, quarter: str, missing: int) -> str:
     return f"🔒 {quarter}评分已截止，感谢你完成全部评分。"
 
 
-def ratings_pending(*, quarter: str, count: int, shown: int, close: str) -> str:
+def ratings_pending(*, quarter: str, count: int, close: str) -> str:
     """/ratings header."""
-    more = f"先显示{shown}项，评完再发 /ratings 看其余的。" if shown < count else ""
-    return f"⭐ {quarter}评分：还有{count}项待评，{close}截止。{more}"
+    return f"⭐ {quarter}评分：还有{count}项待评，{close}截止："
+
+
+def ratings_list(head: str, whom: Sequence[str], *, buttons: bool) -> str:
+    """The one message listing whom to rate: a head line, the people, how to rate."""
+    tail = [RATE_PICK] if buttons else ["发送 /ratings 逐项评分。"]
+    return "\n".join([head, *whom, *tail])
 
 
 def score_number(value: float) -> str:
@@ -804,9 +904,9 @@ TALK_NOBODY = "没有你可以谈话的人员。"
 TALK_EMPTY = "请用文字回答（发送 /cancel 取消）。"
 TALK_CANCELLED = "已取消，谈话未记录。"
 TALK_GONE = "这个选择已失效，请重新发送 /talk。"
-TALK_ASK_SHORTCOMINGS = "第 2/3 步：存在的主要不足？"
-TALK_ASK_PLAN = "第 3/3 步：改进计划？"
-TALK_TOO_LONG = "太长了，请控制在 1000 字以内。"
+TALK_ASK_SHORTCOMINGS = "第2/3步：存在的主要不足？"
+TALK_ASK_PLAN = "第3/3步：改进计划？"
+TALK_TOO_LONG = "内容过长，请控制在 1000 字以内。"
 
 
 def talk_pick(quarter: str, mandatory: int) -> str:
@@ -835,7 +935,7 @@ def talk_ask_strengths(*, name: str, quarter: str, grade: str, mandatory: bool) 
     must = "，必谈" if mandatory else ""
     return (
         f"📝 与 {name} 的反馈谈话（{quarter}，等次：{grade}{must}）\n"
-        "第 1/3 步：主要优点？\n（随时发送 /cancel 取消）"
+        "第1/3步：主要优点？\n（随时发送 /cancel 取消）"
     )
 
 
@@ -936,7 +1036,7 @@ BUTTON_CANCEL = "✖️ 取消"
 
 def bonus_points_bad(text: str, low: str) -> str:
     """The points are not a usable number."""
-    return f"分值「{text}」不对：请写不为 0 的数字，如 2 或 -1.5（扣分最多 {low} 分）。"
+    return f"分值「{text}」有误：请写不为 0 的数字，如 2 或 -1.5（扣分最多 {low} 分）。"
 
 
 def bonus_over_cap(*, name: str, cap: str, used: str, left: str) -> str:
@@ -952,8 +1052,8 @@ def veto_kind_unknown(kind: str, kinds: Iterable[str]) -> str:
 
 def bonus_confirm(*, name: str, department: str, points: str, reason: str, day: str) -> str:
     """Asked before a bonus or deduction is stored."""
-    what = "加分" if not points.startswith(("-", "−")) else "扣分"
-    return f"请确认：{name}（{department}）{what} {points}：{reason}\n记在 {day}。"
+    what = "加分" if not points.startswith("-") else "扣分"
+    return f"请确认：{name}（{department}）{what} {points}：{reason}\n计入日期：{day}"
 
 
 def veto_confirm(
@@ -961,12 +1061,12 @@ def veto_confirm(
 ) -> str:
     """Asked before a 负面清单 event is stored."""
     what = f"请确认：{name}（{department}）记入负面清单「{kind}」：{reason}"
-    return f"{what}\n{effect}\n记在 {day}。"
+    return f"{what}\n{effect}\n计入日期：{day}"
 
 
 def correction_day_bad(word: str) -> str:
     """A correction date that cannot be used."""
-    return f"日期「{word}」不对：只能是今天或更早、本季度或上季度的日期，如 6-30。"
+    return f"日期「{word}」有误：只能是今天或更早、本季度或上季度的日期，如 6-30。"
 
 
 def correction_published(quarter: str) -> str:
@@ -988,7 +1088,7 @@ def correction_done(*, record_id: int, text: str) -> str:
 
 def bonus_line(name: str, points: str, reason: str) -> str:
     """'杨帆 加分 +2：理由'."""
-    what = "扣分" if points.startswith(("-", "−")) else "加分"
+    what = "扣分" if points.startswith("-") else "加分"
     return f"{name} {what} {points}：{reason}"
 
 
@@ -999,7 +1099,7 @@ def veto_line(name: str, kind: str, reason: str) -> str:
 
 def bonus_notice(*, by: str, points: str, reason: str) -> str:
     """The person is told of a bonus or deduction."""
-    what = "扣分" if points.startswith(("-", "−")) else "加分"
+    what = "扣分" if points.startswith("-") else "加分"
     return f"{'➖' if what == '扣分' else '➕'} {by}（考核办）给你{what} {points}：{reason}"
 
 
@@ -1017,7 +1117,6 @@ def objection_hint(record_id: int, days: int) -> str:
 def policy_summary(
     *,
     title: str,
-    name: str,
     components: Iterable[tuple[str, str]],
     raters: Iterable[tuple[str, str]],
     grades: Iterable[str],
@@ -1025,7 +1124,7 @@ def policy_summary(
     vetoes: Iterable[str],
 ) -> str:
     """/policy: the active scheme in short."""
-    lines = [f"📐 考核方案：{title}（{name}）", "得分 = Σ 权重 × 分项 + 加减分"]
+    lines = [f"📐 考核方案：{title}", "得分 = Σ 权重 × 分项 + 加减分"]
     lines.append("分项：" + "，".join(f"{label} {w}" for label, w in components))
     rater_text = "，".join(f"{label} {w}" for label, w in raters)
     if rater_text:
@@ -1114,10 +1213,16 @@ TASK_USAGE = (
     "也可以回复某人的消息：/task 内容 截止 12-05\n"
     "关联指标：在截止前加「指标 编号」。"
 )
-TASK_DENIED = "你没有给此人交办任务的权限（仅本部门负责人、分管领导、主要领导可以）。"
+
+
+def task_denied(name: str) -> str:
+    """The leader may not assign tasks to `name`."""
+    return f"你不是 {name} 的部门负责人、分管领导或主要领导，不能向其交办任务。"
+
+
 TASK_DUE_PAST = "截止日期已经过去了，请重新设定。"
 TASK_NOT_IN_ROSTER = "你还没有绑定账号，不能交办任务。"
-TASK_TARGET_UNKNOWN = "看不出要交办给谁：请回复此人的消息，或写 @用户名、姓名。"
+TASK_TARGET_UNKNOWN = "未能确定交办对象：请回复此人的消息，或写 @用户名、姓名。"
 TASK_UNKNOWN = "找不到这项任务。请回复任务消息，或写任务编号，如 /progress 12 进展。"
 TASK_NOT_ASSIGNEE = "只有任务承办人可以汇报进度或标记完成。"
 TASK_NOT_ASSIGNER = "只有交办这项任务的领导可以验收或退回。"
@@ -1220,7 +1325,10 @@ def digest_overdue(lines: list[str]) -> str:
 
 def stats_tasks(total: int, accepted: int, awaiting: int, overdue: int, rate: str) -> str:
     """Task figures of a department in /stats."""
-    return f"  本季度任务 {total} 项：验收 {accepted}（{rate}）待验收 {awaiting} 逾期 {overdue}"
+    return (
+        f"  本季度任务 {total} 项：已验收 {accepted} 项（{rate}），"
+        f"待验收 {awaiting} 项，逾期 {overdue} 项"
+    )
 
 
 def indicator_line(title: str, weight: str, target: str, actual: str, version: int) -> str:
@@ -1535,7 +1643,7 @@ EXPORT_REPORT_STATUS = {
     "on_time": "按时",
     "late": "迟报",
     "backfill": "补报",
-    "voluntary": "非工作日报送",
+    "voluntary": "非工作日填报",
 }
 EXPORT_REPORT_KIND = {"daily": "日报", "weekly": "周报"}
 FILING_CODES = {
@@ -1818,7 +1926,7 @@ PETITION_USAGE = "用法：/petition 编号 [备注] —— 记录本人已向�
 
 def appeal_too_long(limit: int) -> str:
     """The reason is over the limit."""
-    return f"理由太长了，请控制在{limit}字以内。"
+    return f"理由过长，请控制在{limit}字以内。"
 
 
 def appeal_too_late(until: str) -> str:

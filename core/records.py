@@ -217,6 +217,6 @@ def can_undo(*, created_at: datetime, now: datetime) -> bool:
 
 
 def signed(points: float) -> str:
-    """+1, −1, +0.5."""
+    """+1, -1, +0.5 (an ASCII minus, as in /policy and the workbook)."""
     text = f"{abs(points):g}"
-    return f"+{text}" if points >= 0 else f"−{text}"
+    return f"+{text}" if points >= 0 else f"-{text}"

@@ -227,9 +227,41 @@ def parse_leave(words: Sequence[str], *, today: date) -> LeaveRequest:
     return LeaveRequest(start, end, reason[:200])
 
 
-def weekly_draft(items: Sequence[tuple[date, str]], *, monday: date, sunday: date) -> str:
-    """A 周报 draft from the week's daily items, grouped by day."""
-    lines = [f"本周工作（{short_date(monday)}—{short_date(sunday)}）"]
+LEAVE_KINDS = ("请假", "出差", "培训")
+# words that name the kind when the reason starts with them (病假 is a 请假 and says so)
+_LEAVE_WORDS = frozenset(
+    {*LEAVE_KINDS, "病假", "事假", "年假", "年休假", "休假", "婚假", "产假", "丧假", "探亲假",
+     "学习", "会议", "公差"}
+)  # fmt: skip
+_LEAVE_SEPARATORS = re.compile(r"[\s:：,，、;；]+")
+
+
+def leave_kind(reason: str) -> tuple[str, str]:
+    """(kind, detail) read from a leave's reason: its first word when that names a kind
+    (「出差 省局培训」 → 出差, 省局培训), else 出差 or 培训 when the reason mentions one
+    (「省局培训」 → 培训, 省局培训), else 请假 with the whole reason."""
+    text = reason.strip()
+    first, *rest = _LEAVE_SEPARATORS.split(text, maxsplit=1) + [""]
+    if first in _LEAVE_WORDS:
+        return first, rest[0].strip()
+    for kind in ("出差", "培训"):
+        if kind in text:
+            return kind, text
+    return "请假", text
+
+
+def work_week(calendar: WorkCalendar, day: date) -> tuple[date, date]:
+    """The first and last working day of `day`'s week — how a week is shown (issue 22);
+    Monday and Sunday for a week without one."""
+    monday, sunday = calendar.week_of(day)
+    days = calendar.workdays(monday, sunday)
+    return (days[0], days[-1]) if days else (monday, sunday)
+
+
+def weekly_draft(items: Sequence[tuple[date, str]], *, start: date, end: date) -> str:
+    """A 周报 draft from the week's daily items, grouped by day; the week shown as
+    [start, end] (its working days, `work_week`)."""
+    lines = [f"本周工作（{short_date(start)}—{short_date(end)}）"]
     by_day: dict[date, list[str]] = {}
     for day, text in items:
         by_day.setdefault(day, []).append(text)

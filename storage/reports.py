@@ -441,3 +441,46 @@ async def weekly_report(
         col(Report.day).between(start, end),
     )
     return (await session.exec(query)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What the leaders did with one report: who marked it 已阅, and their 批复."""
+
+    readers: list[str]
+    replies: list[tuple[str, str]]  # (leader, text), in order
+
+
+async def feedback(
+    session: AsyncSession, *, person_id: int, start: date, end: date
+) -> dict[tuple[str, date], Feedback]:
+    """The person's reports in [start, end] that were read or answered, by (kind, day)."""
+    reports = select(Report.id, Report.kind, Report.day).where(
+        Report.person_id == person_id, col(Report.day).between(start, end)
+    )
+    keys = {rid: (kind, day) for rid, kind, day in (await session.exec(reports)).all()}
+    if not keys:
+        return {}
+    readers: dict[int, list[str]] = defaultdict(list)
+    read = (
+        select(ReportReview.report_id, Person.name)
+        .join(Person, col(Person.id) == ReportReview.leader_id)
+        .where(col(ReportReview.report_id).in_(list(keys)))
+        .order_by(col(ReportReview.id))
+    )
+    for rid, name in (await session.exec(read)).all():
+        readers[rid].append(name)
+    replies: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    answered = (
+        select(ReportReply.report_id, Person.name, ReportReply.text)
+        .join(Person, col(Person.id) == ReportReply.leader_id)
+        .where(col(ReportReply.report_id).in_(list(keys)))
+        .order_by(col(ReportReply.id))
+    )
+    for rid, name, text in (await session.exec(answered)).all():
+        replies[rid].append((name, text))
+    return {
+        keys[rid]: Feedback(readers.get(rid, []), replies.get(rid, []))
+        for rid in keys
+        if rid in readers or rid in replies
+    }

@@ -70,9 +70,9 @@ async def test_wrong_code_is_refused_and_nothing_recorded(
 ) -> None:
     before = await db_counts(sessionmaker)
     sent = await chat.feed(make_message("/start ABCD2345", user=make_user(9006)))
-    assert "邀请码不对" in sent[0].text
+    assert "邀请码有误" in sent[0].text
     sent = await chat.feed(make_message("ZZZZ9999", user=make_user(9006)))
-    assert "邀请码不对" in sent[0].text
+    assert "邀请码有误" in sent[0].text
     assert await db_counts(sessionmaker) == before
 
 

@@ -48,7 +48,7 @@ async def test_bonus_asks_then_stores_audits_and_tells_the_person(
 ) -> None:
     admin = await roster.bind("周敏")
     [ask] = await chat.feed(make_message("/bonus 杨帆 2 获市级表彰", user=admin, date=NOW))
-    assert ask.text == "请确认：杨帆（办公室）加分 +2：获市级表彰\n记在 11月20日。"
+    assert ask.text == "请确认：杨帆（办公室）加分 +2：获市级表彰\n计入日期：11月20日"
     assert await records(session) == []
     prompt = chat.fake.last_message(admin.id)
     sent = await press(chat, admin, "✅ 确认", clock)
@@ -83,8 +83,8 @@ async def test_bonus_refusals_change_nothing(
     cases = [
         (office.head, "/bonus 杨帆 2 好", "只有考核办可以加分、扣分或记负面清单。"),
         (admin, "/bonus 杨帆 2", "用法：/bonus 姓名 [日期] 分值 原因"),
-        (admin, "/bonus 杨帆 两分 好", "分值「两分」不对"),
-        (admin, "/bonus 杨帆 0 好", "分值「0」不对"),
+        (admin, "/bonus 杨帆 两分 好", "分值「两分」有误"),
+        (admin, "/bonus 杨帆 0 好", "分值「0」有误"),
         (admin, "/bonus 杨帆 6 好", "本季度加分上限 5 分，杨帆 已加 0 分，最多还能加 5 分。"),
         (admin, "/bonus 王不存在 1 好", "王不存在"),
     ]
@@ -96,7 +96,7 @@ async def test_bonus_refusals_change_nothing(
     )
     assert group.text == "加分、扣分和负面清单请在与我的私聊中操作。"
     await chat.feed(make_message("/bonus 杨帆 -1.5 迟到早退", user=admin, date=NOW))
-    assert chat.fake.last_message(admin.id).text.startswith("请确认：杨帆（办公室）扣分 −1.5")
+    assert chat.fake.last_message(admin.id).text.startswith("请确认：杨帆（办公室）扣分 -1.5")
     [cancelled] = await press(chat, admin, "✖️ 取消", clock)
     assert cancelled.text == "已取消，未记录。"
     assert await records(session) == [] and await db_counts(sessionmaker) == before
@@ -111,7 +111,7 @@ async def test_veto_lists_the_kinds_and_makes_the_grade_poor(
     [ask] = await chat.feed(make_message("/veto 杨帆 违纪违法 受到党纪处分", user=admin, date=NOW))
     assert ask.text == (
         "请确认：杨帆（办公室）记入负面清单「违纪违法」：受到党纪处分\n"
-        "一票否决：本季度等次为较差。\n记在 11月20日。"
+        "一票否决：本季度等次为较差。\n计入日期：11月20日"
     )
     sent = await press(chat, admin, "✅ 确认", clock)
     [record] = await records(session)
@@ -133,7 +133,8 @@ async def test_veto_lists_the_kinds_and_makes_the_grade_poor(
 async def test_policy_in_short(chat: Chat, office: Office) -> None:
     [reply] = await chat.feed(make_message("/policy", user=office.member, date=NOW))
     lines = reply.text.split("\n")
-    assert lines[0] == "📐 考核方案：通用方案（standard）"
+    assert lines[0] == "📐 考核方案：通用方案"
+    assert not any("a" <= ch.lower() <= "z" for ch in reply.text)  # no English in chat
     assert "分项：日报填报 30%，审阅批复 10%，多主体评价 40%，指标完成 20%" in lines
     assert any(line.startswith("评价：自评 10%，部门评分 30%") for line in lines)
     assert any("好 不超过 40% 且 ≥80 分" in line for line in lines)
@@ -170,13 +171,13 @@ async def test_a_correction_for_the_previous_quarter_until_it_is_published(
     admin = await roster.bind("周敏")
     early = local(10, 12, 10)  # Q3 is over, its results are not out yet
     [ask] = await chat.feed(make_message("/bonus 杨帆 9-30 2 国庆值守", user=admin, date=early))
-    assert ask.text.endswith("记在 9月30日。")
+    assert ask.text.endswith("计入日期：9月30日")
     await press(chat, admin, "✅ 确认", clock)
     [record] = await records(session)
     assert record.day == date(2026, 9, 30)
     for text, expected in (
-        ("/bonus 杨帆 6-30 1 太早", "日期「6-30」不对"),
-        ("/veto 杨帆 10-13 违纪违法 未来", "日期「10-13」不对"),
+        ("/bonus 杨帆 6-30 1 太早", "日期「6-30」有误"),
+        ("/veto 杨帆 10-13 违纪违法 未来", "日期「10-13」有误"),
     ):
         [reply] = await chat.feed(make_message(text, user=admin, date=early))
         assert reply.text.startswith(expected), reply.text

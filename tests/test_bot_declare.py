@@ -92,11 +92,14 @@ async def test_full_declare_flow(
     sent = await me.say("/declare")
     assert "2026年第3季度实绩申报（最多5项，10月10日截止）" in sent[0].text
     assert "请发送第1项实绩" in sent[1].text
+    # 「➕ 添加一项」 while the bot already waits for item 1: a hint, not the prompt again
+    sent, toast = await me.press("➕ 添加一项")
+    assert sent == [] and toast.startswith("请发送第1项实绩")
 
     sent = await me.say("牵头完成全局档案数字化")
     assert "「牵头完成全局档案数字化」" in sent[0].text
     sent, _ = await me.press("临时任务")
-    assert sent[0].text == "这一项你自评："
+    assert sent[0].text == "请选择本项自评等次："
     sent, _ = await me.press("较好")
     assert sent[0].text == "✅ 已保存第1项（临时任务，自评较好）：牵头完成全局档案数字化"
     assert "1. [临时任务·自评较好] 牵头完成全局档案数字化" in sent[1].text
@@ -292,7 +295,7 @@ async def test_state_in_redis_survives_a_restart(
     try:
         sent = await me.say("/declare")
         assert "1. [年度指标·自评好] 完成普法宣传" in sent[0].text
-        assert sent[1].text == "这一项你自评："
+        assert sent[1].text == "请选择本项自评等次："
         await me.press("好")
         assert await stored(session) == [
             (1, "完成普法宣传", "annual", "good"),

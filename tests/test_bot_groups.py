@@ -29,7 +29,7 @@ async def test_admin_binds_a_department_group(
     admin = await roster.bind("周敏")
     group = make_group(-100_1, "办公室工作群")
     (reply,) = await chat.feed(make_message("/bindgroup 办公室", user=admin, chat=group))
-    assert "已绑定到「办公室」" in reply.text
+    assert reply.text == "本群已绑定到「办公室」。该部门日报将同步到本群，点赞、错情也在本群进行。"
     assert reply.reply_parameters is not None or reply.reply_to_message_id is not None
     assert await group_binding(session, group.id) == ("办公室", "办公室工作群")
 

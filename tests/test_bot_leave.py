@@ -20,11 +20,26 @@ async def test_person_records_leave(chat: Chat, office: Office, session: AsyncSe
     sent = await chat.feed(
         make_message("/leave 11-24 11-26 出差 北京", user=office.member, date=local(11, 20, 9))
     )
-    assert (
-        sent[0].text
-        == "🏖 已登记 杨帆 11月24日—11月26日 请假：出差 北京。其中 3 个工作日不用填日报。"
-    )
+    # 出差 is not 请假, and no beach: the kind is read from the reason
+    assert sent[0].text == "✅ 已登记 11月24日—11月26日 出差（北京），这 3 个工作日无需填报日报。"
     assert await active_leave(session) == [("2026-11-24", "2026-11-26", "出差 北京")]
+
+
+async def test_leave_kinds_are_read_from_the_reason(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    for text, expected in (
+        ("/leave 11-23 省局培训", "✅ 已登记 11月23日 培训（省局培训），当天无需填报日报。"),
+        ("/leave 11-24 病假", "✅ 已登记 11月24日 病假，当天无需填报日报。"),
+        ("/leave 11-25 家中有事", "✅ 已登记 11月25日 请假（家中有事），当天无需填报日报。"),
+        ("/leave 11-29 出差：省厅", "✅ 已登记 11月29日 出差（省厅），其间没有工作日。"),
+        ("/leave 11-27 11-28 出差 北京", "其中 1 个工作日无需填报日报"),
+    ):
+        sent = await chat.feed(make_message(text, user=office.member, date=local(11, 20, 9)))
+        assert expected in sent[0].text, text
+    listed = await chat.feed(make_message("/leave", user=office.member, date=local(11, 20, 9)))
+    assert "1. 11月23日 培训（省局培训）" in listed[0].text
+    assert "3. 11月25日 请假（家中有事）" in listed[0].text
 
 
 async def test_bad_leave_is_refused_with_a_hint(
@@ -50,7 +65,7 @@ async def test_overlapping_leave_is_refused(
     sent = await chat.feed(
         make_message("/leave 11-26 培训", user=office.member, date=local(11, 20, 9))
     )
-    assert "已有请假" in sent[0].text
+    assert "这段时间已有登记（11月24日—11月26日）" in sent[0].text
     assert len(await active_leave(session)) == 1
 
 
@@ -61,7 +76,7 @@ async def test_admin_records_leave_for_someone(
     sent = await chat.feed(
         make_message("/leave @yang_fan88 11-23 培训", user=admin, date=local(11, 20, 9))
     )
-    assert "已登记 杨帆 11月23日 请假：培训" in sent[0].text
+    assert sent[0].text == "✅ 已登记 杨帆 11月23日 培训，当天无需填报日报。"
     sent = await chat.feed(
         make_message("/leave 张伟 11-23 培训", user=admin, date=local(11, 20, 9))
     )

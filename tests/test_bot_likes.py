@@ -153,7 +153,7 @@ async def test_one_like_per_target_per_day_and_the_daily_cap(
 ) -> None:
     await say(chat, office.head, "点赞 @杨帆 第一次")
     sent = await say(chat, office.head, "点赞 @杨帆 第二次")
-    assert "今天已经给 杨帆 点过赞了" in sent[0].text
+    assert "今天已为 杨帆 点过赞" in sent[0].text
     sent = await say(chat, office.head, "点赞 @杨帆 明天可以", at=NOON + timedelta(days=1))
     assert "👍" in sent[0].text
 
@@ -167,7 +167,7 @@ async def test_one_like_per_target_per_day_and_the_daily_cap(
     await say(capped, office.head, "点赞 @杨帆 一", at=day)
     await say(capped, office.head, "错情 @赵丽 二", at=day)
     sent = await say(capped, office.head, "错情 @赵丽 三", at=day)
-    assert sent[0].text == "今天你已发出 2 次点赞或错情，已达上限，明天再来。"
+    assert sent[0].text == "今天你已发出 2 次点赞或错情，已达每日上限，请明日再操作。"
     assert len(await live_records(session)) == 4
 
 
@@ -224,7 +224,7 @@ async def test_undo_by_reply_and_latest_and_refusals(
     sent = await say(
         chat, office.head, "/undo", at=NOON + timedelta(minutes=6)
     )  # the latest: 赵丽's error
-    assert "赵丽 错情 −1（迟到）" in sent[0].text
+    assert "赵丽 错情 -1（迟到）" in sent[0].text
     assert await live_records(session) == []
     assert len((await session.exec(select(Record))).all()) == 2  # nothing deleted
     audits = (
@@ -256,7 +256,7 @@ async def test_admin_voids_any_record_with_a_reason(
     sent = await say(
         chat, admin, f"/void #{record.id} 经核实不属实", group=False, at=NOON + timedelta(days=5)
     )
-    assert "已撤销：杨帆 错情 −1（误记）" in sent[0].text
+    assert "已撤销：杨帆 错情 -1（误记）" in sent[0].text
     audit = (
         await session.exec(select(AuditEntry).where(AuditEntry.action == "record_void"))
     ).one()
@@ -272,7 +272,7 @@ async def test_records_for_self_and_for_a_leader(
     (mine,) = await say(chat, office.member, "/records", group=False)
     lines = mine.text.splitlines()
     assert lines[0] == "📒 杨帆 2026年第4季度：点赞 1 次，错情 1 次，合计 +0 分"
-    assert any("错情 −1 漏项 —— 李红梅" in line for line in lines)
+    assert any("错情 -1 漏项 —— 李红梅" in line for line in lines)
     (theirs,) = await say(chat, office.head, "/records @杨帆", group=False)
     assert theirs.text.startswith("📒 杨帆")
     (denied,) = await say(chat, office.other, "/records @杨帆", group=False)

@@ -29,16 +29,41 @@ from tests.fakes import FakeSession
 DURING = local(10, 13, 10)
 
 
-async def requests_for(chat: Chat, user: User, at: datetime) -> dict[str, Message]:
-    """/ratings: the request messages as Telegram answered them, by their text."""
+def _sent(chat: Chat, before: int) -> list[Message]:
+    """The messages the bot sent since `before`, as Telegram answered them."""
+    pairs = zip(chat.fake.requests[before:], chat.fake.results[before:], strict=True)
+    return [result for request, result in pairs if isinstance(request, SendMessage)]
+
+
+async def click(chat: Chat, user: User, message: Message, data: str) -> int:
+    """Press a button; where the bot's requests start."""
+    before = len(chat.fake.requests)
+    await chat.dp.feed_update(chat.bot, make_callback(data, user=user, message=message))
+    return before
+
+
+async def requests_for(
+    chat: Chat, user: User, at: datetime, clock: FakeClock | None = None
+) -> dict[str, Message]:
+    """/ratings: ONE list message with a button per person; pressing each sends its
+    request. The request messages as Telegram answered them, by their text."""
+    if clock is not None:
+        clock.at = at
     before = len(chat.fake.requests)
     await chat.feed(make_message("/ratings", user=user, date=at))
-    pairs = zip(chat.fake.requests[before:], chat.fake.results[before:], strict=True)
-    return {
-        result.text: result
-        for request, result in pairs
-        if isinstance(request, SendMessage) and request.reply_markup is not None
-    }
+    sent = _sent(chat, before)
+    listed = [m for m in sent if m.reply_markup is not None]
+    if not listed:
+        return {}
+    assert len(sent) == 1, [m.text for m in sent]  # one message, however many to rate
+    found: dict[str, Message] = {}
+    for row in listed[0].reply_markup.inline_keyboard:
+        for b in row:
+            if b.callback_data.startswith("rt:o:") and not b.text.startswith("✅"):
+                start = await click(chat, user, listed[0], b.callback_data)
+                (request,) = _sent(chat, start)
+                found[request.text] = request
+    return found
 
 
 def find(requests: dict[str, Message], *words: str) -> Message:
@@ -83,7 +108,7 @@ async def scores(session: AsyncSession) -> list[tuple[str, float | None]]:
 async def test_rate_by_button_and_rerate(
     chat: Chat, office: Office, clock: FakeClock, session: AsyncSession
 ) -> None:
-    requests = await requests_for(chat, office.head, DURING)
+    requests = await requests_for(chat, office.head, DURING, clock)
     assert len(requests) == 5  # self + the four other members of 办公室
     request = find(requests, "部门评分", "杨帆")
     assert "点下面的等次，或回复本条消息一个 0—100 的分数" in request.text
@@ -96,17 +121,18 @@ async def test_rate_by_button_and_rerate(
     session.expire_all()
     assert await scores(session) == [("head", 95.0)]
     # what is left to rate no longer lists 杨帆
-    left = await requests_for(chat, office.head, DURING)
+    left = await requests_for(chat, office.head, DURING, clock)
     assert len(left) == 4 and not any("杨帆" in text for text in left)
 
 
 async def test_rate_by_typed_number(
     chat: Chat, office: Office, clock: FakeClock, session: AsyncSession
 ) -> None:
-    requests = await requests_for(chat, office.member, DURING)
-    mine = find(requests, "自评", "杨帆")
+    requests = await requests_for(chat, office.member, DURING, clock)
+    mine = find(requests, "自评")
+    assert mine.text.startswith("⭐ 2026年第3季度自评：请为自己本季度表现打分。")
     sent = await chat.feed(make_message("88", user=office.member, reply_to=mine, date=DURING))
-    assert sent[0].text.startswith("✅ 自评：杨帆 88分。")
+    assert sent[0].text.startswith("✅ 自评：88分。")
     for bad in ("101", "很好", "-3"):
         sent = await chat.feed(make_message(bad, user=office.member, reply_to=mine, date=DURING))
         assert sent[0].text == "请回复 0—100 之间的分数，例如 88。"
@@ -136,13 +162,19 @@ async def test_reply_to_a_scheduled_request(
     fake.clear()
     await jobs.run(Job.RATINGS_OPEN, date(2026, 10, 12))
     pairs = zip(fake.requests, fake.results, strict=True)
-    request = next(
+    (listed,) = [
         result
         for sent, result in pairs
-        if isinstance(sent, SendMessage)
-        and int(sent.chat_id) == office.supervisor.id
-        and "分管领导评分：请为 陈静" in sent.text
+        if isinstance(sent, SendMessage) and int(sent.chat_id) == office.supervisor.id
+    ]  # one message, listing whom to rate
+    assert "· 分管领导评分：" in listed.text and "陈静" in listed.text, listed.text
+    button = next(
+        b for row in listed.reply_markup.inline_keyboard for b in row if b.text == "陈静"
     )
+    clock.at = DURING
+    start = await click(chat, office.supervisor, listed, button.callback_data)
+    (request,) = _sent(chat, start)
+    assert request.text.startswith("⭐ 2026年第3季度分管领导评分：请为 陈静 评分。")
     sent = await chat.feed(
         make_message("90", user=office.supervisor, reply_to=request, date=DURING)
     )
@@ -153,7 +185,7 @@ async def test_reply_to_a_scheduled_request(
 async def test_rating_outside_the_window_is_refused(
     chat: Chat, office: Office, clock: FakeClock, session: AsyncSession
 ) -> None:
-    requests = await requests_for(chat, office.head, DURING)
+    requests = await requests_for(chat, office.head, DURING, clock)
     request = find(requests, "部门评分", "赵丽")
     late = local(10, 14, 20, 5)  # after the close day's 20:00 deadline
     answer, edits = await press(chat, clock, office.head, request, "一般", late)
@@ -169,7 +201,7 @@ async def test_rating_outside_the_window_is_refused(
 async def test_someone_elses_request_is_refused(
     chat: Chat, office: Office, clock: FakeClock, session: AsyncSession
 ) -> None:
-    requests = await requests_for(chat, office.head, DURING)
+    requests = await requests_for(chat, office.head, DURING, clock)
     request = find(requests, "部门评分", "杨帆")
     answer, _ = await press(chat, clock, office.member, request, "好", DURING)
     assert answer == "这项评分不是发给你的。"
@@ -188,14 +220,14 @@ async def test_peer_ratings_are_anonymous_and_flow_into_the_score(
     huang = await roster.bind("黄磊")
     yang = await roster.person("杨帆")
     for rater, label in ((office.other, "较差"), (huang, "较好")):
-        requests = await requests_for(chat, rater, DURING)
+        requests = await requests_for(chat, rater, DURING, clock)
         request = find(requests, "同级互评", "杨帆")
         assert "匿名" in request.text
         fake.clear()
         await press(chat, clock, rater, request, label, DURING)
         # nothing goes to 杨帆 when a peer rates her
         assert all(int(getattr(r, "chat_id", 0) or 0) != office.member.id for r in fake.requests)
-    head = await requests_for(chat, office.head, DURING)
+    head = await requests_for(chat, office.head, DURING, clock)
     await press(chat, clock, office.head, find(head, "部门评分", "杨帆"), "好", DURING)
 
     # what 杨帆 can ask for never says who gave what
@@ -208,7 +240,7 @@ async def test_peer_ratings_are_anonymous_and_flow_into_the_score(
     )
     assert "赵丽" not in seen and "黄磊" not in seen
     assert "互评60" not in seen and "60（" not in seen  # 赵丽's 较差, on its own
-    own = await requests_for(chat, office.member, local(10, 13, 21))
+    own = await requests_for(chat, office.member, local(10, 13, 21), clock)
     assert all(
         "打了" in t or "请为 杨帆" not in t or "自评" in t for t in own
     )  # only hers to give
@@ -247,7 +279,7 @@ async def test_a_single_peer_answer_is_neither_scored_nor_shown(
     session: AsyncSession,
     dp: Dispatcher,
 ) -> None:
-    requests = await requests_for(chat, office.other, DURING)
+    requests = await requests_for(chat, office.other, DURING, clock)
     await press(chat, clock, office.other, find(requests, "同级互评", "杨帆"), "较差", DURING)
     shown = await me_in_full(chat, clock, office.member, local(10, 13, 21))
     # 赵丽's 较差 (60) alone would be plain to see as the peers' mean
@@ -258,3 +290,54 @@ async def test_a_single_peer_answer_is_neither_scored_nor_shown(
         calendar=dp["calendar"], period="2026Q3",
     )  # fmt: skip
     assert [m for m in gathered.facts.ratings if m.kind is RaterKind.PEERS] == []
+
+
+async def test_a_long_list_is_paged_in_the_same_message(
+    chat: Chat, office: Office, clock: FakeClock, session: AsyncSession, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.handlers import ratings as handler
+
+    monkeypatch.setattr(handler, "PAGE", 2)  # 陈静 has 5 to rate: 3 pages
+    clock.at = DURING
+    (listed,) = await chat.feed(make_message("/ratings", user=office.head, date=DURING))
+    listed = chat.fake.results[-1]
+    assert listed.text.splitlines()[0] == "⭐ 2026年第3季度评分：还有5项待评，10月14日截止："
+    assert "· 自评：本人" in listed.text and "· 部门评分：" in listed.text
+    first = [b.text for row in listed.reply_markup.inline_keyboard for b in row]
+    assert first[0] == "本人自评" and first[-2:] == ["1/3", "下一页 ▶"]
+    turn = listed.reply_markup.inline_keyboard[-1][-1].callback_data
+    start = await click(chat, office.head, listed, turn)
+    (edit,) = [r for r in chat.fake.requests[start:] if isinstance(r, EditMessageText)]
+    second = [b.text for row in edit.reply_markup.inline_keyboard for b in row]
+    assert second[-3:] == ["◀ 上一页", "2/3", "下一页 ▶"]
+    assert not set(first[:2]) & set(second[:2])  # other people on page 2
+    # nothing else was sent: the list stays one message
+    assert not [r for r in chat.fake.requests[start:] if isinstance(r, SendMessage)]
+    # rating someone on page 1 marks them ✅ and does not shift page 2
+    start = await click(
+        chat, office.head, listed, listed.reply_markup.inline_keyboard[0][0].callback_data
+    )
+    (request,) = _sent(chat, start)
+    await press(chat, clock, office.head, request, "好", DURING)
+    start = await click(chat, office.head, listed, turn)
+    (edit,) = [r for r in chat.fake.requests[start:] if isinstance(r, EditMessageText)]
+    assert [b.text for row in edit.reply_markup.inline_keyboard for b in row] == second
+    assert "还有4项待评" in edit.text and "· 自评" not in edit.text
+    back = edit.reply_markup.inline_keyboard[-1][0].callback_data  # ◀ 上一页
+    start = await click(chat, office.head, listed, back)
+    (edit,) = [r for r in chat.fake.requests[start:] if isinstance(r, EditMessageText)]
+    assert edit.reply_markup.inline_keyboard[0][0].text == "✅ 本人自评"
+
+
+async def test_someone_elses_list_button_opens_nothing(
+    chat: Chat, office: Office, clock: FakeClock
+) -> None:
+    clock.at = DURING
+    await chat.feed(make_message("/ratings", user=office.head, date=DURING))
+    listed = chat.fake.results[-1]
+    data = listed.reply_markup.inline_keyboard[0][1].callback_data  # one of 陈静's ratees
+    start = await click(chat, office.member, listed, data)
+    new = chat.fake.requests[start:]
+    answer = next(r for r in new if isinstance(r, AnswerCallbackQuery))
+    assert answer.text == "这项评分不是发给你的。" and answer.show_alert
+    assert not [r for r in new if isinstance(r, SendMessage)]

@@ -140,10 +140,17 @@ async def test_group_hash_report_in_own_department_group(
         )
     )
     assert len(sent) == 1  # the acknowledgement carries the 「已阅」 button: no second echo
-    assert sent[0].chat_id == OFFICE_GROUP and "按时" in sent[0].text
+    # the group sees whose report it is
+    assert sent[0].chat_id == OFFICE_GROUP and sent[0].text == "✅ 杨帆 11月20日日报已记录（按时）"
     assert sent[0].reply_markup.inline_keyboard[0][0].callback_data.startswith("rv:")
     item = (await session.exec(select(ReportItem))).one()
     assert item.text == "接待群众来访 3 人" and item.echo_chat_id == OFFICE_GROUP
+    again = await chat.feed(
+        make_message(
+            "#日报 整理档案", user=office.member, chat=office.group, date=local(11, 20, 10)
+        )
+    )
+    assert again[0].text == "✅ 杨帆 11月20日日报第2条已记录（按时）"
 
 
 async def test_group_chatter_is_not_a_report(
@@ -167,9 +174,7 @@ async def test_edit_updates_the_item_keeps_history_and_the_echo(
     before = len(chat.fake.requests)
     await chat.dp.feed_update(chat.bot, make_message_update(edited=edited))
     calls = chat.fake.requests[before:]
-    assert any(
-        isinstance(c, SendMessage) and "已更新 11月20日 日报 第 1 条" in c.text for c in calls
-    )
+    assert any(isinstance(c, SendMessage) and "已更新 11月20日 日报第1条" in c.text for c in calls)
     assert any(isinstance(c, EditMessageText) and "走访企业 4 家" in c.text for c in calls)
     item = (await session.exec(select(ReportItem))).one()
     await session.refresh(item)
@@ -247,7 +252,17 @@ async def test_unknown_command_is_not_filed(
     chat: Chat, office: Office, session: AsyncSession
 ) -> None:
     sent = await chat.feed(make_message("/dayly 打错了", user=office.member))
-    assert "不认识这个命令" in sent[0].text
+    assert sent[0].text == "暂不支持该命令，请发送 /help 查看可用命令。"
+    assert await reports(session) == []
+
+
+async def test_an_unreadable_date_is_refused_politely(
+    chat: Chat, office: Office, session: AsyncSession
+) -> None:
+    sent = await chat.feed(
+        make_message("/daily 13-45 走访企业", user=office.member, date=local(11, 20, 9))
+    )
+    assert sent[0].text == "日期「13-45」无法识别，请按 11-20 的格式填写。"
     assert await reports(session) == []
 
 

@@ -119,7 +119,7 @@ async def test_rank_for_a_head_a_group_and_the_unit(
     await chat.feed(make_message("/rank", user=office.other, chat=group, date=local(11, 20, 21)))
     picture = chat.fake.sent(SendPhoto)[-1]  # anyone in the group sees the group's board
     assert picture.chat_id == OFFICE_GROUP
-    assert picture.caption.startswith("🏆 办公室 2026年第4季度（截至 11月20日，暂定）")
+    assert picture.caption.startswith("🏆 办公室 2026年第4季度 排名（截至 11月20日，暂定）")
     assert picture.caption.endswith("各类别第一：中层干部 陈静；一般工作人员 杨帆")
     assert png_size(picture.photo.data)[0] == 1080
     admin = await roster.bind("周敏")

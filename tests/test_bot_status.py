@@ -22,15 +22,40 @@ async def test_status_shows_the_week_day_by_day(chat: Chat, office: Office) -> N
     await chat.feed(make_message("/leave 11-19 培训", user=office.member, date=local(11, 19, 8)))
     (reply,) = await chat.feed(make_message("/status", user=office.member, date=local(11, 20, 15)))
     assert reply.text.splitlines() == [
-        "📋 杨帆 本周（11月16日—11月22日）",
+        "📋 杨帆 本周（11月16日—11月20日）",  # the week's working days
         "周一 11月16日 ✅ 按时",
         "周二 11月17日 ⏰ 迟报",
         "周三 11月18日 📌 补报",
-        "周四 11月19日 🏖 请假",
+        "周四 11月19日 培训（无需填报）",  # its kind, read from the reason
         "周五 11月20日 ⏳ 今天（截止 20:00）",
         "周报：未交（截止 11月20日 20:00）",
         "本周没有缺报 👍",
     ]
+
+
+async def test_status_tells_who_read_a_report_and_their_pifu(
+    chat: Chat, office: Office, session: AsyncSession, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_bot_review import file_and_get_echo, press, remember_echo
+
+    echo = await file_and_get_echo(chat, office)  # 杨帆, 11-20
+    await remember_echo(session, echo.message_id)
+    clock.at = local(11, 20, 11)
+    await press(chat, office.supervisor, echo)  # 李红梅: 已阅
+    await chat.feed(
+        make_message("请把第二家的\n整改情况附上", user=office.head, chat=office.group,
+                     reply_to=echo, date=local(11, 20, 12))
+    )  # fmt: skip
+    (reply,) = await chat.feed(make_message("/status", user=office.member, date=local(11, 20, 15)))
+    lines = reply.text.splitlines()
+    at = lines.index("周五 11月20日 ✅ 按时")
+    assert lines[at + 1 : at + 3] == [
+        "　👀 已阅：李红梅、陈静",  # a 批复 counts as read
+        "　💬 陈静批复：请把第二家的 整改情况附上",
+    ]
+    # someone else's /status shows nothing of it
+    (other,) = await chat.feed(make_message("/status", user=office.other, date=local(11, 20, 15)))
+    assert "已阅" not in other.text and "批复" not in other.text
 
 
 async def test_status_after_the_deadline_counts_today_missing(chat: Chat, office: Office) -> None:

@@ -67,7 +67,7 @@ async def test_someone_without_authority_cannot_assign(
 ) -> None:
     sent = await say(chat, office.other, "/task 杨帆 整理材料 截止 12-05", group=True)
     assert [m.text for m in sent] == [
-        "你没有给此人交办任务的权限（仅本部门负责人、分管领导、主要领导可以）。"
+        "你不是 杨帆 的部门负责人、分管领导或主要领导，不能向其交办任务。"
     ]
     assert await tasks(session) == []
     sent = await say(chat, office.head, "/task 杨帆 整理材料", group=True)
@@ -167,8 +167,8 @@ async def test_stats_show_task_completion_and_overdue_per_department(
     await say(chat, office.head, "/accept 2 优", at=local(11, 24, 10))
     sent = await say(chat, office.head, "/stats", at=local(12, 8, 10))
     assert (
-        "📌 任务（动态指标 / 督办）\n办公室\n  本季度任务 2 项：验收 1（50%）待验收 0 逾期 1"
-        in (sent[0].text)
+        "📌 任务（动态指标 / 督办）\n办公室\n"
+        "  本季度任务 2 项：已验收 1 项（50%），待验收 0 项，逾期 1 项" in (sent[0].text)
     )
 
 

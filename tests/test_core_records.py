@@ -132,4 +132,4 @@ def test_undo_window_and_signs() -> None:
     made = datetime(2026, 11, 20, 12, tzinfo=UTC)
     assert can_undo(created_at=made, now=made + timedelta(hours=24))
     assert not can_undo(created_at=made, now=made + timedelta(hours=24, seconds=1))
-    assert (signed(1), signed(-3), signed(0.5), signed(0)) == ("+1", "−3", "+0.5", "+0")
+    assert (signed(1), signed(-3), signed(0.5), signed(0)) == ("+1", "-3", "+0.5", "+0")

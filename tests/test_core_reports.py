@@ -138,9 +138,9 @@ def test_leave_arguments() -> None:
 
 def test_weekly_draft_groups_items_by_day() -> None:
     items = [(date(2026, 11, 16), "走访企业"), (date(2026, 11, 16), "整理台账"), (FRI, "写周报")]
-    draft = weekly_draft(items, monday=date(2026, 11, 16), sunday=date(2026, 11, 22))
+    draft = weekly_draft(items, start=date(2026, 11, 16), end=date(2026, 11, 20))
     assert draft.splitlines() == [
-        "本周工作（11月16日—11月22日）",
+        "本周工作（11月16日—11月20日）",
         "周一：走访企业；整理台账",
         "周五：写周报",
     ]

@@ -19,15 +19,15 @@ def test_demo_binds_everyone_files_reports_and_ends_with_stats(demo_run: DemoRun
     for expected in (
         "已绑定账号：42/42 人；已绑定群：10 个",
         "只有考核办可以绑定群",  # a refusal is shown too
-        "邀请码不对",
+        "邀请码有误",
         "✅ 已记录 6月1日 日报（按时），共 1 条。",  # a filing acknowledged
         "日报（迟报）",  # a late one
         "日报（补报）",  # a backfill
-        "已更新 6月2日 日报 第 2 条",  # an edit
+        "已更新 6月2日 日报第2条",  # an edit
         "✅ 已阅：陈静",  # a review
         "只有本部门负责人、分管领导或主要领导可以审阅。",  # a refused review
         "💬 李红梅 批复了你 6月2日 的日报",  # a 批复
-        "已登记 黄磊 6月8日—6月9日 请假",  # leave
+        "✅ 已登记 6月8日—6月9日 出差（省局培训），这 2 个工作日无需填报日报。",  # leave
         "✅ 已记录 周报（截止 6月5日，按时）",  # weekly from the draft
         "📊 填报率与审阅率（统计到 6月12日）",  # the closing /stats
         "网页控制台登录链接（10 分钟内有效",  # /console (issue 23)

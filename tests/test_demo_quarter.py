@@ -36,6 +36,9 @@ def test_demo_closes_the_quarter(demo_run: DemoRun) -> None:
         "📘 2026年度考核结果：优秀 ",
         "→ 杨帆：📘 2026年度考核",
         "合计 500000.00 元（与资金总额相符）",
+        # issue 22: one list per rater, not a message per person to rate
+        "42 位评分人各收到 1 条待评名单",
+        "· 自评：本人",
     ):
         assert expected in transcript, expected
     assert (tmp_path / "charts" / "0709-unit-grades.png").exists()

@@ -142,7 +142,7 @@ async def test_a_rating_and_a_task_show_in_the_next_me(
 
     after = local(10, 13, 21)  # the closing quarter (Q3) is what /me shows
     before = await me(chat, office.member, at=after)
-    requests = await requests_for(chat, office.head, DURING)
+    requests = await requests_for(chat, office.head, DURING, clock)
     await rate(chat, clock, office.head, find(requests, "部门评分", "杨帆"), "好", DURING)
     rated = await me(chat, office.member, at=after)
     assert rated != before and "多主体评价" in rated and "95" in rated

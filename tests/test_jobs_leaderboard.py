@@ -55,12 +55,12 @@ async def test_leaderboard_posts_each_group_once_even_when_run_twice(
     assert set(by_chat) == {OFFICE_GROUP, UNIT_GROUP}  # only bound groups; the unit gets two
     assert len(photos) == 3 and first.delivery is not None and len(first.delivery.sent) == 3
     office_board = by_chat[OFFICE_GROUP]
-    assert office_board.caption.startswith("🏆 办公室 2026年第4季度（截至 11月20日，暂定）")
+    assert office_board.caption.startswith("🏆 办公室 2026年第4季度 排名（截至 11月20日，暂定）")
     # head and staff are ranked in different groups: each group's first is named
     assert office_board.caption.endswith("各类别第一：中层干部 陈静；一般工作人员 杨帆")
     assert png_size(office_board.photo.data)[0] == 1080
     unit_posts = [p.caption for p in photos if int(p.chat_id) == UNIT_GROUP]
-    assert any(c.startswith("🏆 各部门") for c in unit_posts)
+    assert any(c.startswith("🏆 部门 2026年第") for c in unit_posts)
     assert any(c.startswith("📊 各部门日报填报率") for c in unit_posts)
 
     fake.clear()

@@ -102,19 +102,23 @@ async def test_ratings_jobs(
     await jobs.run(Job.RATINGS_OPEN, date(2026, 10, 12))
     sent = fake.sent(SendMessage)
     counts = await names_by_chat(roster, sent)
-    # summary + requests: 杨帆 self, 3 peers, her head; 陈静 self + 4 members;
-    # 李红梅 self + 13 people she supervises + 2 fellow supervisors (peers);
-    # 周敏 self + 2 peers + her head 吴刚; 赵丽 like 杨帆
-    assert counts == {"杨帆": 6, "赵丽": 6, "陈静": 6, "李红梅": 17, "周敏": 5}
+    # ONE message per rater, whatever the number of people to rate (李红梅 has 16)
+    assert counts == {"杨帆": 1, "赵丽": 1, "陈静": 1, "李红梅": 1, "周敏": 1}
     yang = (await roster.user("杨帆")).id
-    to_yang = [m.text for m in sent if int(m.chat_id) == yang]
-    assert to_yang[0].startswith("⭐ 2026年第3季度多主体评价开始，10月14日截止。你有5项评分")
-    assert any("同级互评：请为 赵丽 评分" in t and "匿名" in t for t in to_yang)
-    assert any("下级评议：请为 陈静 评分" in t for t in to_yang)
-    requests = [m for m in sent if m.reply_markup is not None]
-    assert [b.text for b in requests[0].reply_markup.inline_keyboard[0]] == [
-        "好 95", "较好 85", "一般 75", "较差 60",
-    ]  # fmt: skip
+    (to_yang,) = [m for m in sent if int(m.chat_id) == yang]
+    assert to_yang.text.splitlines() == [
+        "⭐ 2026年第3季度多主体评价开始，10月14日截止。你有5项评分：",
+        "· 自评：本人",
+        "· 同级互评：赵丽、黄磊、周婷",
+        "· 下级评议：陈静",
+        "点下面的姓名逐项评分（✅ 为已评，可重新评）。",
+    ], to_yang.text
+    labels = [b.text for row in to_yang.reply_markup.inline_keyboard for b in row]
+    assert labels[0] == "本人自评" and len(labels) == 5
+    li_id = (await roster.user("李红梅")).id
+    (li,) = [m for m in sent if int(m.chat_id) == li_id]
+    pages = [b.text for b in li.reply_markup.inline_keyboard[-1]]
+    assert pages == ["1/2", "下一页 ▶"]  # 16 people: two pages of 8
     # rows exist for everyone asked, bound or not (王建国, the chief, rates heads and
     # supervisors: 8 heads + 3 supervisors)
     rows = (await session.exec(select(Rating))).all()
@@ -125,25 +129,35 @@ async def test_ratings_jobs(
     await jobs.run(Job.RATINGS_OPEN, date(2026, 10, 12), again=True)
     assert fake.sent(SendMessage) == []
 
-    # 陈静 answers all five of hers; the reminder skips her
-    head = [m for m in sent if int(m.chat_id) == (await roster.user("陈静")).id]
-    for request in head:
-        if request.reply_markup is None:
-            continue
-        message = fake._message(
-            request.chat_id, text=request.text, reply_markup=request.reply_markup
-        )
-        button = request.reply_markup.inline_keyboard[0][1]
-        from tests.factories import make_callback
+    # 陈静 answers all five of hers (a person's button opens the request); the reminder
+    # skips her
+    from tests.factories import make_callback
 
-        clock.at = local(10, 13, 10)
-        await chat.feed(make_callback(button.callback_data, user=office.head, message=message))
+    head_id = (await roster.user("陈静")).id
+    (listed,) = [m for m in sent if int(m.chat_id) == head_id]
+    message = fake._message(listed.chat_id, text=listed.text, reply_markup=listed.reply_markup)
+    for row in listed.reply_markup.inline_keyboard:
+        for person in row:
+            clock.at = local(10, 13, 10)
+            fake.clear()
+            await chat.feed(make_callback(person.callback_data, user=office.head, message=message))
+            (request,) = fake.sent(SendMessage)
+            assert request.text.startswith("⭐ 2026年第3季度") and "请为" in request.text
+            assert [b.text for b in request.reply_markup.inline_keyboard[0]] == [
+                "好 95", "较好 85", "一般 75", "较差 60",
+            ]  # fmt: skip
+            shown = fake._message(
+                request.chat_id, text=request.text, reply_markup=request.reply_markup
+            )
+            grade = request.reply_markup.inline_keyboard[0][1]
+            await chat.feed(make_callback(grade.callback_data, user=office.head, message=shown))
     clock.at = local(10, 13, 17)
     fake.clear()
     await jobs.run(Job.RATINGS_REMIND, date(2026, 10, 13))
     reminded = await names_by_chat(roster, fake.sent(SendMessage))
-    assert set(reminded) == {"杨帆", "赵丽", "李红梅", "周敏"}
+    assert reminded == {"杨帆": 1, "赵丽": 1, "李红梅": 1, "周敏": 1}
     assert any("还有5项未完成" in m.text for m in fake.sent(SendMessage))
+    assert all(m.reply_markup is not None for m in fake.sent(SendMessage))  # the list again
 
     clock.at = local(10, 14, 20)
     fake.clear()
@@ -162,8 +176,8 @@ async def test_unbound_people_get_nothing_but_their_requests_wait(
     huang = await roster.bind("黄磊")  # binds after the requests went out
     fake.clear()
     sent = await chat.feed(make_message("/ratings", user=huang, date=local(10, 12, 15)))
-    assert sent[0].text.startswith("⭐ 2026年第3季度评分：还有5项待评，10月14日截止。")
-    assert len(sent) == 6
+    assert sent[0].text.startswith("⭐ 2026年第3季度评分：还有5项待评，10月14日截止：")
+    assert len(sent) == 1
 
 
 async def test_a_dry_run_of_ratings_open_plans_without_storing(
@@ -172,7 +186,7 @@ async def test_a_dry_run_of_ratings_open_plans_without_storing(
     clock.at = local(10, 12, 8)
     fake.clear()
     planned = await jobs.run(Job.RATINGS_OPEN, date(2026, 10, 12), dry_run=True)
-    assert planned.status == "dry_run" and len(planned.messages) == 40
-    assert len({m.target for m in planned.messages}) == 40  # each request has its own key
+    assert planned.status == "dry_run" and len(planned.messages) == 5  # one per rater
+    assert len({m.target for m in planned.messages}) == 5
     assert fake.requests == []
     assert (await session.exec(select(Rating))).all() == []

@@ -87,7 +87,7 @@ async def test_remind_goes_to_who_has_not_filed_and_a_second_run_sends_nothing(
     reminded = {m.label for m in first.delivery.sent}
     assert reminded == {"陈静", "赵丽", "李红梅", "周敏"}  # bound members; 杨帆 filed
     assert texts_to(fake, office.other.id) == [
-        "⏰ 11月20日的日报还没填，20:00 截止。直接发文字给我就行。"
+        "⏰ 11月20日的日报还没填，20:00 截止。直接发送文字即可。"
     ]
     assert texts_to(fake, office.member.id) == []
 
@@ -153,10 +153,23 @@ async def test_missing_list_goes_to_the_head_next_working_morning(
     clock.at = local(11, 23, 9)  # Monday
     await jobs.run(Job.MISSING)
     assert texts_to(fake, office.head.id) == [
-        "📋 11月20日 未报日报（3人）：\n赵丽\n未绑定账号：黄磊、周婷\n"
-        "可提醒补报：/daily 月-日 内容"
+        "📋 11月20日未报日报（3人）：\n赵丽\n未绑定账号：黄磊、周婷\n"
+        "可提醒本人补报：/daily 月-日 内容"
     ]
     assert texts_to(fake, office.member.id) == []  # members get no list
+
+
+async def test_a_head_who_did_not_file_is_told_so_not_listed_by_name(
+    jobs: Jobs, chat: Chat, office: Office, fake: FakeSession, clock: FakeClock
+) -> None:
+    await file(chat, office.member, local(11, 20, 10))  # the head files nothing
+    fake.clear()
+    clock.at = local(11, 23, 9)
+    await jobs.run(Job.MISSING)
+    (text,) = texts_to(fake, office.head.id)
+    assert text.startswith("📋 你本人11月20日未报日报，请发送 /daily 11-20 内容 补报。\n")
+    assert "11月20日其他未报日报（3人）：\n赵丽\n" in text
+    assert "可提醒本人补报" in text and "陈静" not in text
 
 
 async def test_no_missing_list_before_anyone_ever_filed(
@@ -312,7 +325,7 @@ async def test_weekly_reminder_and_digest_on_the_weeks_last_working_day(
     office_digest = next(t for t in digests if t.startswith("📰 办公室"))
     assert office_digest.splitlines()[:4] == [
         "📰 办公室 本周（11月16日—11月20日）",
-        "日报 6/25 天，周报 1/5 人",
+        "日报应报 25 人天，实报 6；周报应交 5 人，已交 1",
         "缺报：陈静（5天）、赵丽（4天）、黄磊（5天）、周婷（5天）",
         "周报未交：陈静、赵丽、黄磊、周婷",
     ]

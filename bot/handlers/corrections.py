@@ -409,7 +409,6 @@ def policy_text(policy: Policy) -> str:
     )
     return texts.policy_summary(
         title=policy.title,
-        name=policy.name,
         components=components,
         raters=raters if policy.components.ratings > 0 else [],
         grades=grades,

@@ -297,6 +297,11 @@ async def _add(p: Press) -> None:
     if len(p.rows) >= core.MAX_ITEMS:
         await p.query.answer(texts.declare_full(core.MAX_ITEMS), show_alert=True)
         return
+    data = await p.state.get_data()
+    waiting = await p.state.get_state() == Declaring.text.state and not data.get("pos")
+    if waiting and data.get("q") == str(p.window.quarter):  # already asked: not twice
+        await p.query.answer(texts.declare_ask_text(len(p.rows) + 1, core.MAX_ITEMS))
+        return
     await p.query.answer()
     await _ask_text(p.message, p.state, p.window.quarter, 0, p.now, len(p.rows) + 1)
 

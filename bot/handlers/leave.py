@@ -101,9 +101,15 @@ async def cmd_leave(
     )
     await session.commit()
     workdays = len(calendar.workdays(request.start, request.end))
+    kind, detail = core.leave_kind(leave.reason)
     await message.answer(
         texts.leave_recorded(
-            name=target.name, period=_period(leave), reason=leave.reason, workdays=workdays
+            name=target.name if target.id != me.id else None,
+            period=_period(leave),
+            kind=kind,
+            detail=detail,
+            workdays=workdays,
+            days=(request.end - request.start).days + 1,
         )
     )
 
@@ -114,10 +120,11 @@ async def _list(message: Message, session: AsyncSession, me: Person, today: date
     if not current:
         await message.answer(texts.LEAVE_NOBODY)
         return
-    lines = ["你的请假："]
+    lines = [texts.LEAVE_LIST_HEAD]
     buttons = []
     for number, leave in enumerate(current, start=1):
-        lines.append(f"{number}. {_period(leave)} {leave.reason}")
+        what = texts.leave_what(*core.leave_kind(leave.reason))
+        lines.append(f"{number}. {_period(leave)} {what}")
         buttons.append(
             [InlineKeyboardButton(text=f"撤销 {_period(leave)}", callback_data=f"lv:{leave.id}")]
         )

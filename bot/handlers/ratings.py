@@ -1,10 +1,13 @@
-"""多主体评价 answers (DESIGN §6): grade buttons under each request, a typed number as a
-reply to a request, and `/ratings` for what is still to rate.
+"""多主体评价 answers (DESIGN §6): one message per rater lists whom to rate, with a
+button per person (paged when long); a person's button opens their request, with grade
+buttons, and a typed number as a reply to the request counts too. `/ratings` shows the
+list of what is still to rate.
 
-A request is one message per (rater, ratee, kind): its buttons carry the rating's id, and
-a typed reply finds the rating through the message it answers. An answer counts only
-inside the ratings window of the rating's quarter and replaces an earlier one. Nothing
-here shows anyone a rating they received: a rater sees only their own answers.
+A request is one message per (rater, ratee, kind), sent when its button is pressed: its
+buttons carry the rating's id, and a typed reply finds the rating through the message it
+answers. An answer counts only inside the ratings window of the rating's quarter and
+replaces an earlier one. Nothing here shows anyone a rating they received: a rater sees
+only their own answers, and the list only names whom they rate.
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from core.grades import GRADE_ORDER, Grade
 from core.jobs import Job
 from core.policy import Policy, RaterKind
 from core.quarter import Quarter
+from core.quarter_end import QuarterEndWindow
 from core.reports import short_date
 from storage import ratings as store
 from storage.facts import scored_people
 from storage.tables import Person, Rating
 
 PREFIX = "rt"
-SHOWN = 10  # requests /ratings sends at once
+PAGE = 8  # people's buttons per page of the list (two a row)
+OPEN, TURN = "o", "p"  # rt:o:<rating id> opens a request, rt:p:<page> turns the list
 REQUEST_JOBS = (Job.RATINGS_OPEN.value,)
 
 
@@ -80,7 +85,69 @@ def request_text(rating: Rating, ratee: str) -> str:
         kind=kind.label,
         quarter=Quarter.parse(rating.quarter).label,
         anonymous=kind in core.ANONYMOUS_KINDS,
+        own=kind is RaterKind.SELF,
     )
+
+
+def whom(rows: list[Rating], names: dict[int, str]) -> list[str]:
+    """The list's lines: whom the rater rates, per kind (自评 as 本人)."""
+    return texts.rate_whom(
+        [
+            (RaterKind(r.kind).label, "" if r.kind == RaterKind.SELF else names[r.ratee_id])
+            for r in rows
+        ]
+    )
+
+
+def list_keyboard(
+    rows: list[Rating], names: dict[int, str], page: int = 0
+) -> InlineKeyboardMarkup | None:
+    """A button per rating on `page` (two a row; ✅ marks the answered ones, which stay so
+    that pages do not shift), and the page turns; None when nothing is left to answer
+    (or the rows have no id yet: a dry run)."""
+    shown = [r for r in rows if r.id is not None]
+    if not any(r.score is None for r in shown):
+        return None
+    pages = (len(shown) + PAGE - 1) // PAGE
+    page = min(max(page, 0), pages - 1)
+    seen = [r.ratee_id for r in shown if r.kind != RaterKind.SELF]
+    twice = {ratee for ratee in seen if seen.count(ratee) > 1}
+    buttons = []
+    for r in shown[page * PAGE : (page + 1) * PAGE]:
+        if r.kind == RaterKind.SELF:
+            label = texts.RATE_OWN_BUTTON
+        else:
+            label = names[r.ratee_id]
+            if r.ratee_id in twice:  # the same person rated in two capacities
+                label += f"·{RaterKind(r.kind).label}"
+        label = texts.rate_button(label, done=r.score is not None)
+        buttons.append(InlineKeyboardButton(text=label, callback_data=f"{PREFIX}:{OPEN}:{r.id}"))
+    grid = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    if pages > 1:
+        turn = []
+        if page > 0:
+            turn.append(
+                InlineKeyboardButton(
+                    text=texts.RATE_PAGE_PREVIOUS, callback_data=f"{PREFIX}:{TURN}:{page - 1}"
+                )
+            )
+        turn.append(
+            InlineKeyboardButton(
+                text=texts.rate_page(page + 1, pages), callback_data=f"{PREFIX}:{TURN}:{page}"
+            )
+        )
+        if page < pages - 1:
+            turn.append(
+                InlineKeyboardButton(
+                    text=texts.RATE_PAGE_NEXT, callback_data=f"{PREFIX}:{TURN}:{page + 1}"
+                )
+            )
+        grid.append(turn)
+    return InlineKeyboardMarkup(inline_keyboard=grid)
+
+
+async def _names(session: AsyncSession, rows: list[Rating]) -> dict[int, str]:
+    return {r.ratee_id: await _name(session, r.ratee_id) for r in rows}
 
 
 async def _name(session: AsyncSession, person_id: int) -> str:
@@ -113,7 +180,77 @@ async def _apply(
         kind=kind.label,
         score=texts.score_number(score),
         anonymous=kind in core.ANONYMOUS_KINDS,
+        own=kind is RaterKind.SELF,
     )
+
+
+async def _open(
+    query: CallbackQuery,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+    rating_id: int,
+) -> None:
+    """A person's button in the list: send the request for that rating."""
+    rating = await session.get(Rating, rating_id)
+    refusal = None
+    if rating is None:
+        refusal = texts.RATE_GONE
+    elif rating.rater_id != me.id:
+        refusal = texts.RATE_NOT_YOURS
+    else:
+        window = core.rating_window(policy, calendar, now.date(), now.time())
+        if window is None or str(window.quarter) != rating.quarter:
+            refusal = texts.RATE_CLOSED
+    if refusal is not None or rating is None or not isinstance(query.message, Message):
+        await query.answer(refusal, show_alert=refusal is not None)
+        return
+    await query.answer()
+    assert rating.id is not None
+    sent = await query.message.answer(
+        request_text(rating, await _name(session, rating.ratee_id)),
+        reply_markup=keyboard(policy, rating.id),
+    )
+    rating.prompt_chat_id, rating.prompt_message_id = sent.chat.id, sent.message_id
+    session.add(rating)
+    await session.commit()
+
+
+async def _turn(
+    query: CallbackQuery,
+    session: AsyncSession,
+    me: Person,
+    policy: Policy,
+    calendar: WorkCalendar,
+    now: datetime,
+    page: int,
+) -> None:
+    """A page turn of the list: show that page of what is still to rate."""
+    assert me.id is not None
+    window = core.rating_window(policy, calendar, now.date(), now.time())
+    if window is None:
+        await query.answer(texts.RATE_CLOSED, show_alert=True)
+        return
+    rows = await store.requests_of(
+        session, unit_id=me.unit_id, quarter=window.quarter, rater_id=me.id
+    )
+    pending = [r for r in rows if r.score is None]
+    await query.answer(None if pending else texts.RATE_NOTHING)
+    if pending and isinstance(query.message, Message):
+        names = await _names(session, rows)
+        await query.message.edit_text(
+            _pending_text(window, rows, names), reply_markup=list_keyboard(rows, names, page)
+        )
+
+
+def _pending_text(window: QuarterEndWindow, rows: list[Rating], names: dict[int, str]) -> str:
+    pending = [r for r in rows if r.score is None]
+    head = texts.ratings_pending(
+        quarter=window.quarter.label, count=len(pending), close=short_date(window.ratings_close)
+    )
+    return texts.ratings_list(head, whom(pending, names), buttons=True)
 
 
 async def button(
@@ -124,8 +261,14 @@ async def button(
     calendar: WorkCalendar,
     now: datetime,
 ) -> None:
-    """A grade button under a request."""
+    """A grade button under a request; a person's button or a page turn of the list."""
     parts = (query.data or "").split(":")
+    if len(parts) == 3 and parts[1] == OPEN and is_id(parts[2]):
+        await _open(query, session, me, policy, calendar, now, int(parts[2]))
+        return
+    if len(parts) == 3 and parts[1] == TURN and parts[2] in {str(n) for n in range(100)}:
+        await _turn(query, session, me, policy, calendar, now, int(parts[2]))  # 0 is a page
+        return
     if len(parts) != 3 or not is_id(parts[1]) or parts[2] not in set(Grade):
         await query.answer()
         return
@@ -185,21 +328,8 @@ async def cmd_ratings(
         await session.commit()
         await message.answer(texts.RATE_NOTHING)
         return
-    shown = pending[:SHOWN]
-    await message.answer(
-        texts.ratings_pending(
-            quarter=window.quarter.label,
-            count=len(pending),
-            shown=len(shown),
-            close=short_date(window.ratings_close),
-        )
-    )
-    for rating in shown:
-        assert rating.id is not None
-        sent = await message.answer(
-            request_text(rating, await _name(session, rating.ratee_id)),
-            reply_markup=keyboard(policy, rating.id),
-        )
-        rating.prompt_chat_id, rating.prompt_message_id = sent.chat.id, sent.message_id
-        session.add(rating)
     await session.commit()
+    names = await _names(session, rows)
+    await message.answer(
+        _pending_text(window, rows, names), reply_markup=list_keyboard(rows, names)
+    )

@@ -256,7 +256,15 @@ async def _file(
             with suppress(TelegramAPIError):  # a reaction is not a message: no group budget
                 await message.react([ReactionTypeEmoji(emoji="✍")])
             return
-        sent = await message.reply(ack, reply_markup=keyboard)
+        named = texts.filed(
+            day=core.short_date(report.day),
+            kind=report.kind,
+            status=status_label,
+            count=result.count,
+            weekly=kind is core.ReportKind.WEEKLY,
+            name=env.me.name,
+        )  # the group sees whose report it is
+        sent = await message.reply(named, reply_markup=keyboard)
         await _answered(env)
         if own_group:
             store.set_echo(
@@ -447,7 +455,8 @@ async def _draft(env: Env) -> str:
     assert env.me.id is not None
     monday, sunday = env.calendar.week_of(env.now.date())
     items = await store.week_items(env.session, person_id=env.me.id, start=monday, end=sunday)
-    return core.weekly_draft(items, monday=monday, sunday=sunday)
+    start, end = core.work_week(env.calendar, env.now.date())
+    return core.weekly_draft(items, start=start, end=end)
 
 
 async def weekly_button(query: CallbackQuery, state: FSMContext, **data: object) -> None:

@@ -49,23 +49,31 @@ async def cmd_status(
     today = now.date()
     monday, sunday = calendar.week_of(today)
     statuses, _ = await store.filed_days(session, person_ids=[me.id], start=monday, end=sunday)
-    leave = (await store.leaves(session, person_ids=[me.id], start=monday, end=sunday)).get(
-        me.id, []
-    )
-    lines = [f"📋 {me.name} 本周（{core.short_date(monday)}—{core.short_date(sunday)}）"]
+    leave = [
+        lv for lv in await store.leave_list(session, person_id=me.id, since=monday)
+        if lv.start <= sunday
+    ]  # fmt: skip
+    seen = await store.feedback(session, person_id=me.id, start=monday, end=sunday)
+    first, last = core.work_week(calendar, today)
+    period = f"{core.short_date(first)}—{core.short_date(last)}"
+    lines = [texts.status_header(me.name, period)]
     missing = 0
     day = monday
     while day <= sunday:
         status = statuses.get((me.id, day))
         workday = calendar.is_workday(day)
-        on_leave = any(p.covers(day) for p in leave)
+        on_leave = next((lv for lv in leave if lv.start <= day <= lv.end), None)
         label = f"周{core.WEEKDAYS[day.weekday()]} {core.short_date(day)}"
         if status is not None:
             lines.append(
                 f"{label} {texts.STATUS_ICONS[status.value]} {core.STATUS_LABELS[status]}"
             )
-        elif on_leave and workday:
-            lines.append(f"{label} 🏖 请假")
+            found = seen.get((core.ReportKind.DAILY.value, day))
+            if found is not None:
+                lines += texts.status_feedback(found.readers, found.replies)
+        elif on_leave is not None and workday:
+            kind, _ = core.leave_kind(on_leave.reason)
+            lines.append(f"{label} {texts.status_leave(kind)}")
         elif not workday:
             pass  # rest days without a report are not worth a line
         elif day > today:
@@ -80,20 +88,31 @@ async def cmd_status(
     due = calendar.last_workday_of_week(today)
     if weekly is not None:
         lines.append(f"周报：✅ 已交（{core.STATUS_LABELS[core.FilingStatus(weekly.status)]}）")
+        found = seen.get((core.ReportKind.WEEKLY.value, weekly.day))
+        if found is not None:
+            lines += texts.status_feedback(found.readers, found.replies)
     elif due is not None:
         lines.append(f"周报：未交（截止 {core.short_date(due)} {policy.schedule.deadline:%H:%M}）")
     lines.append(f"本周缺报 {missing} 天。" if missing else "本周没有缺报 👍")
-    upcoming = await store.leave_list(session, person_id=me.id, since=today)
-    if upcoming:
-        periods = "、".join(
-            texts.leave_range(core.short_date(lv.start), core.short_date(lv.end))
-            for lv in upcoming
-        )
-        lines.append(f"请假：{periods}")
+    lines += await _upcoming(session, me.id, today)
     from bot.handlers.annual import standing_lines  # issue 19: 年度考核 marks, if any
 
     lines += await standing_lines(session, me, always=False)
     await message.answer("\n".join(lines))
+
+
+async def _upcoming(session: AsyncSession, person_id: int, today: date) -> list[str]:
+    """The person's leave from today on, with its kind."""
+    upcoming = await store.leave_list(session, person_id=person_id, since=today)
+    if not upcoming:
+        return []
+    periods = "、".join(
+        texts.leave_range(core.short_date(lv.start), core.short_date(lv.end))
+        + " "
+        + core.leave_kind(lv.reason)[0]
+        for lv in upcoming
+    )
+    return [f"已登记：{periods}"]
 
 
 async def _weekly(

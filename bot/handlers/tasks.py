@@ -129,7 +129,7 @@ async def cmd_task(
         await message.reply(texts.TASK_TARGET_UNKNOWN)
         return
     if not can_lead(leader, await people.to_core(session, target)):
-        await message.reply(texts.TASK_DENIED)
+        await message.reply(texts.task_denied(target.name))
         return
     indicator = None
     if parsed.indicator is not None:
