@@ -236,7 +236,7 @@ async def remind_run(label: str, url: str, workdir: Path, kill_after: int) -> st
                 with log.open("rb") as handle:
                     handle.seek(seen)
                     text = handle.read().decode("utf-8", errors="replace")
-                if code == 0 or "正由另一个实例运行" not in text:
+                if code == 0 or "正在另一处运行" not in text:
                     break
                 await asyncio.sleep(5)
             took = time.monotonic() - killed_at

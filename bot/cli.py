@@ -122,7 +122,7 @@ def _parser(today: Callable[[], date] | None = None) -> argparse.ArgumentParser:
     run_job.add_argument(
         "--take-over",
         action="store_true",
-        help="接管确知已停止的实例的运行（不等它的租约到期）",
+        help="接管确知已停止的另一处运行（不等它的租约到期）",
     )
     return parser
 

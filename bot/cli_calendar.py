@@ -86,7 +86,7 @@ async def run_import(
         unit_id=unit.id if unit else None,
     )
     await session.commit()
-    out(f"已导入 {parsed.year} 年放假安排（所有实例一分钟内生效，无需重启）。")
+    out(f"已导入 {parsed.year} 年放假安排（各个运行中的 kaohe 一分钟内生效，无需重启）。")
     return 0
 
 

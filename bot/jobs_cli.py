@@ -164,7 +164,7 @@ def _report(
         out(texts.job_future(day=str(result.day), today="", name=name))
         return 2
     if result.status == "busy":
-        out(f"{name} {result.day} 正由另一个实例运行，请稍后再试。" + texts.JOBS_TAKE_OVER_HINT)
+        out(f"{name} {result.day} 正在另一处运行，请稍后再试。" + texts.JOBS_TAKE_OVER_HINT)
         return 1
     if result.status == "dry_run":
         return _report_dry_run(result, name, out)

@@ -1590,7 +1590,7 @@ def calendar_next_year_missing(year: int) -> str:
 
 # ---- crashes and take-over (issue 16) --------------------------------------------------
 
-JOBS_TAKE_OVER_HINT = "如确认那个实例已停止，可加 --take-over 立即接手。"
+JOBS_TAKE_OVER_HINT = "如确认另一处运行的 kaohe 已停止，可加 --take-over 立即接手。"
 
 # ---- text nobody can see (issue 16) ----------------------------------------------------
 

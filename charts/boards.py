@@ -186,7 +186,7 @@ def render_ranking(ranking: DepartmentRanking) -> bytes:
 def _department_note(members: int, filing_rate: float | None) -> str:
     parts = [f"{members}人"] if members else []
     if filing_rate is not None:
-        parts.append(f"报送率 {round(filing_rate * 100)}%")
+        parts.append(f"填报率 {round(filing_rate * 100)}%")
     return " · ".join(parts)
 
 

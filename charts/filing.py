@@ -43,7 +43,7 @@ def render_filing(chart: FilingChart) -> bytes:
     rows = chart.rows[:MAX_ROWS]
     width, height = filing_size(len(chart.rows))
     canvas = Canvas(height, width)
-    title = f"{chart.unit} 各部门报送率".strip()
+    title = f"{chart.unit} 各部门填报率".strip()
     top = canvas.header(title, f"{chart.period} · 本周对比上周")
     canvas.legend(
         40,
@@ -87,7 +87,7 @@ def render_filing(chart: FilingChart) -> bytes:
             canvas.centred_text(width - 40, middle, change, value_size, tone, ha="right")
         bottom = top + layout.body
     canvas.box(0, bottom, width, 2, RULE)
-    note = "报送率 = 已报天数 ÷ 应报天数（请假、节假日不计入应报）"
+    note = "填报率 = 已报天数 ÷ 应报天数（请假、节假日不计入应报）"
     if len(chart.rows) > len(rows):
         note += f"；另有{len(chart.rows) - len(rows)}个部门未列出"
     text, size = canvas.fit(note, width - 80, 24, 16)

@@ -35,7 +35,7 @@ def render_trend(trend: Trend) -> bytes:
     canvas = Canvas(HEIGHT, WIDTH)
     state = " · 暂定" if trend.provisional else ""
     top = canvas.header(f"{trend.name} 本季度走势", f"{trend.period}{state}")
-    legend = [("●", SCORE), ("得分（左轴）", INK), ("■", RATE), ("报送率（右轴）", INK)]
+    legend = [("●", SCORE), ("得分（左轴）", INK), ("■", RATE), ("填报率（右轴）", INK)]
     canvas.legend(40, top + 48, legend)
     points = trend.points
     scores = [p.score for p in points]
@@ -81,7 +81,7 @@ def render_trend(trend: Trend) -> bytes:
     for x, label in list(zip(centres, labels, strict=True))[::step]:
         canvas.box(x - 1, BOTTOM, 2, 8, MUTED)
         canvas.centred_text(x, BOTTOM + 36, label, size, INK, ha="center")
-    note = "横轴为周次；得分为截至该周末的季度累计分，报送率为当周的"
+    note = "横轴为周次；得分为截至该周末的季度累计分，填报率为当周的"
     canvas.centred_text(WIDTH / 2, HEIGHT - 70, note, 24, MUTED, ha="center")
     return canvas.png()
 

@@ -1068,8 +1068,8 @@ def _departments(
 
 
 # The tie rules above in words, for the footers of charts that show equal scores.
-PERSON_TIEBREAK = "同分依次比较错情少、点赞多、报送率高，再按名册顺序"
-DEPARTMENT_TIEBREAK = "同分依次比较报送率高、错情少，再按名册顺序"
+PERSON_TIEBREAK = "同分依次比较错情少、点赞多、填报率高，再按名册顺序"
+DEPARTMENT_TIEBREAK = "同分依次比较填报率高、错情少，再按名册顺序"
 
 _id_of = attrgetter("person_id")
 _score_of = attrgetter("score")

@@ -266,7 +266,7 @@ def test_renders_from_several_threads_agree() -> None:
 def chart_text() -> str:
     """Every label the test charts draw."""
     parts = [*NAMES, *DEPARTMENTS, "综合办公室 绩效排行榜 绩效之星 流动红旗 ★ 本周 上周 暂定"]
-    parts += ["好较好一般较差 得分（左轴）报送率（右轴）周次 ▲▼ 持平 —…·％（）：；、%−"]
+    parts += ["好较好一般较差 得分（左轴）填报率（右轴）周次 ▲▼ 持平 —…·％（）：；、%−"]
     return "".join(parts)
 
 
