@@ -104,5 +104,5 @@ async def test_quarter_close_tells_the_reason_instead_of_a_grade(
     assert result.status == "done", result.error
     private = {int(m.chat_id): m.text for m in fake.sent(SendMessage) if int(m.chat_id) > 0}
     zhao = private[office.other.id]
-    assert "不定等次（本季度应报1个工作日，少于2个，不定等次）" in zhao
+    assert "等次：不定等次\n本季度应报1个工作日，少于2个\n" in zhao  # the reason, not a grade
     assert "反馈谈话" not in zhao and "较好" not in zhao
