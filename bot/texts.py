@@ -1723,12 +1723,26 @@ AUDIT_ACTIONS = {
     "task_done": "任务完成",
     "task_returned": "任务退回",
     "task_accepted": "任务验收",
+    "record_notice": "通报",
+    "record_missed": "缺报扣分",
+    "results_final": "季度结果确定（公示结束）",
+    "job_republish": "重新发布",
+    "calendar_import": "导入放假安排",
+    "standing_mark": "登记年度考核情形",
+    "standing_clear": "取消年度考核情形",
+    "appeal_file": "申请复核",
+    "appeal_decide": "复核决定",
+    "appeal_petition": "登记申诉",
+    "objection_file": "提出申辩",
+    "objection_decide": "申辩决定",
+    "objection_void": "申辩成立，撤销记录",
 }
 AUDIT_ACTORS = {
     "cli": "考核办（命令行）",
     "bot": "系统",
     "demo": "演示",
     "quarter_close": "系统（季度结果公布）",
+    "results_final": "系统（公示结束）",
     "test": "测试",
 }
 AUDIT_KEYS = {
@@ -2104,27 +2118,7 @@ WEB_QUARTER_BAD = "季度格式不对，应为 2026Q2。"
 CONSOLE_OFF = "网页控制台没有开启（管理员需设置 WEB_URL）。"
 CONSOLE_PRIVATE = "请私聊我获取网页控制台的登录链接。"
 CONSOLE_BUTTON = "打开控制台"
-WEB_AUDIT_ACTIONS = {
-    "record_void": "作废记录",
-    "record_undo": "撤销记录",
-    "record_bonus": "加分",
-    "record_veto": "一票否决",
-    "results_publish": "公布结果",
-    "roster_import": "导入名单",
-    "bind": "绑定账号",
-    "unbind": "解除绑定",
-    "group_bind": "绑定群",
-    "group_migrate": "群迁移",
-    "leave_add": "请假",
-    "leave_cancel": "取消请假",
-    "task_assign": "布置任务",
-    "task_accepted": "验收任务",
-    "task_returned": "退回任务",
-    "auto_notice": "自动通报",
-    "unreachable": "无法送达",
-    "assessment_start": "考核起始日",
-    "indicators_import": "导入指标",
-}
+WEB_AUDIT_ACTIONS = AUDIT_ACTIONS  # the console's 审计日志 names actions as the workbook
 
 
 def console_link(url: str, minutes: int) -> str:
