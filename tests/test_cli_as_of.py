@@ -40,14 +40,14 @@ async def test_as_of_reproduces_me_after_later_ratings(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
-    head = await requests_for(chat, office.head, local(10, 13, 10))
+    head = await requests_for(chat, office.head, local(10, 13, 10), clock)
     await press(
         chat, clock, office.head, find(head, "部门评分", "杨帆"), "较好", local(10, 13, 10)
     )
     shown_13 = await me_score(chat, office.member, local(10, 13, 21))
 
-    own = await requests_for(chat, office.member, local(10, 14, 10))
-    await press(chat, clock, office.member, find(own, "自评", "杨帆"), "较差", local(10, 14, 10))
+    own = await requests_for(chat, office.member, local(10, 14, 10), clock)
+    await press(chat, clock, office.member, find(own, "自评"), "较差", local(10, 14, 10))
     shown_14 = await me_score(chat, office.member, local(10, 14, 21))
     assert shown_14 != shown_13  # the later self-rating moved the score
 

