@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import date
 
-_FULL = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-_SHORT = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})日?$")
+from core.reports import FULL_DAY, SHORT_DAY  # the forms chat accepts, read the same way
 
 
 class BadDay(ValueError):
@@ -24,9 +22,9 @@ def parse_date(text: str, *, today: date) -> date:
     month and day of `today`'s year (6-12, 6/12, 6月12日); full-width digits too."""
     word = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
     try:
-        if match := _FULL.match(word):
+        if match := FULL_DAY.match(word):
             return date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _SHORT.match(word):
+        if match := SHORT_DAY.match(word):
             return date(today.year, int(match[1]), int(match[2]))
     except ValueError as exc:  # 2026-02-30
         raise BadDay(text.strip()) from exc

@@ -119,8 +119,9 @@ def classify_weekly(
     return due, FilingStatus.LATE if late else FilingStatus.ON_TIME
 
 
-_ISO = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-_SHORT = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})日?$")
+# A date typed in full (2026-11-20, 2026/11/20, 2026年11月20日) or as month and day.
+FULL_DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+SHORT_DAY = re.compile(r"^(\d{1,2})[-/.月](\d{1,2})日?$")
 _RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 
 
@@ -131,9 +132,9 @@ def parse_day(text: str, *, today: date) -> date:
     if word in _RELATIVE:
         return today - timedelta(days=_RELATIVE[word])
     try:
-        if match := _ISO.match(word):
+        if match := FULL_DAY.match(word):
             return date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _SHORT.match(word):
+        if match := SHORT_DAY.match(word):
             month, day = int(match[1]), int(match[2])
             candidates = []
             for year in (today.year - 1, today.year, today.year + 1):
@@ -151,7 +152,7 @@ def parse_day(text: str, *, today: date) -> date:
 
 def looks_like_day(word: str) -> bool:
     """Whether a word is meant as a date (so `/daily 11-20 …` is a backfill)."""
-    return bool(_ISO.match(word) or _SHORT.match(word) or word in _RELATIVE)
+    return bool(FULL_DAY.match(word) or SHORT_DAY.match(word) or word in _RELATIVE)
 
 
 @dataclass(frozen=True, slots=True)
