@@ -62,20 +62,6 @@ async def requests_of(
     return list((await session.exec(query.order_by(col(Rating.id)))).all())
 
 
-async def outstanding(session: AsyncSession, *, unit_id: int, quarter: Quarter) -> dict[int, int]:
-    """Rater id → how many of their ratings of `quarter` are unanswered."""
-    query = (
-        select(Rating.rater_id, func.count())
-        .where(
-            Rating.unit_id == unit_id,
-            Rating.quarter == str(quarter),
-            col(Rating.score).is_(None),
-        )
-        .group_by(Rating.rater_id)
-    )
-    return dict((await session.exec(query)).all())
-
-
 async def answer(session: AsyncSession, *, rating: Rating, score: float, now: datetime) -> None:
     """Store (or replace) the rater's score."""
     rating.score = score
