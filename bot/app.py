@@ -77,7 +77,11 @@ def make_dispatcher(
     )
     dp.update.outer_middleware(KnownUpdateMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
-    dp.update.outer_middleware(UpdateOnceMiddleware(sessionmaker, owner or instance_id()))
+    dp.update.outer_middleware(
+        UpdateOnceMiddleware(
+            sessionmaker, owner or instance_id(), answer_grace=settings.answer_grace
+        )
+    )
     dp.update.outer_middleware(IdentityMiddleware(sessionmaker))
     dp.update.outer_middleware(ClockMiddleware(settings.zone, calendars, clock))
     dp.include_routers(*get_routers(catch_errors=catch_errors))

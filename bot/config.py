@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # Start the process clock at this instant (ISO 8601 with an offset); it then runs at real
     # speed. For tests and rehearsals only: jobs and button presses see this time.
     clock_start: datetime | None = Field(default=None, validation_alias="KAOHE_CLOCK")
+    # Seconds an instance that stored a report has to send its 「已记录」 before another one
+    # seeing the update again sends it instead (the first is taken to have died). Tests
+    # shorten it; in production keep it well above a Bot API call's time.
+    answer_grace: float = Field(default=20.0, gt=0, validation_alias="KAOHE_ANSWER_GRACE")
 
     # the web console (issue 23): on when WEB_URL (its public address, for links) is set
     web_url: str | None = Field(default=None, validation_alias="WEB_URL")

@@ -60,6 +60,38 @@ if redis_url := _per_worker_redis(os.environ.get("TEST_REDIS_URL")):
     os.environ["TEST_REDIS_URL"] = redis_url
 
 
+# Fixtures through which a test reaches the test database, and the variables by which a
+# test reaches PostgreSQL or Redis itself.
+DATABASE_FIXTURES = frozenset({"db_url", "empty_db_url", "_pg_database"})
+DATABASE_VARIABLES = ("TEST_DATABASE_URL", "TEST_REDIS_URL")
+
+
+def _reaches_the_database(item: pytest.Item, sources: dict[Path, str]) -> bool:
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    path = item.path
+    if path not in sources:
+        sources[path] = path.read_text(encoding="utf-8")
+    return any(name in sources[path] for name in DATABASE_VARIABLES)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """KAOHE_TEST_DATABASE_ONLY=1: only the tests that reach the database or Redis.
+
+    For a second pass on PostgreSQL after the whole suite passed on SQLite (.ci/run): the
+    other tests (core, charts, parsers, the SQLite-only demo) would only run again as they
+    did, whatever TEST_DATABASE_URL says.
+    """
+    if os.environ.get("KAOHE_TEST_DATABASE_ONLY", "").strip().lower() not in {"1", "true", "yes"}:
+        return
+    sources: dict[Path, str] = {}
+    keep = [item for item in items if _reaches_the_database(item, sources)]
+    if len(keep) < len(items):
+        chosen = {id(item) for item in keep}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in chosen])
+        items[:] = keep
+
+
 async def _reset(url: str) -> None:
     engine = db.make_engine(url)
     try:

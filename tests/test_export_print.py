@@ -39,6 +39,8 @@ from tests.factories import make_callback, make_group, make_message, make_update
 from tests.fakes import FakeSession
 
 Q3 = Quarter(2026, 3)
+# one worker builds and prints the workbook once for all of them
+pytestmark = pytest.mark.xdist_group("print")
 UNIT = "测试市市场监督管理局"
 HOSTILE_LIKE = '=HYPERLINK("http://x","点我")'
 HOSTILE_REPORT = "=1+1 核对台账"

@@ -107,9 +107,9 @@ class Demo:
         return done.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """`kaohe demo --serve` in a subprocess, until the module's tests are done."""
+    """`kaohe demo --serve` in a subprocess, kept for the session (its tests share one worker)."""
     directory = tmp_path_factory.mktemp("demo")
     # not from inside the demo's folder: its charts/ would shadow the charts package in
     # the figure worker's processes (they import from the working directory)
@@ -144,9 +144,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             proc.kill()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """One headless chromium for the module."""
+    """One headless chromium for the session."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
