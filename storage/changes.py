@@ -45,6 +45,8 @@ QUIET_TABLES = frozenset(
         "reportreply",
         "feedback_talk",
         "chatgroup",
+        "web_token",
+        "web_export",
         "alembic_version",
     }
 )

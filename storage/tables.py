@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Index,
+    LargeBinary,
     Text,
     UniqueConstraint,
     event,
@@ -740,3 +741,23 @@ class WebToken(SQLModel, table=True):
     created_at: datetime = _utc_column(nullable=False, default=utcnow)
     expires_at: datetime = _utc_column(nullable=False)
     used_at: datetime | None = _utc_column(nullable=True)
+
+
+class WebExport(SQLModel, table=True):
+    """A quarter's workbook an admin asked the console for (issue 23). The instance that
+    took the request builds it in the background (`building`, then `done` with the file or
+    `failed` with a reason); only that person may download it, for a day. Kept in the
+    database so that any instance behind the same address can show and serve it."""
+
+    __tablename__ = "web_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True, description="the download's secret id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    quarter: str = Field(max_length=8, description="e.g. 2026Q2")
+    status: str = Field(default="building", max_length=8, description="building|done|failed")
+    filename: str = Field(default="", max_length=200)
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    error: str = Field(default="", max_length=200, description="why it failed, in Chinese")
+    created_at: datetime = _utc_column(nullable=False, default=utcnow)
+    finished_at: datetime | None = _utc_column(nullable=True)

@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
+from sqlalchemy.orm import defer
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +30,7 @@ from storage.tables import (
     ReportItemRevision,
     ReportReply,
     ReportReview,
+    WebExport,
     WebToken,
 )
 
@@ -108,9 +110,81 @@ async def end_session(session: AsyncSession, *, secret: str, now: datetime) -> N
 
 async def prune_tokens(session: AsyncSession, *, before: datetime) -> None:
     """Forget links and sessions that expired before `before` (no commit)."""
-    from sqlalchemy import delete
-
     await session.exec(delete(WebToken).where(col(WebToken.expires_at) < before))  # type: ignore[call-overload]
+
+
+# ---- workbooks built for download -------------------------------------------------------------
+
+BUILDING, DONE, FAILED = "building", "done", "failed"
+EXPORT_KEPT = timedelta(days=1)
+
+
+def start_export(
+    session: AsyncSession, *, person_id: int, quarter: str, now: datetime
+) -> WebExport:
+    """A workbook to build for the person, `building` (no commit)."""
+    row = WebExport(
+        token=secrets.token_urlsafe(24), person_id=person_id, quarter=quarter, created_at=now
+    )
+    session.add(row)
+    return row
+
+
+async def end_export(
+    session: AsyncSession,
+    *,
+    export_id: int,
+    now: datetime,
+    filename: str = "",
+    data: bytes | None = None,
+    error: str = "",
+) -> None:
+    """The build finished: `done` with its file, or `failed` with why (no commit)."""
+    await session.exec(
+        update(WebExport)  # type: ignore[call-overload]
+        .where(col(WebExport.id) == export_id, col(WebExport.status) == BUILDING)
+        .values(
+            status=FAILED if data is None else DONE,
+            filename=filename[:200],
+            data=data,
+            error=error[:200],
+            finished_at=now,
+        )
+    )
+
+
+async def recent_exports(
+    session: AsyncSession, *, person_id: int, since: datetime, limit: int = 5
+) -> list[WebExport]:
+    """The person's latest workbooks since `since`, newest first, without their files."""
+    rows = await session.exec(
+        select(WebExport)
+        .where(col(WebExport.person_id) == person_id, col(WebExport.created_at) >= since)
+        .options(defer(WebExport.data))  # type: ignore[arg-type]
+        .order_by(col(WebExport.id).desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def export_file(
+    session: AsyncSession, *, token: str, person_id: int, since: datetime
+) -> WebExport | None:
+    """A finished workbook by its token, only for the person who asked for it."""
+    rows = await session.exec(
+        select(WebExport).where(
+            col(WebExport.token) == token,
+            col(WebExport.person_id) == person_id,
+            col(WebExport.status) == DONE,
+            col(WebExport.created_at) >= since,
+        )
+    )
+    return rows.first()
+
+
+async def prune_exports(session: AsyncSession, *, before: datetime) -> None:
+    """Forget workbooks asked for before `before` (no commit)."""
+    await session.exec(delete(WebExport).where(col(WebExport.created_at) < before))  # type: ignore[call-overload]
 
 
 # ---- people ---------------------------------------------------------------------------------

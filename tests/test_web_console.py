@@ -4,9 +4,11 @@ initData. The browser tests (tests/test_web_browser.py) drive the demo in chromi
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import texts
+from bot import figures, texts
 from bot.config import Settings
 from bot.web import Console, make_console_app
 from bot.web.auth import BadInitData, new_login_link, sign_init_data, webapp_user
@@ -25,7 +27,8 @@ from core.records import RecordKind
 from storage import appeals as appeal_store
 from storage import objections as objection_store
 from storage import results as results_store
-from storage.tables import Appeal, AuditEntry, Objection, Person, Record
+from storage import web as web_store
+from storage.tables import Appeal, AuditEntry, Objection, Person, Record, WebExport
 from tests.conftest import TEST_TOKEN, Chat, Office, Roster, local
 from tests.factories import make_group, make_message
 
@@ -219,8 +222,77 @@ async def test_authority_is_the_chats(
     await sign_in(client, sessionmaker, "周敏")
     for page in ("/console/audit", "/console/results", "/console/export"):
         assert (await client.get(page)).status == 200, page
-    download = await client.get("/console/export/download?q=2026Q2")
-    assert download.status == 200 and (await download.read())[:2] == b"PK"
+
+
+async def exports(sessionmaker: async_sessionmaker[AsyncSession]) -> list[WebExport]:
+    async with sessionmaker() as s:
+        return list((await s.exec(select(WebExport).order_by(col(WebExport.id)))).all())
+
+
+async def test_an_admin_gets_the_workbook_built_in_the_background_for_them_alone(
+    roster: Roster, sessionmaker: async_sessionmaker[AsyncSession], dp: Dispatcher, bot: Bot
+) -> None:
+    console = make_console(sessionmaker, dp, bot, "http://kaohe.test")
+    async with TestClient(TestServer(make_console_app(console))) as client:
+        await sign_in(client, sessionmaker, "周敏")
+        token = await csrf(client, "/console/export")
+        forged = await client.post("/console/export", data={"csrf": "x", "q": "2026Q2"})
+        assert forged.status == 403
+        bad = await client.post("/console/export", data={"csrf": token, "q": "明年"})
+        assert texts.WEB_QUARTER_BAD in await bad.text()
+        assert await exports(sessionmaker) == []
+        for _ in range(2):  # a second click while it is being built starts nothing more
+            asked = await client.post(
+                "/console/export", data={"csrf": token, "q": "2026Q2"}, allow_redirects=False
+            )
+            assert asked.status == 303 and asked.headers["Location"] == "/console/export?q=2026Q2"
+        waiting = await (await client.get("/console/export")).text()
+        assert texts.WEB_EXPORT_BUILDING in waiting and 'http-equiv="refresh"' in waiting
+        await asyncio.gather(*console.building)
+        (row,) = await exports(sessionmaker)
+        assert row.status == "done" and row.quarter == "2026Q2"
+        ready = await (await client.get("/console/export")).text()
+        assert 'http-equiv="refresh"' not in ready
+        link = re.search(r'href="(/console/export/file/[^"]+)"', ready)
+        assert link, ready
+        got = await client.get(link[1])
+        assert got.status == 200 and (await got.read())[:2] == b"PK"
+        assert "2026" in unquote(got.headers["Content-Disposition"])
+        assert (await client.get("/console/export/file/not-a-token")).status == 403
+        await sign_in(client, sessionmaker, "陈静")  # not an admin: not even with the link
+        assert (await client.get(link[1])).status == 403
+
+
+async def test_a_workbook_that_fails_or_is_lost_says_so(
+    roster: Roster,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    dp: Dispatcher,
+    bot: Bot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*_: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(figures, "export", broken)
+    console = make_console(sessionmaker, dp, bot, "http://kaohe.test")
+    admin = await roster.person("周敏")
+    async with sessionmaker() as s:  # asked before a restart, never finished
+        web_store.start_export(
+            s,
+            person_id=admin.id or 0,
+            quarter="2026Q1",
+            now=datetime.now(UTC) - timedelta(minutes=11),
+        )
+        await s.commit()
+    async with TestClient(TestServer(make_console_app(console))) as client:
+        await sign_in(client, sessionmaker, "周敏")
+        token = await csrf(client, "/console/export")
+        await client.post("/console/export", data={"csrf": token, "q": "2026Q2"})
+        await asyncio.gather(*console.building)
+        page = await (await client.get("/console/export")).text()
+    assert texts.WEB_EXPORT_FAILED in page and texts.WEB_EXPORT_LOST in page
+    assert 'http-equiv="refresh"' not in page and "/console/export/file/" not in page
+    assert [r.status for r in await exports(sessionmaker)] == ["building", "failed"]
 
 
 def _init_data(user_id: int, *, token: str = TEST_TOKEN, at: float | None = None) -> str:

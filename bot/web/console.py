@@ -8,6 +8,7 @@ the same rule and audit) and /export (`figures.export`, built in a worker) — o
 
 from __future__ import annotations
 
+import asyncio
 import calendar as month_calendar
 import json
 import logging
@@ -52,7 +53,7 @@ from storage import reports as report_store
 from storage import results as published_store
 from storage import tasks as task_store
 from storage import web as store
-from storage.tables import Person, Record, Report, utcnow
+from storage.tables import Person, Record, Report, WebExport, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = auth.PREFIX
@@ -75,6 +76,7 @@ class Console:
     clock: Clock = utcnow
     wall: Clock = utcnow
     timings: dict[str, list[float]] = field(default_factory=dict)
+    building: set[asyncio.Task[None]] = field(default_factory=set)  # workbooks (导出)
 
     @property
     def secure(self) -> bool:
@@ -203,10 +205,19 @@ def add_console(app: web.Application, console: Console) -> None:
         web.get(f"{PREFIX}/results", pages.results),
         web.get(f"{PREFIX}/audit", pages.audit),
         web.get(f"{PREFIX}/export", pages.export),
-        web.get(f"{PREFIX}/export/download", pages.download),
+        web.post(f"{PREFIX}/export", pages.start_export),
+        web.get(f"{PREFIX}/export/file/{{token}}", pages.download),
     ]
     app.add_routes(routes)
     app.middlewares.append(pages.middleware)
+
+    async def stop_building(_: web.Application) -> None:
+        building = list(console.building)
+        for task in building:
+            task.cancel()
+        await asyncio.gather(*building, return_exceptions=True)
+
+    app.on_shutdown.append(stop_building)
 
 
 def make_console_app(console: Console) -> web.Application:
@@ -247,6 +258,14 @@ class Pages:
             return await handler(request)
         started = time.perf_counter()
         try:
+            return await self._answer(request, handler)
+        finally:  # redirects (raised) included
+            route = request.match_info.route.resource
+            name = route.canonical if route else request.path
+            self.c.timings.setdefault(name, []).append(time.perf_counter() - started)
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
             if request.method == "POST" and not _same_origin(request):
                 raise Refused  # a form posted from another site (the CSRF token aside)
             if request.path in PUBLIC:
@@ -268,12 +287,6 @@ class Pages:
                 heading="无权查看", text=texts.WEB_FORBIDDEN, hint="", error=True,
             )  # fmt: skip
         _headers(response, script=request.path == f"{PREFIX}/app")
-        name = (
-            request.match_info.route.resource.canonical
-            if request.match_info.route.resource
-            else ""
-        )
-        self.c.timings.setdefault(name or request.path, []).append(time.perf_counter() - started)
         return response
 
     async def _viewer(self, session: AsyncSession, request: web.Request) -> Viewer | None:
@@ -708,43 +721,136 @@ class Pages:
         )  # fmt: skip
 
     async def export(self, request: web.Request) -> web.Response:
+        """导出: ask for a quarter's workbook, and the ones asked for today with their state
+        (the page refreshes itself while one is being built)."""
         viewer: Viewer = request[VIEWER]
         session: AsyncSession = request[SESSION]
         if not viewer.admin:
             raise Refused
         quarter = scored_quarter(self.c.policy, self.c.calendar, self.c.now().date())
+        now = self.c.wall()
+        rows = await store.recent_exports(
+            session, person_id=viewer.person.id or 0, since=now - store.EXPORT_KEPT
+        )
+        exports = [_export_line(row, now, self.c.zone) for row in rows]
         return self._page(
             viewer, "export", page="export", title="导出", unit=await self._unit(session),
-            quarter=str(quarter), error=request.query.get("error", ""),
+            quarter=request.query.get("q", str(quarter)), error=request.query.get("error", ""),
+            exports=exports, refresh=any(line.building for line in exports),
         )  # fmt: skip
 
+    async def start_export(self, request: web.Request) -> web.StreamResponse:
+        """An admin asks for a quarter's workbook: built in the background (a figures
+        worker; seconds for a large unit), so that no page waits for it."""
+        viewer: Viewer = request[VIEWER]
+        session: AsyncSession = request[SESSION]
+        form = await request.post()
+        self._check_csrf(viewer, form)
+        if not viewer.admin:
+            raise Refused
+        asked = str(form.get("q", "")).strip()[:20]
+        try:
+            quarter = Quarter.parse(asked)
+        except ValueError:
+            raise web.HTTPSeeOther(
+                f"{PREFIX}/export?{urlencode({'q': asked, 'error': texts.WEB_QUARTER_BAD})}"
+            ) from None
+        now = self.c.wall()
+        person_id = viewer.person.id or 0
+        rows = await store.recent_exports(session, person_id=person_id, since=now - EXPORT_STALE)
+        if not any(r.status == store.BUILDING and r.quarter == str(quarter) for r in rows):
+            # a second click while the same quarter is being built does not start another
+            await store.prune_exports(session, before=now - store.EXPORT_KEPT)
+            row = store.start_export(session, person_id=person_id, quarter=str(quarter), now=now)
+            await session.commit()
+            question = figures.ask(session, self.c.policy, self.c.calendar, self.c.now())
+            task = asyncio.create_task(self._build(row.id or 0, question, quarter))
+            self.c.building.add(task)
+            task.add_done_callback(self.c.building.discard)
+        raise web.HTTPSeeOther(f"{PREFIX}/export?q={quarter}")
+
+    async def _build(self, export_id: int, question: figures.Ask, quarter: Quarter) -> None:
+        """Build the workbook in a worker and store it (or why it failed) on its row."""
+        filename, data, error = "", None, ""
+        try:
+            built = await figures.export(question, quarter)
+            filename, data = built.filename, built.data
+        except LookupError:
+            error = texts.EXPORT_NO_UNIT
+        except asyncio.CancelledError:  # the process stops: say so on the row, then stop
+            await self._end_build(export_id, "", None, texts.WEB_EXPORT_LOST)
+            raise
+        except Exception:
+            log.exception("building the console's workbook %s failed", quarter)
+            error = texts.WEB_EXPORT_FAILED
+        await self._end_build(export_id, filename, data, error)
+
+    async def _end_build(
+        self, export_id: int, filename: str, data: bytes | None, error: str
+    ) -> None:
+        async with self.c.sessionmaker() as session:
+            await store.end_export(
+                session, export_id=export_id, now=self.c.wall(), filename=filename, data=data,
+                error=error,
+            )  # fmt: skip
+            await session.commit()
+
     async def download(self, request: web.Request) -> web.StreamResponse:
-        """The quarter's workbook, as /export sends it (admins)."""
+        """A workbook the signed-in admin asked for, once built (only for them, for a day)."""
         viewer: Viewer = request[VIEWER]
         session: AsyncSession = request[SESSION]
         if not viewer.admin:
             raise Refused
-        try:
-            quarter = Quarter.parse(request.query.get("q", "").strip())
-        except ValueError:
-            raise web.HTTPSeeOther(
-                f"{PREFIX}/export?error={quote(texts.WEB_QUARTER_BAD)}"
-            ) from None
-        try:
-            question = figures.ask(session, self.c.policy, self.c.calendar, self.c.now())
-            export = await figures.export(question, quarter)  # off the event loop
-        except LookupError:
-            raise web.HTTPSeeOther(
-                f"{PREFIX}/export?error={quote(texts.EXPORT_NO_UNIT)}"
-            ) from None
+        token = request.match_info["token"]
+        found = (
+            await store.export_file(
+                session,
+                token=token,
+                person_id=viewer.person.id or 0,
+                since=self.c.wall() - store.EXPORT_KEPT,
+            )  # fmt: skip
+            if len(token) <= 64
+            else None
+        )
+        if found is None or found.data is None:
+            raise Refused
         response = web.Response(
-            body=export.data,
+            body=found.data,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response.headers["Content-Disposition"] = (
-            f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(export.filename)}"
+            f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(found.filename)}"
         )
         return response
+
+
+# a workbook still `building` after this was lost with its instance (a restart, a crash)
+EXPORT_STALE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    """One asked-for workbook as the 导出 page shows it."""
+
+    quarter: str
+    asked: str  # HH:MM
+    state: str  # what the page says of it
+    href: str  # the download, once built
+    building: bool
+    failed: bool
+
+
+def _export_line(row: WebExport, now: datetime, zone: ZoneInfo) -> ExportLine:
+    asked = f"{row.created_at.astimezone(zone):%H:%M}"
+    building = row.status == store.BUILDING
+    if building and now - row.created_at > EXPORT_STALE:
+        return ExportLine(row.quarter, asked, texts.WEB_EXPORT_LOST, "", False, True)
+    if building:
+        return ExportLine(row.quarter, asked, texts.WEB_EXPORT_BUILDING, "", True, False)
+    if row.status == store.DONE:
+        href = f"{PREFIX}/export/file/{row.token}"
+        return ExportLine(row.quarter, asked, row.filename, href, False, False)
+    return ExportLine(row.quarter, asked, row.error or texts.WEB_EXPORT_FAILED, "", False, True)
 
 
 VOID_REFUSALS = {

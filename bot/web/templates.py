@@ -85,6 +85,7 @@ BASE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} · 平时考核</title>
+{% if refresh is defined and refresh %}<meta http-equiv="refresh" content="2">{% endif %}
 <link rel="stylesheet" href="{{ prefix }}/static/console.css">
 </head><body>
 <header>
@@ -306,11 +307,19 @@ AUDIT = """{% extends "base" %}{% block main %}
 
 EXPORT = """{% extends "base" %}{% block main %}
 <h1>导出</h1>
-<div class="card"><p>下载季度平时考核结果（Excel：每人得分及明细、部门、审计日志）。</p>
-<form class="filters" method="get" action="{{ prefix }}/export/download">
+<div class="card"><p>季度平时考核结果（Excel：汇总表、登记表、每人明细、部门、日报档案、审计日志）。</p>
+<form class="filters" method="post" action="{{ prefix }}/export">
+<input type="hidden" name="csrf" value="{{ viewer.csrf }}">
 <label>季度<input type="text" name="q" value="{{ quarter }}" size="8"></label>
-<button type="submit">下载</button></form>
+<button type="submit">生成</button></form>
 {% if error %}<p class="error">{{ error }}</p>{% endif %}</div>
+{% if exports %}<div class="card"><h2>今天生成的文件</h2>
+<table id="exports" class="stack"><tr><th>季度</th><th>提交时间</th><th>文件</th></tr>
+{% for e in exports %}<tr><td>{{ e.quarter }}</td><td data-label="提交时间">{{ e.asked }}</td>
+<td data-label="文件">{% if e.href %}<a href="{{ e.href }}">下载 {{ e.state }}</a>
+{% else %}<span{% if e.failed %} class="error"{% else %} class="muted"{% endif %}>{{ e.state }}</span>{% endif %}</td></tr>
+{% endfor %}</table>
+<p class="muted">文件保留一天，仅本人可下载。</p></div>{% endif %}
 {% endblock %}"""
 
 TEMPLATES = {
