@@ -32,6 +32,8 @@ from storage.tables import AuditEntry, ChatGroup, Person
 from tests.factories import TEST_NOW, make_group, make_message, make_user
 from tests.fakes import BOT_ID, FakeSession
 
+pytest_plugins = ["tests.demo_server"]  # the served demo, one per session
+
 TEST_TOKEN = f"{BOT_ID}:TEST-TOKEN"
 # pytest-xdist runs the suite in several processes: each gets a PostgreSQL database and a
 # Redis database of its own (gw0 uses the given ones, gw1 the next, …).

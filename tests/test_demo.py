@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.cli import main
 from tests.conftest import DemoRun
+from tests.demo_server import Demo
 
 DEMO = pytest.mark.xdist_group("demo")  # one demo run per test session
 
@@ -56,11 +54,13 @@ def test_demo_replaces_a_stale_database(demo_run: DemoRun) -> None:
     assert "已绑定账号：42/42 人" in demo_run.transcript
 
 
-def test_demo_starts_fresh_and_quiet(no_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    stale = no_env / "kaohe-demo"
-    stale.mkdir()
-    (stale / "kaohe.db").write_bytes(b"not a database from an older run")
-    assert main(["demo", "--quiet"]) == 0
-    assert capsys.readouterr().out == ""
-    transcript = (stale / "transcript.txt").read_text(encoding="utf-8")
+@pytest.mark.xdist_group("browser")  # shares the served demo with the browser tests
+def test_demo_starts_fresh_and_quiet(demo: Demo) -> None:
+    """`kaohe demo --quiet` (there with --serve) over a stale file: nothing printed before
+    the console's banner, a fresh database, and the whole transcript written."""
+    before, banner, _ = demo.printed.partition("网页控制台（演示数据库")
+    assert banner, demo.printed
+    assert before.strip() == ""
+    assert (demo.directory / "kaohe.db").read_bytes().startswith(b"SQLite format 3")
+    transcript = (demo.directory / "transcript.txt").read_text(encoding="utf-8")
     assert "已绑定账号：42/42 人" in transcript

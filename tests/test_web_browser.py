@@ -13,10 +13,6 @@ import asyncio
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -28,9 +24,10 @@ from sqlmodel import col, select
 from bot.app import make_bot, make_dispatcher
 from bot.config import Settings
 from bot.demo import CONSOLE_AT, DEMO_TOKEN
-from bot.web.auth import new_login_link, sign_init_data
+from bot.web.auth import sign_init_data
 from storage import db
-from storage.tables import AuditEntry, Person, Record, ReportItem, utcnow
+from storage.tables import AuditEntry, Person, Record, ReportItem
+from tests.demo_server import Demo
 from tests.factories import make_message, make_user
 from tests.fakes import FakeSession
 
@@ -47,101 +44,6 @@ pytestmark = [
 ]
 WIDTHS = (390, 1280)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Demo:
-    """The running `kaohe demo --serve`: its directory, address and printed links."""
-
-    def __init__(self, directory: Path, port: int, links: dict[str, str]) -> None:
-        self.directory, self.port, self.links = directory, port, links
-        self.base = f"http://127.0.0.1:{port}"
-        self.url = f"sqlite:///{directory / 'kaohe.db'}"
-
-    def run(self, coro_fn):  # type: ignore[no-untyped-def]
-        """Run `coro_fn(session)` on the demo database."""
-
-        async def go():  # type: ignore[no-untyped-def]
-            engine = db.make_engine(self.url)
-            try:
-                async with db.make_sessionmaker(engine)() as session:
-                    return await coro_fn(session)
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(go())
-
-    def person(self, name: str) -> Person:
-        async def find(session):  # type: ignore[no-untyped-def]
-            query = select(Person).where(Person.name == name).order_by(col(Person.id))
-            rows = await session.exec(query)
-            return rows.first()
-
-        return self.run(find)
-
-    def link(self, name: str, *, age: timedelta = timedelta()) -> str:
-        """A fresh one-time link for a person, issued `age` ago."""
-
-        async def issue(session):  # type: ignore[no-untyped-def]
-            person = (await session.exec(select(Person).where(Person.name == name))).first()
-            url = await new_login_link(
-                session, base_url=self.base, person_id=person.id, via="test", now=utcnow() - age
-            )
-            await session.commit()
-            return url
-
-        return self.run(issue)
-
-    def kaohe(self, *args: str) -> str:
-        env = {**os.environ, "DATABASE_URL": self.url, "WEB_URL": self.base, "BOT_TOKEN": ""}
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True,
-            cwd=self.directory.parent, timeout=120, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """`kaohe demo --serve` in a subprocess, kept for the session (its tests share one worker)."""
-    directory = tmp_path_factory.mktemp("demo")
-    # not from inside the demo's folder: its charts/ would shadow the charts package in
-    # the figure worker's processes (they import from the working directory)
-    cwd = tmp_path_factory.mktemp("cwd")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEB_", "DATABASE_"))}
-    env.update(WEB_PORT=str(port), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo", "--dir", str(directory), "--quiet", "--serve"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-    )  # fmt: skip
-    lines: list[str] = []
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "按 Ctrl-C 结束" in line:
-            break
-    output = "".join(lines)
-    assert "按 Ctrl-C 结束" in output, output
-    links = dict(re.findall(r"^\s+(\S+) \S+：(http://\S+)$", output, re.MULTILINE))
-    try:
-        yield Demo(directory, port, links)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +75,20 @@ def browser() -> Iterator[object]:
 def _sign_in(browser, url: str) -> None:  # type: ignore[no-untyped-def]
     browser.delete_all_cookies()
     browser.get(url)
+
+
+def _submit(browser, element) -> None:  # type: ignore[no-untyped-def]
+    """Send a form (submit it, or click its button) and wait until the answer replaced the
+    page: reading before that would read the old page (or fail on it going stale)."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element("tag name", "html")
+    if element.tag_name == "button":
+        element.click()
+    else:
+        element.submit()
+    WebDriverWait(browser, 30).until(ec.staleness_of(page))
 
 
 def _text(browser) -> str:  # type: ignore[no-untyped-def]
@@ -251,7 +167,7 @@ def test_a_report_is_found_by_a_word_in_it(demo: Demo, browser) -> None:  # type
     browser.get(f"{demo.base}/console/reports")
     box = browser.find_element("name", "q")
     box.send_keys(word)
-    box.submit()
+    _submit(browser, box)
     found = browser.find_element("id", "found").text
     assert item.text.strip() in found
     assert "没有找到日报" not in found
@@ -303,7 +219,7 @@ def test_an_admin_voids_a_record_through_the_page(demo: Demo, browser) -> None: 
         if f"#{record.id}" in r.text
     )  # fmt: skip
     row.find_element("name", "reason").send_keys("重复点赞，作废")
-    row.find_element("css selector", "button.danger").click()
+    _submit(browser, row.find_element("css selector", "button.danger"))
     assert f"记录 #{record.id} 已作废" in _text(browser)
     browser.get(f"{demo.base}/console/audit?action=record_void")
     audit = browser.find_element("id", "audit").text
