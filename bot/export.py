@@ -50,6 +50,7 @@ from bot.export_style import (
     SUBTITLE,
     display_width,
     guard,
+    look,
     print_setup,
     row_height,
     set_widths,
@@ -207,7 +208,7 @@ class ExportContext:
         sheet.append(list(headers))
         for cell in sheet[2]:
             guard(cell)
-            cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
+            look(cell, font=BOLD, alignment=CENTER, border=GRID, fill=HEADER_FILL)
         widths = list(widths or _fit_widths(headers, rows))
         set_widths(sheet, widths)
         header_lines = max(text_lines(h, w) for h, w in zip(headers, widths, strict=True))
@@ -218,12 +219,12 @@ class ExportContext:
             lines = 1
             for column, cell in enumerate(sheet[index]):
                 guard(cell)
-                cell.font, cell.border = BODY, GRID
+                look(cell, font=BODY, border=GRID)
                 if isinstance(cell.value, str):
-                    cell.alignment = LEFT
+                    look(cell, alignment=LEFT)
                     lines = max(lines, text_lines(cell.value, widths[column]))
                 else:
-                    cell.alignment = CENTER
+                    look(cell, alignment=CENTER)
                 if by_column.get(column):
                     cell.number_format = by_column[column]
                 elif isinstance(cell.value, date):
@@ -435,7 +436,7 @@ async def filing_sheet(ctx: ExportContext) -> None:
         )
         for column in range(3, 3 + len(days)):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-                cell.alignment = CENTER
+                look(cell, alignment=CENTER)
 
 
 def _filing_cell(

@@ -33,6 +33,7 @@ from bot.export_style import (
     TITLE,
     TOP_LEFT,
     guard,
+    look,
     merged,
     print_setup,
     row_height,
@@ -161,7 +162,7 @@ def _summary_head(ctx: ExportContext, sheet: Worksheet) -> tuple[int, float]:
         header += 1
     for column, title in enumerate(texts.SUMMARY_HEADERS, start=1):
         cell = sheet.cell(row=header, column=column, value=title)
-        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
+        look(cell, font=BOLD, alignment=CENTER, border=GRID, fill=HEADER_FILL)
     for row in range(2, header + 1):
         sheet.row_dimensions[row].height = row_height(1)
     return header, 30.0 + (header - 1) * row_height(1)
@@ -203,8 +204,8 @@ def _summary_people(
         ]
         for column, value in enumerate(values, start=1):
             cell = guard(sheet.cell(row=row, column=column, value=value))
-            cell.font, cell.border = BODY, GRID
-            cell.alignment = LEFT if column == last else CENTER
+            look(cell, font=BODY, border=GRID)
+            look(cell, alignment=LEFT if column == last else CENTER)
         sheet.cell(row=row, column=7).number_format = SCORE_FORMAT
         lines = max(
             text_lines(remarks, SUMMARY_WIDTHS[-1]),

@@ -28,6 +28,7 @@ from bot.export_style import (
     SUBTITLE,
     TOP_LEFT,
     guard,
+    look,
     print_setup,
     row_height,
     set_widths,
@@ -110,7 +111,7 @@ async def archive_sheet(ctx: Any) -> None:
     guard(sheet["A1"]).font = SUBTITLE
     sheet.append(list(HEADERS))
     for cell in sheet[2]:
-        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
+        look(cell, font=BOLD, alignment=CENTER, border=GRID, fill=HEADER_FILL)
     index = 2
     async for row in archive_rows(
         ctx.session, unit_id=ctx.unit_id, start=ctx.first_day, end=ctx.end, zone=ctx.zone
@@ -119,8 +120,8 @@ async def archive_sheet(ctx: Any) -> None:
         index += 1
         for column, cell in enumerate(sheet[index]):
             guard(cell)
-            cell.font, cell.border = BODY, GRID
-            cell.alignment = TOP_LEFT if column in (CONTENT, HISTORY, REVIEWS) else CENTER
+            look(cell, font=BODY, border=GRID)
+            look(cell, alignment=TOP_LEFT if column in (CONTENT, HISTORY, REVIEWS) else CENTER)
         sheet.cell(row=index, column=1).number_format = "yyyy-mm-dd"
         sheet.row_dimensions[index].height = _height(row)
     _setup(sheet)
@@ -148,7 +149,7 @@ async def write_archive(
     header = []
     for text in HEADERS:
         cell = WriteOnlyCell(sheet, value=text)
-        cell.font, cell.alignment, cell.border, cell.fill = BOLD, CENTER, GRID, HEADER_FILL
+        look(cell, font=BOLD, alignment=CENTER, border=GRID, fill=HEADER_FILL)
         header.append(cell)
     sheet.append(header)
     count = 0
@@ -156,8 +157,8 @@ async def write_archive(
         cells = []
         for column, value in enumerate(row):
             cell = guard(WriteOnlyCell(sheet, value=value))
-            cell.font, cell.border = BODY, GRID
-            cell.alignment = LEFT if column in (CONTENT, HISTORY, REVIEWS) else CENTER
+            look(cell, font=BODY, border=GRID)
+            look(cell, alignment=LEFT if column in (CONTENT, HISTORY, REVIEWS) else CENTER)
             if column == 0:
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)

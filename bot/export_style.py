@@ -8,12 +8,14 @@ keeps 10 pt text at 9 pt or more and repeats its first columns on every page ins
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
@@ -149,6 +151,39 @@ def print_setup(
     sheet.evenHeader.right.text = "&12&A"
 
 
+def look(
+    cell: Cell,
+    *,
+    font: Font | None = None,
+    alignment: Alignment | None = None,
+    border: Border | None = None,
+    fill: PatternFill | None = None,
+) -> Cell:
+    """Give a cell these styles (those not None), in this order — what `cell.font = …`
+    and the others do, with each style object's place in the workbook looked up once:
+    openpyxl hashes the whole style object at every assignment, which was most of the
+    time of building a workbook."""
+    book = cell.parent.parent
+    places: dict[int, tuple[object, int]] = book.__dict__.setdefault("_kaohe_style_places", {})
+    if not cell._style:
+        cell._style = StyleArray()
+    style = cell._style
+    for value, collection, key in (
+        (font, "_fonts", "fontId"),
+        (alignment, "_alignments", "alignmentId"),
+        (border, "_borders", "borderId"),
+        (fill, "_fills", "fillId"),
+    ):
+        if value is None:
+            continue
+        known = places.get(id(value))
+        if known is None or known[0] is not value:
+            known = (value, getattr(book, collection).add(value))
+            places[id(value)] = known  # holds the object: its id is not reused meanwhile
+        setattr(style, key, known[1])
+    return cell
+
+
 def style_range(
     sheet: Worksheet,
     cells: Iterable[Iterable[Cell]],
@@ -161,12 +196,7 @@ def style_range(
     """Apply one look to a block of cells."""
     for row in cells:
         for cell in row:
-            cell.font = font
-            cell.alignment = alignment
-            if border is not None:
-                cell.border = border
-            if fill is not None:
-                cell.fill = fill
+            look(cell, font=font, alignment=alignment, border=border, fill=fill)
 
 
 def merged(
@@ -182,13 +212,10 @@ def merged(
     fill: PatternFill | None = None,
 ) -> Cell:
     """Write `value` into columns first..last of `row`, merged, borders on every part."""
-    cell = guard(sheet.cell(row=row, column=first, value=value))
-    cell.font = font
-    cell.alignment = alignment
-    if border is not None:
-        cell.border = border
-    if fill is not None:
-        cell.fill = fill
+    cell = look(
+        guard(sheet.cell(row=row, column=first, value=value)),
+        font=font, alignment=alignment, border=border, fill=fill,
+    )  # fmt: skip
     if last > first:
         _merge(sheet, row, first, last)
     return cell
@@ -196,10 +223,45 @@ def merged(
 
 def _merge(sheet: Worksheet, row: int, first: int, last: int) -> None:
     """`sheet.merge_cells` without its check against every range merged before (our
-    merges never overlap), which made a 42-page 登记表 take seconds: the parts become
-    merged cells and get the borders of the first (openpyxl's own `_clean_merge_range`)."""
+    merges never overlap), which made a 42-page 登记表 take seconds. The parts become
+    merged cells with the borders openpyxl's `MergedCellRange.format` gives them (top and
+    bottom from the first cell, and its right border on the last part), worked out once per
+    look of the first cell instead of once per part."""
     span = MergedCellRange(
         sheet, f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}"
     )
     sheet.merged_cells.ranges.add(span)
-    sheet._clean_merge_range(span)
+    start = sheet.cell(row=row, column=first)
+    looks = _part_looks(sheet, start, inner=last - first > 1)
+    for column in range(first + 1, last + 1):
+        part = MergedCell(sheet, row=row, column=column)
+        part._style = StyleArray(looks[-1] if column == last else looks[0])
+        sheet._cells[(row, column)] = part
+
+
+def _part_looks(sheet: Worksheet, start: Cell, *, inner: bool) -> list[StyleArray]:
+    """The styles of a merged row's parts — an inner one (if `inner`) and the last one —
+    for this first cell's style: `MergedCellRange.format` done on scratch cells, in its
+    order (so the workbook's styles are numbered as openpyxl numbers them), once per look."""
+    book = sheet.parent
+    known: dict[tuple[tuple[int, ...], bool], list[StyleArray]] = book.__dict__.setdefault(
+        "_kaohe_part_looks", {}
+    )
+    key = (tuple(start._style), inner)
+    if key not in known:
+        parts = [MergedCell(sheet, row=start.row, column=start.column + 1) for _ in range(2)]
+        parts = parts if inner else parts[1:]
+        for name in ("top", "left", "right", "bottom"):
+            side = getattr(start.border, name)
+            if side and side.style is None:
+                continue
+            border = Border(**{name: side})
+            edge = parts if name in ("top", "bottom") else parts[-1:] if name == "right" else []
+            for part in edge:
+                part.border += border
+        if start.protection is not None:
+            protection = copy.copy(start.protection)
+            for part in parts:
+                part.protection = protection
+        known[key] = [StyleArray(part._style) for part in parts]
+    return known[key]
