@@ -5,6 +5,7 @@ Long polling: `getUpdates` returns the updates from `offset` on and forgets only
 below it. Webhook: after `setWebhook`, each pending update is POSTed to the URL with the
 secret header (up to `max_connections` at once); only a 2xx answer removes it, anything
 else — an error status, a refused or dropped connection — gets it POSTed again shortly.
+A method in a 2xx answer (the webhook reply) is run as if called, once the answer is read.
 `sendMessage` records (chat id, text) and answers a Message. Every other method answers
 `true`. Self-contained: bench scripts must not import tests/.
 """
@@ -177,6 +178,13 @@ class FakeTelegram:
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
             async with http.post(url, json=update, headers=headers) as answer:
                 ok = 200 <= answer.status < 300
+                call = await self._method_in(answer) if ok else None  # read it all first
+            if call is not None:  # as Telegram: a method in the answer is run, once
+                method, params = call
+                self.calls.append(method)
+                handler = getattr(self, f"_m_{method}", None)
+                if handler is not None:
+                    await handler(params)
         except (aiohttp.ClientError, OSError, TimeoutError):
             ok = False
         if ok:
@@ -185,6 +193,22 @@ class FakeTelegram:
             await asyncio.sleep(RETRY_DELAY)
         self._posting.discard(update["update_id"])
         self._notify()
+
+    @staticmethod
+    async def _method_in(answer: aiohttp.ClientResponse) -> tuple[str, dict[str, Any]] | None:
+        """The Bot API method a webhook answer carries (JSON or a form), if any."""
+        params: dict[str, Any] = {}
+        if answer.content_type == "application/json":
+            params = dict(await answer.json())
+        elif answer.content_type.startswith("multipart/"):
+            reader = aiohttp.MultipartReader.from_response(answer)
+            async for part in reader:
+                if isinstance(part, aiohttp.BodyPartReader) and part.name:
+                    params[part.name] = await part.text()
+        else:
+            await answer.read()
+        method = str(params.pop("method", "")).lower()
+        return (method, params) if method else None
 
     # ---- plumbing ------------------------------------------------------------------------
 

@@ -213,6 +213,13 @@ class Handling:
 
     retry: bool = False
     later: float | None = None  # not handled yet: feed it again after this many seconds
+    # Webhook mode: the report's 「已记录」 goes back as the webhook's own response (a
+    # method Telegram runs when, and only when, it receives the response), so the answer
+    # and the update's confirmation are one event — a crash can leave neither done or both,
+    # never the answer sent and the update delivered again (bot/webhook.py).
+    respond: bool = False  # the caller can send `answer` as its response
+    answer: Any = None  # that method (aiogram's SendMessage), not sent yet
+    answered: Any = None  # a callable recording it sent, once the response is written
 
 
 class UpdateOnceMiddleware(BaseMiddleware):

@@ -3,7 +3,9 @@ answer, bad requests refused briefly, and a drain on stop.
 
 Telegram delivers an update again until it gets a 2xx, so the answer waits for the
 handling: an update whose handling stored something and then failed (its 「已记录」 not
-sent) gets a 500, and its redelivery sends the answer (bot/middlewares.py). A header
+sent) gets a 500, and its redelivery sends the answer (bot/middlewares.py). A private
+report's 「已记录」 is the response itself — a method Telegram runs once it has the response
+— so that a crash cannot leave it sent while the update is delivered again. A header
 that is not the secret — whatever its bytes — is a 401; a body that is not an update is
 a 400, logged in one line without the body. While stopping, new requests get a 503 and
 the ones in flight are waited for (bounded).
@@ -61,7 +63,7 @@ class WebhookHandler(SimpleRequestHandler):
             return web.Response(body="Bad Request", status=400)
         self.inflight += 1
         self._idle.clear()
-        handling = Handling()
+        handling = Handling(respond=True)
         try:
             result = await self.dispatcher.feed_update(
                 self.bot, update, handling=handling, **self.data
@@ -72,6 +74,17 @@ class WebhookHandler(SimpleRequestHandler):
                 self._idle.set()
         if handling.retry:  # stored, not answered: let Telegram deliver it again
             return web.Response(body="Retry", status=500)
+        if isinstance(handling.answer, TelegramMethod):  # the 「已记录」, run by Telegram
+            response = web.Response(
+                body=self._build_response_writer(bot=self.bot, result=handling.answer)
+            )
+            await response.prepare(request)
+            await response.write_eof()  # from here a crash leaves it answered and confirmed
+            try:
+                await handling.answered()
+            except Exception:  # Telegram has it and will not deliver the update again
+                log.warning("could not record the answer to update %s", update.update_id)
+            return response
         method = result if isinstance(result, TelegramMethod) else None
         return web.Response(body=self._build_response_writer(bot=self.bot, result=method))
 

@@ -7,6 +7,7 @@ import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
@@ -25,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import echoes, filters, texts
 from bot.batching import Batcher
 from bot.filing import Filer, Outcome, Request, store_filings
-from bot.middlewares import Claim
+from bot.middlewares import Claim, Handling
 from core import reports as core
 from core.calendar import LeavePeriod, WorkCalendar
 from core.policy import Policy
@@ -89,6 +90,7 @@ class Env:
     claim: Claim | object  # the update's claim (bot/middlewares.py); MISSING: none
     filer: Filer | object  # files with concurrent filings (bot/filing.py); MISSING: none
     answers: Batcher[ClaimKey, None] | object  # records answers sent; MISSING: none
+    handling: Handling | object  # how the update is confirmed (webhook: may answer in it)
 
 
 MISSING = object()
@@ -281,7 +283,21 @@ async def _file(
 
 
 async def _acknowledge(message: Message, env: Env, ack: str) -> None:
-    """Tell the person in private, and record that they were told."""
+    """Tell the person in private, and record that they were told. Behind a webhook the
+    answer is the webhook's response (Handling.respond), recorded once that is written."""
+    handling, claim, answers = env.handling, env.claim, env.answers
+    if (
+        isinstance(handling, Handling)
+        and handling.respond
+        and handling.answer is None
+        and isinstance(claim, Claim)
+        and isinstance(answers, Batcher)
+        and claim.due
+    ):
+        claim.due = False  # not recorded before Telegram has it: see bot/webhook.py
+        handling.answer = message.answer(ack)
+        handling.answered = partial(answers, claim.key)
+        return
     await message.answer(ack)
     await _answered(env)
 
