@@ -16,10 +16,27 @@ the updates they share between them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+
+# the running update's way to give up its turn early (let_next_in)
+_TURN: ContextVar[Callable[[], None] | None] = ContextVar("kaohe_turn", default=None)
+
+
+def let_next_in() -> None:
+    """Let this person's next update start now, before this one has finished.
+
+    For a handler that has read what it needs and from now on only waits for a figure
+    worker and sends the answer (/me, /rank): it changes no state, so the person's next
+    update cannot be misled by running alongside it, and a filing sent right after /me is
+    not held up for the seconds a picture may take. What came before it still ran first.
+    """
+    release = _TURN.get()
+    if release is not None:
+        release()
 
 
 class _Slot:
@@ -45,10 +62,24 @@ class ArrivalOrder(BaseEventIsolation):
         if slot is None:
             slot = self.slots[key] = _Slot()
         slot.users += 1
+        held = False
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slot.lock.release()
+
         try:
-            async with slot.lock:
+            await slot.lock.acquire()
+            held = True
+            token = _TURN.set(release)
+            try:
                 yield
+            finally:
+                _TURN.reset(token)
         finally:
+            release()
             slot.users -= 1
             if slot.users == 0 and self.slots.get(key) is slot:
                 del self.slots[key]

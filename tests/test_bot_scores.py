@@ -11,6 +11,7 @@ import pytest
 from aiogram.methods import AnswerCallbackQuery, SendMessage, SendPhoto
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import figures
 from bot.cli import main
 from charts._png import png_size
 from storage import db
@@ -239,3 +240,36 @@ def test_score_header_on_the_first_day_never_ends_before_it_starts(
     assert main(["score"], clock=lambda: local(12, 3, 21)) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert "：2026-12-03—2026-12-03，" in header
+
+
+async def test_a_report_sent_right_after_me_is_acknowledged_before_the_picture(
+    chat: Chat, office: Office, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One person's updates run in arrival order (bot/ordering.py), but /me gives up its
+    turn once it has asked the figures worker: their next report does not wait for it."""
+    await week_of_work(chat, office, session)
+    drawing = asyncio.Event()
+    finish = asyncio.Event()
+    computed = figures.me
+
+    async def slow_me(question: figures.Ask, person_id: int, trend: bool = True) -> object:
+        drawing.set()
+        await finish.wait()  # a picture that takes its time
+        return await computed(question, person_id, trend)
+
+    monkeypatch.setattr(figures, "me", slow_me)
+    me = asyncio.create_task(
+        chat.dp.feed_update(
+            chat.bot, make_message("/me", user=office.member, date=local(11, 20, 18))
+        )
+    )
+    await asyncio.wait_for(drawing.wait(), 10)
+    before = len(chat.fake.requests)
+    report = make_message("补充：整理周例会纪要", user=office.member, date=local(11, 20, 18, 1))
+    await asyncio.wait_for(chat.dp.feed_update(chat.bot, report), 10)  # not behind /me
+    acks = [r for r in chat.fake.requests[before:] if isinstance(r, SendMessage)]
+    assert any("已记录" in r.text for r in acks)
+    assert not me.done()
+    finish.set()
+    await asyncio.wait_for(me, 30)
+    assert chat.fake.sent(SendPhoto)[-1].chat_id == office.member.id  # /me still answered

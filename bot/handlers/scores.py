@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import figures, filters, texts
 from bot.figure_worker import RankAsk
 from bot.ids import parse_id
+from bot.ordering import let_next_in
 from core.calendar import WorkCalendar
 from core.people import Role, decode_roles
 from core.policy import Policy
@@ -69,7 +70,9 @@ async def cmd_me(
     drawn in a figures worker, bot/figures.py)."""
     assert me.id is not None
     publicity = await _publicity_line(session, me, policy, calendar)
-    answer = await figures.me(figures.ask(session, policy, calendar, now), me.id)
+    question = figures.ask(session, policy, calendar, now)
+    await _step_aside(session)
+    answer = await figures.me(question, me.id)
     if answer.starts is not None:  # the period has begun, no deadline passed
         first_day = await _not_counted_yet(session, me, policy, answer.starts, now)
         await message.answer("\n".join([first_day, *publicity]))
@@ -82,6 +85,16 @@ async def cmd_me(
     await message.answer(
         "\n".join([*publicity, answer.text]), reply_markup=detail_button(f"{ME_DETAIL}:{me.id}")
     )
+
+
+async def _step_aside(session: AsyncSession) -> None:
+    """Before waiting for a figures worker (up to seconds for a large unit): end this
+    update's transaction — it has read what it needs; on SQLite it holds the database's
+    write lock from its first statement (the update's claim), so every filing would wait
+    for the picture — and let the person's next update start (bot/ordering.py). A handler
+    that stores nothing has its update remembered afterwards all the same."""
+    await session.rollback()
+    let_next_in()
 
 
 async def me_detail(
@@ -194,7 +207,9 @@ async def cmd_rank(
         person_id=me.id, roles=frozenset(roles), department_id=me.department_id,
         in_group=in_group, group_department_id=group.department_id if group else None,
     )  # fmt: skip
-    for out in await figures.rank(figures.ask(session, policy, calendar, now), request):
+    question = figures.ask(session, policy, calendar, now)
+    await _step_aside(session)
+    for out in await figures.rank(question, request):
         if out.png is not None:
             await message.answer_photo(BufferedInputFile(out.png, "rank.png"), caption=out.text)
         else:
