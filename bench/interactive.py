@@ -43,6 +43,7 @@ from bot import figures
 from bot.app import make_bot, make_dispatcher
 from bot.config import Settings
 from bot.offline import BOT_ID, OfflineSession, UpdateFactory
+from bot.runtime import settle_memory
 from core.calendar import WorkCalendar
 from core.quarter import Quarter
 
@@ -227,6 +228,7 @@ async def bench(people: int, runs: int, at: str, seed: int) -> dict[str, float]:
             for uid, _ in w.users[-max(figures.workers(), 1):]
         ]  # fmt: skip
         await asyncio.gather(*warm)
+        settle_memory()  # as `kaohe run` does once started (else a full collection stalls)
         print(f"  warm-up (workers started, past weeks computed): "  # noqa: T201
               f"{time.perf_counter() - t:.1f} s")  # fmt: skip
         medians: dict[str, list[float]] = {k: [] for k in ("ack0", "ack1", "me", "rank", "stall")}
