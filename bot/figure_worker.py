@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -129,6 +130,8 @@ def init_process() -> None:
     with contextlib.suppress(OSError):
         os.nice(NICE)
     init()
+    gc.collect()  # as `kaohe run` does (bot.runtime.settle_memory): what start-up built
+    gc.freeze()  # is never walked again by the collector
 
 
 def me(ask: Ask, person_id: int, trend: bool = True) -> MeAnswer:
